@@ -1,0 +1,97 @@
+// The Backend interface: one function or op per primitive. Layers are written
+// once against it; a tensor's device picks the implementation (cpu/ = oneDNN,
+// cuda/ = cuDNN + cuBLAS, to come). All tensors at this boundary are in plain
+// layouts (NCHW activations, OIHW / row-major (out, in) weights); a backend's
+// own blocked layouts stay inside its ops.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "backend/op_configs.h"
+#include "tensor/tensor.h"
+
+namespace convoy {
+
+// Outputs are resized with Tensor::ensure_shape, so their memory is reused across steps.
+class Convolution2dOp {
+ public:
+  virtual ~Convolution2dOp() = default;
+  virtual void forward(const Tensor& x, const Tensor& weight, const Tensor& bias, Tensor& y) = 0;
+  virtual void backward_data(const Tensor& dy, const Tensor& weight, Tensor& dx) = 0;
+  // Writes (not accumulates) the weight and bias gradients.
+  virtual void backward_weights(const Tensor& x, const Tensor& dy, Tensor& dweight,
+                                Tensor& dbias) = 0;
+};
+
+class Pooling2dOp {
+ public:
+  virtual ~Pooling2dOp() = default;
+  virtual void forward(const Tensor& x, Tensor& y, bool training) = 0;
+  // Uses what the last training forward kept (max positions).
+  virtual void backward(const Tensor& dy, Tensor& dx) = 0;
+};
+
+class LrnOp {
+ public:
+  virtual ~LrnOp() = default;
+  virtual void forward(const Tensor& x, Tensor& y, bool training) = 0;
+  virtual void backward(const Tensor& x, const Tensor& dy, Tensor& dx) = 0;
+};
+
+class ActivationOp {
+ public:
+  virtual ~ActivationOp() = default;
+  virtual void forward(const Tensor& x, Tensor& y) = 0;
+  // y is the forward output (sigmoid and ReLU can both differentiate from it).
+  virtual void backward(const Tensor& y, const Tensor& dy, Tensor& dx) = 0;
+};
+
+// y = x * weight^T + bias, with x (B, in) and weight (out, in) row-major.
+class LinearOp {
+ public:
+  virtual ~LinearOp() = default;
+  virtual void forward(const Tensor& x, const Tensor& weight, const Tensor& bias, Tensor& y) = 0;
+  virtual void backward_data(const Tensor& dy, const Tensor& weight, Tensor& dx) = 0;
+  virtual void backward_weights(const Tensor& x, const Tensor& dy, Tensor& dweight,
+                                Tensor& dbias) = 0;
+};
+
+struct SgdHyper {
+  float lr = 0.01f, momentum = 0.0f, weight_decay = 0.0f;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string name() const = 0;
+
+  virtual std::unique_ptr<Convolution2dOp> make_convolution2d(const Convolution2dConfig&) = 0;
+  virtual std::unique_ptr<Pooling2dOp> make_pooling2d(const Pooling2dConfig&) = 0;
+  virtual std::unique_ptr<LrnOp> make_lrn(const LrnConfig&) = 0;
+  virtual std::unique_ptr<ActivationOp> make_activation(ActivationKind) = 0;
+  virtual std::unique_ptr<LinearOp> make_linear() = 0;
+
+  // Inverted dropout: keeps x[b, j] where uniform(seed, step, sample_ids[b], layer, j) < keep,
+  // scaling it by 1/keep; mask receives the multiplier (0 or 1/keep).
+  virtual void dropout_forward(const Tensor& x, float keep, uint64_t seed, uint64_t step,
+                               uint32_t layer, std::span<const int64_t> sample_ids, Tensor& mask,
+                               Tensor& y) = 0;
+  virtual void multiply(const Tensor& a, const Tensor& b, Tensor& out) = 0;
+
+  // Mean softmax cross-entropy over the batch; writes softmax probabilities and
+  // d(loss)/d(logits). Labels must lie in [0, classes).
+  virtual double softmax_cross_entropy(const Tensor& logits, std::span<const int32_t> labels,
+                                       Tensor& probabilities, Tensor& grad_logits) = 0;
+
+  // PyTorch's SGD: v = momentum * v + (g + weight_decay * w); w -= lr * v.
+  virtual void sgd_step(Tensor& weight, const Tensor& grad, Tensor& velocity,
+                        const SgdHyper& hyper) = 0;
+};
+
+// The backend that serves tensors on `device`.
+Backend& backend_for(Device device);
+
+}  // namespace convoy

@@ -1,0 +1,116 @@
+#include "io/checkpoint.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <unistd.h>
+
+#include "core/error.h"
+#include "io/hdf5_file.h"
+
+namespace convoy {
+
+namespace fs = std::filesystem;
+
+namespace {
+constexpr int64_t kFormatVersion = 1;
+
+std::string param_path(const std::string& group, const std::string& name) {
+  return "/" + group + "/" + name;
+}
+}  // namespace
+
+void save_checkpoint(const std::string& path, const std::vector<Parameter*>& parameters,
+                     const std::vector<Tensor>& velocities, const TrainingPosition& position) {
+  CONVOY_CHECK(velocities.empty() || velocities.size() == parameters.size(),
+               "one velocity per parameter");
+  const fs::path target(path);
+  if (target.has_parent_path()) fs::create_directories(target.parent_path());
+  const std::string temporary = path + ".tmp." + std::to_string(::getpid());
+  try {
+    Hdf5File file(temporary, Hdf5File::Mode::kCreate);
+    file.create_group("/parameters");
+    if (!velocities.empty()) file.create_group("/velocities");
+    for (size_t i = 0; i < parameters.size(); ++i) {
+      const Parameter& p = *parameters[i];
+      file.write(param_path("parameters", p.name), p.value.shape(), p.value.data());
+      if (!velocities.empty())
+        file.write(param_path("velocities", p.name), velocities[i].shape(), velocities[i].data());
+    }
+    file.set_attribute("/", "format_version", kFormatVersion);
+    file.set_attribute("/", "convoy_version", std::string(CONVOY_VERSION));
+    file.set_attribute("/", "model", position.model);
+    file.set_attribute("/", "epoch", position.epoch);
+    file.set_attribute("/", "batch_in_epoch", position.batch_in_epoch);
+    file.set_attribute("/", "global_step", position.global_step);
+    file.set_attribute("/", "seed", static_cast<int64_t>(position.seed));
+    file.set_attribute("/", "options", position.options_json);
+    file.set_attribute("/", "schedule_state",
+                       std::vector<double>{position.schedule.best_error,
+                                           static_cast<double>(position.schedule.bad_epochs),
+                                           static_cast<double>(position.schedule.decays)});
+    file.close();
+    fs::rename(temporary, target);
+  } catch (...) {
+    std::error_code ignored;
+    fs::remove(temporary, ignored);
+    throw;
+  }
+}
+
+TrainingPosition load_checkpoint(const std::string& path, const std::vector<Parameter*>& parameters,
+                                 std::vector<Tensor>* velocities) {
+  Hdf5File file(path, Hdf5File::Mode::kRead);
+  if (!file.has_attribute("/", "format_version"))
+    CONVOY_USER_ERROR("'", path, "' is not a convoy checkpoint (no format_version attribute)");
+  TrainingPosition position;
+  position.model = file.attribute_string("/", "model");
+  position.epoch = file.attribute_int("/", "epoch");
+  position.batch_in_epoch = file.attribute_int("/", "batch_in_epoch");
+  position.global_step = file.attribute_int("/", "global_step");
+  position.seed = static_cast<uint64_t>(file.attribute_int("/", "seed"));
+  position.options_json = file.attribute_string("/", "options");
+  const std::vector<double> schedule = file.attribute_doubles("/", "schedule_state");
+  if (schedule.size() != 3) CONVOY_USER_ERROR("checkpoint '", path, "': bad schedule_state");
+  position.schedule = {schedule[0], static_cast<int64_t>(schedule[1]),
+                       static_cast<int64_t>(schedule[2])};
+  for (size_t i = 0; i < parameters.size(); ++i) {
+    Parameter& p = *parameters[i];
+    const std::string name = param_path("parameters", p.name);
+    if (!file.has(name))
+      CONVOY_USER_ERROR("checkpoint '", path, "' has no parameter ", p.name,
+                        " (written for another model?)");
+    const Shape stored = file.dataset_shape(name);
+    if (stored != p.value.shape())
+      CONVOY_USER_ERROR("checkpoint '", path, "': parameter ", p.name, " has shape ",
+                        stored.to_string(), ", the model expects ", p.value.shape().to_string());
+    file.read(name, p.value.data(), p.value.numel());
+    if (velocities) {
+      const std::string vname = param_path("velocities", p.name);
+      if (!file.has(vname))
+        CONVOY_USER_ERROR("checkpoint '", path, "' holds no optimizer state for ", p.name);
+      file.read(vname, (*velocities)[i].data(), (*velocities)[i].numel());
+    }
+  }
+  return position;
+}
+
+std::string checkpoint_path(const std::string& dir, int64_t global_step) {
+  char name[64];
+  std::snprintf(name, sizeof name, "checkpoint-step-%08lld.h5", static_cast<long long>(global_step));
+  return (fs::path(dir) / name).string();
+}
+
+std::optional<std::string> find_latest_checkpoint(const std::string& dir) {
+  std::optional<std::string> best;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return best;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("checkpoint-step-", 0) == 0 && entry.path().extension() == ".h5" &&
+        (!best || name > fs::path(*best).filename().string()))
+      best = entry.path().string();
+  }
+  return best;
+}
+
+}  // namespace convoy

@@ -1,0 +1,260 @@
+#include "io/hdf5_file.h"
+
+#include "core/error.h"
+
+namespace convoy {
+
+namespace {
+// HDF5 prints its own error stack by default; we report errors ourselves.
+// Variable-length UTF-8 strings, for writing and (same cset, or HDF5 refuses the conversion) reading.
+Hdf5Id utf8_string_type() {
+  Hdf5Id type(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(type.get(), H5T_VARIABLE);
+  H5Tset_cset(type.get(), H5T_CSET_UTF8);
+  return type;
+}
+
+void silence_hdf5_errors() {
+  static const bool silenced = [] {
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+    return true;
+  }();
+  (void)silenced;
+}
+}  // namespace
+
+Hdf5Id& Hdf5Id::operator=(Hdf5Id&& other) noexcept {
+  if (this != &other) {
+    reset();
+    id_ = other.id_;
+    close_ = other.close_;
+    other.id_ = H5I_INVALID_HID;
+  }
+  return *this;
+}
+
+void Hdf5Id::reset() {
+  if (id_ >= 0 && close_) close_(id_);
+  id_ = H5I_INVALID_HID;
+}
+
+Hdf5File::Hdf5File(const std::string& path, Mode mode) : path_(path) {
+  silence_hdf5_errors();
+  hid_t id = mode == Mode::kCreate ? H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT)
+                                   : H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (id < 0) {
+    if (mode == Mode::kCreate) CONVOY_USER_ERROR("cannot create HDF5 file '", path, "' (is the folder writable?)");
+    CONVOY_USER_ERROR("cannot open '", path, "' as an HDF5 file (missing, unreadable or not HDF5)");
+  }
+  file_ = Hdf5Id(id, H5Fclose);
+}
+
+void Hdf5File::close() {
+  if (file_.get() >= 0 && H5Fflush(file_.get(), H5F_SCOPE_GLOBAL) < 0) fail("flush failed");
+  file_.reset();
+}
+
+void Hdf5File::fail(const std::string& what) const {
+  CONVOY_USER_ERROR("HDF5 file '", path_, "': ", what);
+}
+
+bool Hdf5File::has(const std::string& object) const {
+  // Check each path component, as H5Lexists requires.
+  std::string prefix;
+  size_t pos = 0;
+  while (pos != std::string::npos) {
+    const size_t next = object.find('/', pos + 1);
+    prefix = object.substr(0, next);
+    if (!prefix.empty() && prefix != "/" && H5Lexists(file_.get(), prefix.c_str(), H5P_DEFAULT) <= 0)
+      return false;
+    pos = next;
+  }
+  return true;
+}
+
+void Hdf5File::create_group(const std::string& group) {
+  hid_t id = H5Gcreate2(file_.get(), group.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  if (id < 0) fail("cannot create group " + group);
+  H5Gclose(id);
+}
+
+Hdf5Id Hdf5File::open_dataset(const std::string& dataset) const {
+  if (!has(dataset)) fail("dataset " + dataset + " is missing");
+  hid_t id = H5Dopen2(file_.get(), dataset.c_str(), H5P_DEFAULT);
+  if (id < 0) fail(dataset + " is not a readable dataset");
+  return Hdf5Id(id, H5Dclose);
+}
+
+Shape Hdf5File::dataset_shape(const std::string& dataset) const {
+  Hdf5Id d = open_dataset(dataset);
+  Hdf5Id space(H5Dget_space(d.get()), H5Sclose);
+  const int rank = H5Sget_simple_extent_ndims(space.get());
+  if (rank < 0) fail("cannot read the shape of " + dataset);
+  std::vector<hsize_t> dims(static_cast<size_t>(rank));
+  H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
+  return Shape(std::vector<int64_t>(dims.begin(), dims.end()));
+}
+
+void Hdf5File::write_raw(const std::string& dataset, const Shape& shape, hid_t type,
+                         const void* data, int64_t chunk_rows) {
+  std::vector<hsize_t> dims(shape.dims().begin(), shape.dims().end());
+  Hdf5Id space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
+  Hdf5Id props(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+  if (chunk_rows > 0 && shape.rank() >= 1 && shape.numel() > 0) {
+    std::vector<hsize_t> chunk = dims;
+    chunk[0] = static_cast<hsize_t>(std::min<int64_t>(chunk_rows, shape[0]));
+    H5Pset_chunk(props.get(), static_cast<int>(chunk.size()), chunk.data());
+  }
+  Hdf5Id d(H5Dcreate2(file_.get(), dataset.c_str(), type, space.get(), H5P_DEFAULT, props.get(),
+                      H5P_DEFAULT),
+           H5Dclose);
+  if (d.get() < 0) fail("cannot create dataset " + dataset);
+  if (shape.numel() > 0 && H5Dwrite(d.get(), type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
+    fail("cannot write dataset " + dataset + " (disk full?)");
+}
+
+void Hdf5File::write(const std::string& dataset, const Shape& shape, const float* data) {
+  write_raw(dataset, shape, H5T_NATIVE_FLOAT, data, 0);
+}
+void Hdf5File::write(const std::string& dataset, const Shape& shape, const int32_t* data) {
+  write_raw(dataset, shape, H5T_NATIVE_INT32, data, 0);
+}
+void Hdf5File::write(const std::string& dataset, const Shape& shape, const uint8_t* data,
+                     int64_t chunk_rows) {
+  write_raw(dataset, shape, H5T_NATIVE_UINT8, data, chunk_rows);
+}
+
+void Hdf5File::write_strings(const std::string& dataset, const std::vector<std::string>& values) {
+  std::vector<const char*> pointers;
+  for (const auto& v : values) pointers.push_back(v.c_str());
+  Hdf5Id type = utf8_string_type();
+  write_raw(dataset, Shape{static_cast<int64_t>(values.size())}, type.get(), pointers.data(), 0);
+}
+
+void Hdf5File::read_raw(const std::string& dataset, hid_t mem_type, H5T_class_t expected,
+                        void* out, int64_t count) const {
+  Hdf5Id d = open_dataset(dataset);
+  Hdf5Id type(H5Dget_type(d.get()), H5Tclose);
+  if (H5Tget_class(type.get()) != expected)
+    fail(dataset + " has the wrong element type");
+  const int64_t stored = dataset_shape(dataset).numel();
+  if (stored != count)
+    fail(dataset + " holds " + std::to_string(stored) + " elements, expected " + std::to_string(count));
+  if (count > 0 && H5Dread(d.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) < 0)
+    fail("cannot read " + dataset + " (file truncated or corrupt?)");
+}
+
+void Hdf5File::read(const std::string& dataset, float* out, int64_t count) const {
+  read_raw(dataset, H5T_NATIVE_FLOAT, H5T_FLOAT, out, count);
+}
+void Hdf5File::read(const std::string& dataset, int32_t* out, int64_t count) const {
+  read_raw(dataset, H5T_NATIVE_INT32, H5T_INTEGER, out, count);
+}
+void Hdf5File::read(const std::string& dataset, uint8_t* out, int64_t count) const {
+  read_raw(dataset, H5T_NATIVE_UINT8, H5T_INTEGER, out, count);
+}
+
+void Hdf5File::read_rows(const std::string& dataset, int64_t first, int64_t rows,
+                         uint8_t* out) const {
+  Hdf5Id d = open_dataset(dataset);
+  Shape shape = dataset_shape(dataset);
+  if (first < 0 || rows < 0 || first + rows > shape[0])
+    fail("rows [" + std::to_string(first) + ", " + std::to_string(first + rows) + ") of " +
+         dataset + " are out of range");
+  std::vector<hsize_t> start(static_cast<size_t>(shape.rank()), 0), count(shape.dims().begin(), shape.dims().end());
+  start[0] = static_cast<hsize_t>(first);
+  count[0] = static_cast<hsize_t>(rows);
+  Hdf5Id file_space(H5Dget_space(d.get()), H5Sclose);
+  H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr);
+  Hdf5Id mem_space(H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr), H5Sclose);
+  if (H5Dread(d.get(), H5T_NATIVE_UINT8, mem_space.get(), file_space.get(), H5P_DEFAULT, out) < 0)
+    fail("cannot read rows of " + dataset + " (file truncated or corrupt?)");
+}
+
+std::vector<std::string> Hdf5File::read_strings(const std::string& dataset) const {
+  Hdf5Id d = open_dataset(dataset);
+  const int64_t n = dataset_shape(dataset).numel();
+  Hdf5Id type = utf8_string_type();
+  std::vector<char*> raw(static_cast<size_t>(n), nullptr);
+  if (n > 0 && H5Dread(d.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, raw.data()) < 0)
+    fail("cannot read strings of " + dataset);
+  std::vector<std::string> values;
+  for (char* s : raw) {
+    values.emplace_back(s ? s : "");
+    H5free_memory(s);
+  }
+  return values;
+}
+
+Hdf5Id Hdf5File::open_attribute(const std::string& object, const std::string& name) const {
+  if (H5Aexists_by_name(file_.get(), object.c_str(), name.c_str(), H5P_DEFAULT) <= 0)
+    fail("attribute '" + name + "' of " + object + " is missing");
+  return Hdf5Id(H5Aopen_by_name(file_.get(), object.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT),
+                H5Aclose);
+}
+
+bool Hdf5File::has_attribute(const std::string& object, const std::string& name) const {
+  return H5Aexists_by_name(file_.get(), object.c_str(), name.c_str(), H5P_DEFAULT) > 0;
+}
+
+void Hdf5File::set_attribute(const std::string& object, const std::string& name, int64_t value) {
+  Hdf5Id space(H5Screate(H5S_SCALAR), H5Sclose);
+  Hdf5Id a(H5Acreate_by_name(file_.get(), object.c_str(), name.c_str(), H5T_NATIVE_INT64,
+                             space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+           H5Aclose);
+  if (a.get() < 0 || H5Awrite(a.get(), H5T_NATIVE_INT64, &value) < 0)
+    fail("cannot write attribute " + name);
+}
+
+void Hdf5File::set_attribute(const std::string& object, const std::string& name,
+                             const std::vector<double>& values) {
+  const hsize_t n = values.size();
+  Hdf5Id space(H5Screate_simple(1, &n, nullptr), H5Sclose);
+  Hdf5Id a(H5Acreate_by_name(file_.get(), object.c_str(), name.c_str(), H5T_NATIVE_DOUBLE,
+                             space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+           H5Aclose);
+  if (a.get() < 0 || H5Awrite(a.get(), H5T_NATIVE_DOUBLE, values.data()) < 0)
+    fail("cannot write attribute " + name);
+}
+
+void Hdf5File::set_attribute(const std::string& object, const std::string& name,
+                             const std::string& value) {
+  Hdf5Id type = utf8_string_type();
+  Hdf5Id space(H5Screate(H5S_SCALAR), H5Sclose);
+  Hdf5Id a(H5Acreate_by_name(file_.get(), object.c_str(), name.c_str(), type.get(), space.get(),
+                             H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+           H5Aclose);
+  const char* p = value.c_str();
+  if (a.get() < 0 || H5Awrite(a.get(), type.get(), &p) < 0) fail("cannot write attribute " + name);
+}
+
+int64_t Hdf5File::attribute_int(const std::string& object, const std::string& name) const {
+  Hdf5Id a = open_attribute(object, name);
+  Hdf5Id space(H5Aget_space(a.get()), H5Sclose);
+  if (H5Sget_simple_extent_npoints(space.get()) != 1) fail("attribute '" + name + "' is not a scalar");
+  int64_t value = 0;
+  if (H5Aread(a.get(), H5T_NATIVE_INT64, &value) < 0) fail("attribute '" + name + "' is not an integer");
+  return value;
+}
+
+std::vector<double> Hdf5File::attribute_doubles(const std::string& object,
+                                                const std::string& name) const {
+  Hdf5Id a = open_attribute(object, name);
+  Hdf5Id space(H5Aget_space(a.get()), H5Sclose);
+  std::vector<double> values(static_cast<size_t>(H5Sget_simple_extent_npoints(space.get())));
+  if (!values.empty() && H5Aread(a.get(), H5T_NATIVE_DOUBLE, values.data()) < 0)
+    fail("attribute '" + name + "' is not numeric");
+  return values;
+}
+
+std::string Hdf5File::attribute_string(const std::string& object, const std::string& name) const {
+  Hdf5Id a = open_attribute(object, name);
+  Hdf5Id type = utf8_string_type();
+  char* raw = nullptr;
+  if (H5Aread(a.get(), type.get(), &raw) < 0) fail("attribute '" + name + "' is not a string");
+  std::string value(raw ? raw : "");
+  H5free_memory(raw);
+  return value;
+}
+
+}  // namespace convoy

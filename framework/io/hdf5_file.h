@@ -1,0 +1,81 @@
+// A small RAII layer over the HDF5 C API: files, typed datasets and root or
+// group attributes. Every failure throws convoy::Error naming the file and the object.
+#pragma once
+
+#include <hdf5.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/shape.h"
+
+namespace convoy {
+
+// Owns one HDF5 identifier and closes it with the matching H5*close.
+class Hdf5Id {
+ public:
+  Hdf5Id() = default;
+  Hdf5Id(hid_t id, herr_t (*close)(hid_t)) : id_(id), close_(close) {}
+  ~Hdf5Id() { reset(); }
+  Hdf5Id(Hdf5Id&& other) noexcept { *this = std::move(other); }
+  Hdf5Id& operator=(Hdf5Id&& other) noexcept;
+  Hdf5Id(const Hdf5Id&) = delete;
+  Hdf5Id& operator=(const Hdf5Id&) = delete;
+  hid_t get() const { return id_; }
+  void reset();
+
+ private:
+  hid_t id_ = H5I_INVALID_HID;
+  herr_t (*close_)(hid_t) = nullptr;
+};
+
+class Hdf5File {
+ public:
+  enum class Mode { kRead, kCreate };
+  Hdf5File(const std::string& path, Mode mode);
+  const std::string& path() const { return path_; }
+  void close();  // flushes; further use throws
+
+  bool has(const std::string& object) const;
+  void create_group(const std::string& group);
+  Shape dataset_shape(const std::string& dataset) const;
+
+  // chunk_rows > 0 chunks the outer axis by that many rows (one image per chunk: 1).
+  void write(const std::string& dataset, const Shape& shape, const float* data);
+  void write(const std::string& dataset, const Shape& shape, const int32_t* data);
+  void write(const std::string& dataset, const Shape& shape, const uint8_t* data,
+             int64_t chunk_rows = 0);
+  void write_strings(const std::string& dataset, const std::vector<std::string>& values);
+
+  // Reads a whole dataset, checking its type class and element count.
+  void read(const std::string& dataset, float* out, int64_t count) const;
+  void read(const std::string& dataset, int32_t* out, int64_t count) const;
+  void read(const std::string& dataset, uint8_t* out, int64_t count) const;
+  // Reads rows [first, first + rows) of a dataset's outer axis.
+  void read_rows(const std::string& dataset, int64_t first, int64_t rows, uint8_t* out) const;
+  std::vector<std::string> read_strings(const std::string& dataset) const;
+
+  // Attributes on `object` ("/" for the root group).
+  void set_attribute(const std::string& object, const std::string& name, int64_t value);
+  void set_attribute(const std::string& object, const std::string& name, const std::vector<double>& values);
+  void set_attribute(const std::string& object, const std::string& name, const std::string& value);
+  bool has_attribute(const std::string& object, const std::string& name) const;
+  int64_t attribute_int(const std::string& object, const std::string& name) const;
+  std::vector<double> attribute_doubles(const std::string& object, const std::string& name) const;
+  std::string attribute_string(const std::string& object, const std::string& name) const;
+
+ private:
+  Hdf5Id open_dataset(const std::string& dataset) const;
+  Hdf5Id open_attribute(const std::string& object, const std::string& name) const;
+  void write_raw(const std::string& dataset, const Shape& shape, hid_t type, const void* data,
+                 int64_t chunk_rows);
+  void read_raw(const std::string& dataset, hid_t mem_type, H5T_class_t expected, void* out,
+                int64_t count) const;
+  [[noreturn]] void fail(const std::string& what) const;
+
+  std::string path_;
+  Hdf5Id file_;
+};
+
+}  // namespace convoy

@@ -1,0 +1,28 @@
+// A progress bar for long work: on a terminal it redraws one line in place;
+// elsewhere (logs, CI) it prints a plain line every `every` updates.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace convoy {
+
+class ProgressBar {
+ public:
+  ProgressBar(std::string label, int64_t total, int64_t every = 10);
+  // done: units finished; status: extra text ("loss 0.123  12345 img/s").
+  void update(int64_t done, const std::string& status);
+  void finish();  // ends the line on a terminal
+
+ private:
+  std::string label_;
+  int64_t total_, every_;
+  bool terminal_;
+  std::chrono::steady_clock::time_point start_;
+  bool open_line_ = false;
+};
+
+std::string format_duration(double seconds);  // "1:02:03" or "4:05"
+
+}  // namespace convoy

@@ -1,0 +1,57 @@
+#include "nn/init.h"
+
+#include <cmath>
+
+#include "core/error.h"
+#include "core/philox.h"
+
+namespace convoy {
+
+InitScheme parse_init_scheme(const std::string& name) {
+  if (name == "paper") return InitScheme::kPaper;
+  if (name == "xavier") return InitScheme::kXavier;
+  if (name == "kaiming") return InitScheme::kKaiming;
+  CONVOY_USER_ERROR("unknown --init '", name, "': expected paper, xavier or kaiming");
+}
+
+std::string to_string(InitScheme scheme) {
+  switch (scheme) {
+    case InitScheme::kPaper: return "paper";
+    case InitScheme::kXavier: return "xavier";
+    case InitScheme::kKaiming: return "kaiming";
+  }
+  return "?";
+}
+
+void initialize_parameters(const std::vector<Parameter*>& parameters, InitScheme scheme,
+                           uint64_t seed) {
+  for (size_t i = 0; i < parameters.size(); ++i) {
+    Parameter& p = *parameters[i];
+    float* v = p.value.data();
+    const int64_t n = p.value.numel();
+    if (p.is_bias) {
+      p.value.fill(scheme == InitScheme::kPaper ? static_cast<float>(p.paper_bias) : 0.0f);
+      continue;
+    }
+    RandomStream stream(seed, RandomPurpose::kInit, i);
+    CONVOY_CHECK(p.fan_in > 0 && p.fan_out > 0, p.name, " has no fan-in/fan-out for initialisation");
+    switch (scheme) {
+      case InitScheme::kPaper:
+        for (int64_t j = 0; j < n; ++j) v[j] = static_cast<float>(0.01 * stream.next_normal());
+        break;
+      case InitScheme::kXavier: {
+        const double bound = std::sqrt(6.0 / static_cast<double>(p.fan_in + p.fan_out));
+        for (int64_t j = 0; j < n; ++j)
+          v[j] = static_cast<float>((2.0 * stream.next_uniform_double() - 1.0) * bound);
+        break;
+      }
+      case InitScheme::kKaiming: {
+        const double std = std::sqrt(2.0 / static_cast<double>(p.fan_in));
+        for (int64_t j = 0; j < n; ++j) v[j] = static_cast<float>(std * stream.next_normal());
+        break;
+      }
+    }
+  }
+}
+
+}  // namespace convoy

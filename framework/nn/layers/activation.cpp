@@ -1,0 +1,21 @@
+#include "nn/layers/activation.h"
+
+#include "core/error.h"
+
+namespace convoy {
+
+const Tensor& Activation::forward(const Tensor& x, const StepContext&) {
+  if (!op_) op_ = backend_for(x.device()).make_activation(kind_);
+  op_->forward(x, output_);
+  return output_;
+}
+
+const Tensor& Activation::backward(const Tensor& dy, bool need_input_grad,
+                                   const GradientReadyHook&) {
+  CONVOY_CHECK(op_, name_, ": backward before forward");
+  if (!need_input_grad) return undefined_;
+  op_->backward(output_, dy, grad_input_);
+  return grad_input_;
+}
+
+}  // namespace convoy

@@ -1,0 +1,34 @@
+// Element-wise ReLU or sigmoid.
+#pragma once
+
+#include <memory>
+
+#include "backend/backend.h"
+#include "nn/module.h"
+
+namespace convoy {
+
+class Activation final : public Module {
+ public:
+  explicit Activation(ActivationKind kind) : kind_(kind) {}
+
+  std::string kind() const override { return kind_ == ActivationKind::kRelu ? "relu" : "sigmoid"; }
+  Shape output_shape(const Shape& input) const override { return input; }
+  const Tensor& forward(const Tensor& x, const StepContext& ctx) override;
+  const Tensor& backward(const Tensor& dy, bool need_input_grad,
+                         const GradientReadyHook& on_ready) override;
+
+ private:
+  ActivationKind kind_;
+  std::unique_ptr<ActivationOp> op_;
+  Tensor output_, grad_input_, undefined_;
+};
+
+inline std::unique_ptr<Activation> make_relu() {
+  return std::make_unique<Activation>(ActivationKind::kRelu);
+}
+inline std::unique_ptr<Activation> make_sigmoid() {
+  return std::make_unique<Activation>(ActivationKind::kSigmoid);
+}
+
+}  // namespace convoy

@@ -1,0 +1,28 @@
+// Local response normalisation across channels, SPEC §3 semantics.
+#pragma once
+
+#include <memory>
+
+#include "backend/backend.h"
+#include "nn/module.h"
+
+namespace convoy {
+
+class Lrn final : public Module {
+ public:
+  explicit Lrn(const LrnConfig& config);
+
+  std::string kind() const override { return "lrn"; }
+  std::string describe() const override;
+  Shape output_shape(const Shape& input) const override { return input; }
+  const Tensor& forward(const Tensor& x, const StepContext& ctx) override;
+  const Tensor& backward(const Tensor& dy, bool need_input_grad,
+                         const GradientReadyHook& on_ready) override;
+
+ private:
+  LrnConfig config_;
+  std::unique_ptr<LrnOp> op_;
+  Tensor input_, output_, grad_input_, undefined_;
+};
+
+}  // namespace convoy

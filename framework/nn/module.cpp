@@ -1,0 +1,13 @@
+#include "nn/module.h"
+
+namespace convoy {
+
+void Module::set_name(std::string name) {
+  name_ = std::move(name);
+  for (Parameter* p : parameters()) {
+    const auto dot = p->name.rfind('.');
+    p->name = name_ + "." + (dot == std::string::npos ? p->name : p->name.substr(dot + 1));
+  }
+}
+
+}  // namespace convoy

@@ -1,0 +1,58 @@
+#include "optim/lr_schedule.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+
+#include "core/error.h"
+
+namespace convoy {
+
+LrSchedule::LrSchedule(LrScheduleOptions options) : options_(std::move(options)) {
+  const std::string& k = options_.kind;
+  if (k != "constant" && k != "step" && k != "multistep" && k != "cosine" && k != "plateau")
+    CONVOY_USER_ERROR("unknown --lr-schedule '", k,
+                      "': expected constant, step, multistep, cosine or plateau");
+  if (options_.base_lr <= 0) CONVOY_USER_ERROR("--lr must be positive, got ", options_.base_lr);
+  if (options_.warmup_epochs < 0)
+    CONVOY_USER_ERROR("--warmup-epochs must be >= 0, got ", options_.warmup_epochs);
+  if (k == "step" && options_.step_size <= 0)
+    CONVOY_USER_ERROR("--lr-step-size must be positive, got ", options_.step_size);
+  std::sort(options_.milestones.begin(), options_.milestones.end());
+}
+
+double LrSchedule::lr(double epoch_progress) const {
+  const LrScheduleOptions& o = options_;
+  const int64_t epoch = static_cast<int64_t>(std::floor(epoch_progress));
+  double rate = o.base_lr;
+  if (o.kind == "step") {
+    rate *= std::pow(o.gamma, static_cast<double>(epoch / o.step_size));
+  } else if (o.kind == "multistep") {
+    const auto passed = std::upper_bound(o.milestones.begin(), o.milestones.end(), epoch) -
+                        o.milestones.begin();
+    rate *= std::pow(o.gamma, static_cast<double>(passed));
+  } else if (o.kind == "cosine") {
+    const double t = std::clamp(epoch_progress / static_cast<double>(std::max<int64_t>(1, o.total_epochs)), 0.0, 1.0);
+    rate = o.min_lr + (o.base_lr - o.min_lr) * 0.5 * (1.0 + std::cos(std::numbers::pi * t));
+  } else if (o.kind == "plateau") {
+    rate *= std::pow(o.gamma, static_cast<double>(state_.decays));
+  }
+  if (o.warmup_epochs > 0 && epoch_progress < o.warmup_epochs)
+    rate *= std::max(epoch_progress, 1e-3 * o.warmup_epochs) / o.warmup_epochs;
+  return rate;
+}
+
+void LrSchedule::end_epoch(double validation_error) {
+  if (options_.kind != "plateau") return;
+  if (validation_error < state_.best_error * (1.0 - options_.threshold)) {
+    state_.best_error = validation_error;
+    state_.bad_epochs = 0;
+    return;
+  }
+  if (++state_.bad_epochs > options_.patience && state_.decays < options_.max_decays) {
+    ++state_.decays;
+    state_.bad_epochs = 0;
+  }
+}
+
+}  // namespace convoy

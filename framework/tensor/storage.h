@@ -1,0 +1,29 @@
+// Storage: one device allocation, shared by the tensors that view it.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+
+#include "tensor/device.h"
+
+namespace convoy {
+
+class Storage {
+ public:
+  // Allocates `bytes` on `device` (64-byte aligned on the CPU).
+  Storage(size_t bytes, Device device);
+  ~Storage();
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+
+  void* data() const { return data_; }
+  size_t bytes() const { return bytes_; }
+  Device device() const { return device_; }
+
+ private:
+  void* data_ = nullptr;
+  size_t bytes_ = 0;
+  Device device_;
+};
+
+}  // namespace convoy

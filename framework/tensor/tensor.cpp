@@ -1,0 +1,69 @@
+#include "tensor/tensor.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/error.h"
+
+namespace convoy {
+
+Tensor Tensor::empty(const Shape& shape, Device device) {
+  Tensor t;
+  t.shape_ = shape;
+  t.storage_ = std::make_shared<Storage>(static_cast<size_t>(shape.numel()) * sizeof(float), device);
+  return t;
+}
+
+Tensor Tensor::zeros(const Shape& shape, Device device) {
+  Tensor t = empty(shape, device);
+  t.fill(0.0f);
+  return t;
+}
+
+Tensor Tensor::view(const Shape& shape) const {
+  CONVOY_CHECK(shape.numel() == numel(), "cannot view ", shape_.to_string(), " as ",
+               shape.to_string());
+  Tensor t = *this;
+  t.shape_ = shape;
+  return t;
+}
+
+Tensor Tensor::slice_batch(int64_t begin, int64_t end) const {
+  CONVOY_CHECK(rank() >= 1 && 0 <= begin && begin <= end && end <= shape_[0],
+               "batch slice [", begin, ", ", end, ") out of ", shape_.to_string());
+  Tensor t = *this;
+  t.offset_ += begin * shape_.per_sample();
+  t.shape_ = shape_.with_batch(end - begin);
+  return t;
+}
+
+void Tensor::ensure_shape(const Shape& shape, Device device) {
+  const size_t needed = static_cast<size_t>(shape.numel()) * sizeof(float);
+  const bool fits = storage_ && storage_->device() == device && offset_ == 0 &&
+                    storage_->bytes() >= needed;
+  if (!fits) {
+    *this = empty(shape, device);
+    return;
+  }
+  shape_ = shape;
+}
+
+void Tensor::fill(float value) {
+  CONVOY_CHECK(device() == Device::kCPU, "fill() on a ", to_string(device()), " tensor");
+  std::fill_n(data(), numel(), value);
+}
+
+void Tensor::copy_from(const Tensor& src) {
+  CONVOY_CHECK(src.numel() == numel(), "copy of ", src.shape().to_string(), " into ",
+               shape_.to_string());
+  CONVOY_CHECK(device() == Device::kCPU && src.device() == Device::kCPU, "copy between devices");
+  if (numel()) std::memcpy(data(), src.data(), static_cast<size_t>(numel()) * sizeof(float));
+}
+
+Tensor Tensor::clone() const {
+  Tensor t = empty(shape_, device());
+  t.copy_from(*this);
+  return t;
+}
+
+}  // namespace convoy

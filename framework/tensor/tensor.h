@@ -1,0 +1,52 @@
+// Tensor: a shape, a device and a view into shared storage. Float32 and
+// contiguous, in plain layouts (NCHW, OIHW, row-major). No math here: layers
+// call the backend of the tensor's device.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "core/shape.h"
+#include "tensor/device.h"
+#include "tensor/storage.h"
+
+namespace convoy {
+
+class Tensor {
+ public:
+  Tensor() = default;
+  static Tensor empty(const Shape& shape, Device device = Device::kCPU);
+  static Tensor zeros(const Shape& shape, Device device = Device::kCPU);
+
+  bool defined() const { return storage_ != nullptr; }
+  const Shape& shape() const { return shape_; }
+  int64_t numel() const { return shape_.numel(); }
+  int64_t dim(int axis) const { return shape_[axis]; }
+  int rank() const { return shape_.rank(); }
+  Device device() const { return storage_ ? storage_->device() : Device::kCPU; }
+
+  float* data() { return storage_ ? static_cast<float*>(storage_->data()) + offset_ : nullptr; }
+  const float* data() const {
+    return storage_ ? static_cast<const float*>(storage_->data()) + offset_ : nullptr;
+  }
+
+  // The same memory seen with another shape of the same element count.
+  Tensor view(const Shape& shape) const;
+  // Rows [begin, end) of the outermost axis, sharing memory.
+  Tensor slice_batch(int64_t begin, int64_t end) const;
+
+  // Gives the tensor `shape`, keeping its memory when that is large enough:
+  // buffers are allocated once per shape and reused across steps.
+  void ensure_shape(const Shape& shape, Device device = Device::kCPU);
+
+  void fill(float value);             // CPU tensors
+  void copy_from(const Tensor& src);  // same element count, CPU tensors
+  Tensor clone() const;
+
+ private:
+  std::shared_ptr<Storage> storage_;
+  int64_t offset_ = 0;  // in elements
+  Shape shape_;
+};
+
+}  // namespace convoy
