@@ -1,0 +1,104 @@
+#include "launch/train_options.h"
+
+#include <boost/program_options.hpp>
+#include <iostream>
+
+#include "core/error.h"
+
+namespace convoy {
+
+namespace po = boost::program_options;
+
+nlohmann::json TrainOptions::to_json() const {
+  return {{"model", model}, {"data", data}, {"val", val}, {"cache_dir", cache_dir},
+          {"synthetic", synthetic}, {"synthetic_val", synthetic_val}, {"num_classes", num_classes},
+          {"input_size", input_size}, {"epochs", epochs}, {"batch_size", batch_size},
+          {"eval_batch_size", eval_batch_size}, {"lr", lr}, {"momentum", momentum},
+          {"weight_decay", weight_decay}, {"decay_biases", decay_biases},
+          {"lr_schedule", lr_schedule}, {"warmup_epochs", warmup_epochs}, {"lr_gamma", lr_gamma},
+          {"min_lr", min_lr}, {"lr_step_size", lr_step_size}, {"lr_patience", lr_patience},
+          {"lr_milestones", lr_milestones}, {"init", init}, {"seed", seed}, {"threads", threads},
+          {"max_steps", max_steps}, {"log_every", log_every}, {"metrics", metrics},
+          {"checkpoint_dir", checkpoint_dir}, {"keep_checkpoints", keep_checkpoints}};
+}
+
+std::optional<TrainOptions> parse_train_options(int argc, const char* const* argv,
+                                                const TrainOptions& defaults,
+                                                bool synthetic_options) {
+  TrainOptions o = defaults;
+  const bool lenet = o.model == "lenet5";
+  po::options_description data("Data");
+  data.add_options()
+      ("data", po::value(&o.data)->default_value(o.data),
+       lenet ? "MNIST: a folder of IDX files (.gz or raw) or an HDF5 training file; default: "
+               "./data/mnist, then ../shared/data/mnist"
+             : "HDF5 training file (SPEC §8 layout)")
+      ("val", po::value(&o.val)->default_value(o.val),
+       "HDF5 validation/test file (MNIST from a folder: its t10k files)")
+      ("cache-dir", po::value(&o.cache_dir)->default_value(o.cache_dir),
+       "where converted HDF5 files are kept");
+  if (synthetic_options) {
+    data.add_options()
+        ("synthetic", po::value(&o.synthetic)->default_value(o.synthetic),
+         "train on N random images instead of --data (smoke runs, benchmarks)")
+        ("synthetic-val", po::value(&o.synthetic_val)->default_value(o.synthetic_val),
+         "with --synthetic: N random validation images");
+  }
+  data.add_options()
+      ("num-classes", po::value(&o.num_classes)->default_value(o.num_classes), "classes (0: the model's default)")
+      ("input-size", po::value(&o.input_size)->default_value(o.input_size), "input side in pixels (0: the model's default)");
+
+  po::options_description recipe("Recipe");
+  recipe.add_options()
+      ("epochs", po::value(&o.epochs)->default_value(o.epochs), "total epochs (also after --resume)")
+      ("batch-size", po::value(&o.batch_size)->default_value(o.batch_size), "images per step")
+      ("eval-batch-size", po::value(&o.eval_batch_size)->default_value(o.eval_batch_size), "images per evaluation batch (0: --batch-size)")
+      ("lr", po::value(&o.lr)->default_value(o.lr), "base learning rate")
+      ("momentum", po::value(&o.momentum)->default_value(o.momentum), "SGD momentum")
+      ("weight-decay", po::value(&o.weight_decay)->default_value(o.weight_decay), "L2 weight decay (weights only)")
+      ("decay-biases", po::bool_switch(&o.decay_biases), "apply weight decay to biases too")
+      ("lr-schedule", po::value(&o.lr_schedule)->default_value(o.lr_schedule), "constant | step | multistep | cosine | plateau")
+      ("warmup-epochs", po::value(&o.warmup_epochs)->default_value(o.warmup_epochs), "linear warm-up over this many epochs")
+      ("lr-gamma", po::value(&o.lr_gamma)->default_value(o.lr_gamma), "decay factor (step, multistep, plateau)")
+      ("lr-step-size", po::value(&o.lr_step_size)->default_value(o.lr_step_size), "epochs between decays (step)")
+      ("lr-milestones", po::value(&o.lr_milestones)->multitoken(), "epochs at which to decay (multistep)")
+      ("lr-patience", po::value(&o.lr_patience)->default_value(o.lr_patience), "epochs without improvement before a decay (plateau)")
+      ("min-lr", po::value(&o.min_lr)->default_value(o.min_lr), "floor of the cosine schedule")
+      ("init", po::value(&o.init)->default_value(o.init), "paper | xavier | kaiming")
+      ("seed", po::value(&o.seed)->default_value(o.seed), "seed of initialisation, shuffling, dropout");
+
+  po::options_description running("Running");
+  running.add_options()
+      ("threads", po::value(&o.threads)->default_value(o.threads), "compute threads (0: OMP_NUM_THREADS or all cores)")
+      ("max-steps", po::value(&o.max_steps)->default_value(o.max_steps), "stop (with a checkpoint) after this many steps in all (0: no limit)")
+      ("log-every", po::value(&o.log_every)->default_value(o.log_every), "steps between progress lines and step metrics")
+      ("metrics", po::value(&o.metrics)->default_value(o.metrics), "write JSON-lines metrics to this file")
+      ("checkpoint-dir", po::value(&o.checkpoint_dir)->default_value(o.checkpoint_dir), "where checkpoints go (empty: none)")
+      ("keep-checkpoints", po::value(&o.keep_checkpoints)->default_value(o.keep_checkpoints), "how many recent checkpoints to keep (0: all)")
+      ("resume", po::value(&o.resume)->default_value(o.resume), "a checkpoint file, or 'auto': the newest in --checkpoint-dir")
+      ("evaluate", po::value(&o.evaluate)->default_value(o.evaluate), "report the test accuracy of this checkpoint and exit")
+      ("summary", po::bool_switch(&o.summary), "print the layer table and exit")
+      ("help,h", "show this help");
+
+  po::options_description all;
+  all.add(data).add(recipe).add(running);
+  po::variables_map vm;
+  try {
+    po::store(po::parse_command_line(argc, argv, all), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    CONVOY_USER_ERROR(e.what(), " (see --help)");
+  }
+  if (vm.count("help")) {
+    std::cout << "Usage: " << argv[0] << " [options]\n" << all << "\n";
+    return std::nullopt;
+  }
+  if (o.epochs < 1) CONVOY_USER_ERROR("--epochs must be >= 1, got ", o.epochs);
+  if (o.batch_size < 1) CONVOY_USER_ERROR("--batch-size must be >= 1, got ", o.batch_size);
+  if (o.log_every < 1) CONVOY_USER_ERROR("--log-every must be >= 1, got ", o.log_every);
+  if (o.momentum < 0 || o.weight_decay < 0) CONVOY_USER_ERROR("--momentum and --weight-decay must be >= 0");
+  if (o.eval_batch_size == 0) o.eval_batch_size = o.batch_size;
+  return o;
+}
+
+}  // namespace convoy

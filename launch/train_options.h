@@ -1,0 +1,46 @@
+// The options shared by train_lenet and train_alexnet (same names where the
+// meaning is the same), parsed with Boost.Program_options.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace convoy {
+
+struct TrainOptions {
+  std::string model;  // "lenet5" | "alexnet"
+  // Data.
+  std::string data, val, cache_dir;
+  int64_t synthetic = 0, synthetic_val = 0;  // train_alexnet: random images
+  int64_t num_classes = 0, input_size = 0;   // 0: the model's default
+  // Recipe.
+  int64_t epochs = 1, batch_size = 64, eval_batch_size = 0;  // 0: batch_size
+  double lr = 0.01, momentum = 0.9, weight_decay = 0.0;
+  bool decay_biases = false;
+  std::string lr_schedule = "constant";
+  double warmup_epochs = 0.0, lr_gamma = 0.1, min_lr = 0.0;
+  int64_t lr_step_size = 30, lr_patience = 2;
+  std::vector<int64_t> lr_milestones;
+  std::string init = "xavier";
+  uint64_t seed = 1;
+  // Running.
+  int threads = 0;  // 0: OMP_NUM_THREADS or all cores
+  int64_t max_steps = 0;  // 0: no limit
+  int64_t log_every = 10;
+  std::string metrics, checkpoint_dir, resume, evaluate;
+  int64_t keep_checkpoints = 2;
+  bool summary = false;
+
+  nlohmann::json to_json() const;
+};
+
+// Parses argv over `defaults`. Returns nullopt after printing --help.
+// A bad option is a user error (one sentence naming it).
+std::optional<TrainOptions> parse_train_options(int argc, const char* const* argv,
+                                                const TrainOptions& defaults, bool synthetic_options);
+
+}  // namespace convoy

@@ -1,0 +1,239 @@
+// InMemoryImageDataset: loading a SPEC §8 file and rejecting malformed ones clearly.
+#include "data_pipeline/hdf5_dataset.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <optional>
+
+#include "core/error.h"
+#include "io/hdf5_file.h"
+
+namespace convoy {
+namespace {
+
+namespace fs = std::filesystem;
+
+#define EXPECT_MENTIONS(text, part) \
+  EXPECT_NE((text).find(part), std::string::npos) << "message: " << (text) << "\nlacks: " << (part)
+
+class TempDir {
+ public:
+  TempDir() {
+    static std::atomic<int> counter{0};
+    path_ = fs::temp_directory_path() /
+            ("convoy_hdf5_dataset_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  fs::path path_;
+};
+
+// A small, valid 3-image 4x5x2 file, with knobs to break it one way at a time.
+struct FileSpec {
+  int64_t n = 3, height = 4, width = 5, channels = 2, num_classes = 4;
+  std::optional<Shape> images_shape;  // default (n, height, width, channels)
+  std::optional<Shape> labels_shape;  // default (n)
+  std::vector<int32_t> labels{0, 3, 1};
+  bool write_images = true, write_labels = true, write_class_names = true, write_jpeg = false;
+  std::vector<double> mean{0.25, 0.5}, std{0.1, 0.2};
+  std::string skip_attribute;
+  std::optional<int64_t> class_name_count;  // default num_classes
+};
+
+std::vector<uint8_t> pixels_for(const Shape& shape) {
+  std::vector<uint8_t> pixels(static_cast<size_t>(shape.numel()));
+  for (size_t i = 0; i < pixels.size(); ++i) pixels[i] = static_cast<uint8_t>(i * 3 + 1);
+  return pixels;
+}
+
+void write_dataset(const std::string& path, const FileSpec& spec) {
+  Hdf5File file(path, Hdf5File::Mode::kCreate);
+  const Shape images = spec.images_shape.value_or(Shape{spec.n, spec.height, spec.width, spec.channels});
+  if (spec.write_images) file.write("/images", images, pixels_for(images).data(), 1);
+  if (spec.write_jpeg) file.write("/jpeg", Shape{4}, pixels_for(Shape{4}).data());
+  if (spec.write_labels) {
+    const Shape labels = spec.labels_shape.value_or(Shape{static_cast<int64_t>(spec.labels.size())});
+    std::vector<int32_t> values = spec.labels;
+    values.resize(static_cast<size_t>(labels.numel()), 0);
+    file.write("/labels", labels, values.data());
+  }
+  if (spec.write_class_names) {
+    std::vector<std::string> names;
+    for (int64_t c = 0; c < spec.class_name_count.value_or(spec.num_classes); ++c) names.push_back("class" + std::to_string(c));
+    file.write_strings("/class_names", names);
+  }
+  auto set_int = [&](const char* name, int64_t v) {
+    if (spec.skip_attribute != name) file.set_attribute("/", name, v);
+  };
+  set_int("num_classes", spec.num_classes);
+  set_int("height", spec.height);
+  set_int("width", spec.width);
+  set_int("channels", spec.channels);
+  if (spec.skip_attribute != "channel_mean") file.set_attribute("/", "channel_mean", spec.mean);
+  if (spec.skip_attribute != "channel_std") file.set_attribute("/", "channel_std", spec.std);
+  file.close();
+}
+
+std::string open_error(const std::string& path) {
+  try {
+    InMemoryImageDataset::open(path);
+  } catch (const Error& e) {
+    EXPECT_TRUE(e.is_user_error()) << e.what();
+    return e.what();
+  }
+  ADD_FAILURE() << "opening " << path << " should have failed";
+  return "";
+}
+
+// Writes `spec` as `name`, expects open() to fail, returns the message (checked to name the file).
+std::string malformed(const TempDir& dir, const std::string& name, const FileSpec& spec) {
+  const std::string path = dir.file(name);
+  write_dataset(path, spec);
+  std::string what = open_error(path);
+  EXPECT_MENTIONS(what, path);
+  return what;
+}
+
+TEST(Hdf5DatasetTest, LoadsAValidFile) {
+  TempDir dir;
+  const std::string path = dir.file("good.h5");
+  write_dataset(path, FileSpec{});
+  const auto data = InMemoryImageDataset::open(path);
+  EXPECT_EQ(data.path(), path);
+  EXPECT_EQ(data.size(), 3);
+  EXPECT_EQ(data.height(), 4);
+  EXPECT_EQ(data.width(), 5);
+  EXPECT_EQ(data.channels(), 2);
+  EXPECT_EQ(data.num_classes(), 4);
+  EXPECT_EQ(data.channel_mean(), (std::vector<double>{0.25, 0.5}));
+  EXPECT_EQ(data.channel_std(), (std::vector<double>{0.1, 0.2}));
+  EXPECT_EQ(data.class_names(), (std::vector<std::string>{"class0", "class1", "class2", "class3"}));
+  const auto pixels = pixels_for(Shape{3, 4, 5, 2});
+  for (int64_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(data.label(i), (std::vector<int32_t>{0, 3, 1})[static_cast<size_t>(i)]);
+    // HWC: pixel (y, x, c) of image i.
+    for (int64_t k = 0; k < 40; ++k) ASSERT_EQ(data.image(i)[k], pixels[static_cast<size_t>(i * 40 + k)]);
+  }
+  EXPECT_EQ(data.image(2) - data.image(0), 80);
+}
+
+TEST(Hdf5DatasetTest, ClassNamesAreOptional) {
+  TempDir dir;
+  FileSpec spec;
+  spec.write_class_names = false;
+  write_dataset(dir.file("unnamed.h5"), spec);
+  EXPECT_TRUE(InMemoryImageDataset::open(dir.file("unnamed.h5")).class_names().empty());
+}
+
+TEST(Hdf5DatasetTest, IndexOutOfRangeIsAnError) {
+  TempDir dir;
+  write_dataset(dir.file("good.h5"), FileSpec{});
+  const auto data = InMemoryImageDataset::open(dir.file("good.h5"));
+  EXPECT_THROW(data.image(3), Error);
+  EXPECT_THROW(data.label(-1), Error);
+}
+
+TEST(Hdf5DatasetTest, RejectsMissingAndNonHdf5Files) {
+  TempDir dir;
+  std::string what = open_error(dir.file("absent.h5"));
+  EXPECT_MENTIONS(what, dir.file("absent.h5"));
+  std::ofstream(dir.file("text.h5")) << "not hdf5\n";
+  what = open_error(dir.file("text.h5"));
+  EXPECT_MENTIONS(what, dir.file("text.h5"));
+  EXPECT_MENTIONS(what, "not HDF5");
+}
+
+TEST(Hdf5DatasetTest, RejectsMissingDatasets) {
+  TempDir dir;
+  FileSpec no_labels;
+  no_labels.write_labels = false;
+  EXPECT_MENTIONS(malformed(dir, "no_labels.h5", no_labels), "no /labels");
+
+  FileSpec no_images;
+  no_images.write_images = false;
+  EXPECT_MENTIONS(malformed(dir, "no_images.h5", no_images), "no /images");
+
+  FileSpec jpeg_only = no_images;
+  jpeg_only.write_jpeg = true;
+  EXPECT_MENTIONS(malformed(dir, "jpeg.h5", jpeg_only), "/jpeg");
+}
+
+TEST(Hdf5DatasetTest, RejectsMissingOrBadAttributes) {
+  TempDir dir;
+  for (const char* name : {"num_classes", "height", "width", "channels", "channel_mean", "channel_std"}) {
+    FileSpec spec;
+    spec.skip_attribute = name;
+    const std::string what = malformed(dir, std::string("no_") + name + ".h5", spec);
+    EXPECT_MENTIONS(what, std::string("'") + name + "'");
+  }
+  FileSpec short_mean;
+  short_mean.mean = {0.5};
+  EXPECT_MENTIONS(malformed(dir, "short_mean.h5", short_mean), "1 values in 'channel_mean' but 2 channels");
+
+  FileSpec zero_std;
+  zero_std.std = {0.1, 0.0};
+  EXPECT_MENTIONS(malformed(dir, "zero_std.h5", zero_std), "channel_std");
+
+  FileSpec no_classes;
+  no_classes.num_classes = 0;
+  no_classes.write_class_names = false;
+  EXPECT_MENTIONS(malformed(dir, "no_classes.h5", no_classes), "num_classes = 0");
+}
+
+TEST(Hdf5DatasetTest, RejectsLabelsOutsideTheClasses) {
+  TempDir dir;
+  FileSpec too_big;
+  too_big.labels = {0, 4, 1};  // num_classes = 4
+  std::string what = malformed(dir, "label4.h5", too_big);
+  EXPECT_MENTIONS(what, "label 4 at index 1");
+  EXPECT_MENTIONS(what, "[0, 4)");
+
+  FileSpec negative;
+  negative.labels = {0, 1, -1};
+  EXPECT_MENTIONS(malformed(dir, "negative.h5", negative), "label -1 at index 2");
+}
+
+TEST(Hdf5DatasetTest, RejectsShapeMismatches) {
+  TempDir dir;
+  FileSpec wide;
+  wide.images_shape = Shape{3, 4, 6, 2};  // attributes say width 5
+  std::string what = malformed(dir, "wide.h5", wide);
+  EXPECT_MENTIONS(what, "(3, 4, 6, 2)");
+  EXPECT_MENTIONS(what, "(N, 4, 5, 2)");
+
+  FileSpec flat;
+  flat.images_shape = Shape{3, 40};
+  EXPECT_MENTIONS(malformed(dir, "flat.h5", flat), "(3, 40)");
+
+  FileSpec few_labels;
+  few_labels.labels = {0, 1};
+  what = malformed(dir, "few_labels.h5", few_labels);
+  EXPECT_MENTIONS(what, "/labels of shape (2)");
+  EXPECT_MENTIONS(what, "3 images");
+
+  FileSpec matrix_labels;
+  matrix_labels.labels_shape = Shape{3, 1};
+  EXPECT_MENTIONS(malformed(dir, "matrix_labels.h5", matrix_labels), "/labels of shape (3, 1)");
+}
+
+TEST(Hdf5DatasetTest, RejectsClassNamesOfTheWrongCount) {
+  TempDir dir;
+  FileSpec spec;
+  spec.class_name_count = 3;  // num_classes = 4
+  EXPECT_MENTIONS(malformed(dir, "names.h5", spec), "3 class names but num_classes = 4");
+}
+
+}  // namespace
+}  // namespace convoy
