@@ -47,6 +47,7 @@ std::unique_ptr<Sequential> make_alexnet(const AlexNetOptions& o) {
   net->add(make_relu(), "relu7");
   net->add(std::make_unique<Dropout>(o.dropout, 7), "drop7");
   net->add(std::make_unique<Linear>(4096, o.num_classes), "fc8");
+  net->fuse_activations();
   return net;
 }
 

@@ -23,6 +23,7 @@ std::unique_ptr<Sequential> make_lenet5(const LeNet5Options& o) {
   net->add(std::make_unique<Linear>(120, 84), "fc2");
   net->add(make_sigmoid(), "sig4");
   net->add(std::make_unique<Linear>(84, o.num_classes), "fc3");
+  net->fuse_activations();
   return net;
 }
 

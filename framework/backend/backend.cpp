@@ -14,4 +14,10 @@ Backend& backend_for(Device device) {
   CONVOY_USER_ERROR("this build of convoy has no CUDA backend (it was configured without CUDA)");
 }
 
+const Tensor& as_plain(const Tensor& x, Tensor& scratch) {
+  if (x.is_plain()) return x;
+  backend_for(x.device()).to_plain(x, scratch);
+  return scratch;
+}
+
 }  // namespace convoy

@@ -1,8 +1,10 @@
 // The Backend interface: one function or op per primitive. Layers are written
 // once against it; a tensor's device picks the implementation (cpu/ = oneDNN,
-// cuda/ = cuDNN + cuBLAS, to come). All tensors at this boundary are in plain
-// layouts (NCHW activations, OIHW / row-major (out, in) weights); a backend's
-// own blocked layouts stay inside its ops.
+// cuda/ = cuDNN + cuBLAS, to come). Parameters and their gradients are always
+// plain (OIHW, row-major (out, in)). Activations and their gradients may come
+// back in a layout of the backend's choosing (Tensor::layout()); every op
+// accepts its inputs in any layout and reorders only where they differ from
+// what its primitive wants. Linear, dropout and the loss take plain inputs.
 #pragma once
 
 #include <cstdint>
@@ -74,6 +76,9 @@ class Backend {
   virtual std::unique_ptr<ActivationOp> make_activation(ActivationKind) = 0;
   virtual std::unique_ptr<LinearOp> make_linear() = 0;
 
+  // Writes src's elements into dst in plain layout.
+  virtual void to_plain(const Tensor& src, Tensor& dst) = 0;
+
   // Inverted dropout: keeps x[b, j] where uniform(seed, step, sample_ids[b], layer, j) < keep,
   // scaling it by 1/keep; mask receives the multiplier (0 or 1/keep).
   virtual void dropout_forward(const Tensor& x, float keep, uint64_t seed, uint64_t step,
@@ -93,5 +98,8 @@ class Backend {
 
 // The backend that serves tensors on `device`.
 Backend& backend_for(Device device);
+
+// x itself when plain, else x converted into scratch (reused across calls).
+const Tensor& as_plain(const Tensor& x, Tensor& scratch);
 
 }  // namespace convoy

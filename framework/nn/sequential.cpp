@@ -1,6 +1,8 @@
 #include "nn/sequential.h"
 
 #include "core/error.h"
+#include "nn/layers/activation.h"
+#include "nn/layers/conv2d.h"
 
 namespace convoy {
 
@@ -31,6 +33,16 @@ const Tensor& Sequential::backward(const Tensor& dy, bool need_input_grad,
     grad = &modules_[i]->backward(*grad, need, on_ready);
   }
   return need_input_grad ? *grad : undefined_;
+}
+
+void Sequential::fuse_activations() {
+  for (size_t i = 0; i + 1 < modules_.size(); ++i) {
+    auto* conv = dynamic_cast<Conv2d*>(modules_[i].get());
+    auto* activation = dynamic_cast<Activation*>(modules_[i + 1].get());
+    if (!conv || !activation) continue;
+    conv->fuse_activation(activation->activation());
+    activation->mark_fused();
+  }
 }
 
 std::vector<Parameter*> Sequential::parameters() {

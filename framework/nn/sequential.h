@@ -28,6 +28,11 @@ class Sequential : public Module {
                          const GradientReadyHook& on_ready) override;
   std::vector<Parameter*> parameters() override;
 
+  // Folds each activation that directly follows a convolution into it (a
+  // oneDNN post-op); the activation module stays in the table and passes
+  // through. Call before the first forward.
+  void fuse_activations();
+
   size_t size() const { return modules_.size(); }
   Module& at(size_t i) { return *modules_.at(i); }
   const Module& at(size_t i) const { return *modules_.at(i); }

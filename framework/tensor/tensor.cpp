@@ -20,7 +20,13 @@ Tensor Tensor::zeros(const Shape& shape, Device device) {
   return t;
 }
 
+void Tensor::require_plain(const char* operation) const {
+  CONVOY_CHECK(is_plain(), operation, " needs a plain tensor, this one is ", layout_->describe(),
+               " (convert it with as_plain)");
+}
+
 Tensor Tensor::view(const Shape& shape) const {
+  require_plain("view()");
   CONVOY_CHECK(shape.numel() == numel(), "cannot view ", shape_.to_string(), " as ",
                shape.to_string());
   Tensor t = *this;
@@ -29,6 +35,7 @@ Tensor Tensor::view(const Shape& shape) const {
 }
 
 Tensor Tensor::slice_batch(int64_t begin, int64_t end) const {
+  require_plain("slice_batch()");
   CONVOY_CHECK(rank() >= 1 && 0 <= begin && begin <= end && end <= shape_[0],
                "batch slice [", begin, ", ", end, ") out of ", shape_.to_string());
   Tensor t = *this;
@@ -37,23 +44,29 @@ Tensor Tensor::slice_batch(int64_t begin, int64_t end) const {
   return t;
 }
 
-void Tensor::ensure_shape(const Shape& shape, Device device) {
-  const size_t needed = static_cast<size_t>(shape.numel()) * sizeof(float);
+void Tensor::ensure_shape(const Shape& shape, Device device) { ensure_layout(shape, nullptr, device); }
+
+void Tensor::ensure_layout(const Shape& shape, std::shared_ptr<const Layout> layout, Device device) {
+  const size_t needed = layout ? layout->bytes() : static_cast<size_t>(shape.numel()) * sizeof(float);
   const bool fits = storage_ && storage_->device() == device && offset_ == 0 &&
                     storage_->bytes() >= needed;
   if (!fits) {
-    *this = empty(shape, device);
-    return;
+    storage_ = std::make_shared<Storage>(needed, device);
+    offset_ = 0;
   }
   shape_ = shape;
+  layout_ = std::move(layout);
 }
 
 void Tensor::fill(float value) {
+  require_plain("fill()");
   CONVOY_CHECK(device() == Device::kCPU, "fill() on a ", to_string(device()), " tensor");
   std::fill_n(data(), numel(), value);
 }
 
 void Tensor::copy_from(const Tensor& src) {
+  require_plain("copy_from()");
+  src.require_plain("copy_from()");
   CONVOY_CHECK(src.numel() == numel(), "copy of ", src.shape().to_string(), " into ",
                shape_.to_string());
   CONVOY_CHECK(device() == Device::kCPU && src.device() == Device::kCPU, "copy between devices");

@@ -1,6 +1,6 @@
-// Tensor: a shape, a device and a view into shared storage. Float32 and
-// contiguous, in plain layouts (NCHW, OIHW, row-major). No math here: layers
-// call the backend of the tensor's device.
+// Tensor: a shape, a device, a layout and a view into shared storage. Float32.
+// Plain (row-major: NCHW, OIHW, (B, L)) unless a backend gave it a Layout of
+// its own. No math here: layers call the backend of the tensor's device.
 #pragma once
 
 #include <cstdint>
@@ -8,6 +8,7 @@
 
 #include "core/shape.h"
 #include "tensor/device.h"
+#include "tensor/layout.h"
 #include "tensor/storage.h"
 
 namespace convoy {
@@ -24,6 +25,9 @@ class Tensor {
   int64_t dim(int axis) const { return shape_[axis]; }
   int rank() const { return shape_.rank(); }
   Device device() const { return storage_ ? storage_->device() : Device::kCPU; }
+  bool is_plain() const { return layout_ == nullptr; }
+  // The backend layout, or null when plain.
+  const std::shared_ptr<const Layout>& layout() const { return layout_; }
 
   float* data() { return storage_ ? static_cast<float*>(storage_->data()) + offset_ : nullptr; }
   const float* data() const {
@@ -35,16 +39,21 @@ class Tensor {
   // Rows [begin, end) of the outermost axis, sharing memory.
   Tensor slice_batch(int64_t begin, int64_t end) const;
 
-  // Gives the tensor `shape`, keeping its memory when that is large enough:
-  // buffers are allocated once per shape and reused across steps.
+  // Gives the tensor `shape` (plain, or in `layout`), keeping its memory when
+  // that is large enough: buffers are allocated once and reused across steps.
   void ensure_shape(const Shape& shape, Device device = Device::kCPU);
+  void ensure_layout(const Shape& shape, std::shared_ptr<const Layout> layout,
+                     Device device = Device::kCPU);
 
-  void fill(float value);             // CPU tensors
-  void copy_from(const Tensor& src);  // same element count, CPU tensors
+  void fill(float value);             // plain CPU tensors
+  void copy_from(const Tensor& src);  // same element count, plain CPU tensors
   Tensor clone() const;
 
  private:
+  void require_plain(const char* operation) const;
+
   std::shared_ptr<Storage> storage_;
+  std::shared_ptr<const Layout> layout_;
   int64_t offset_ = 0;  // in elements
   Shape shape_;
 };

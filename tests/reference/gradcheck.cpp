@@ -4,6 +4,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "backend/backend.h"
 #include "core/philox.h"
 
 namespace convoy::testing {
@@ -48,7 +49,11 @@ Tensor to_tensor(const Vec& v, const Shape& shape) {
   return t;
 }
 
-Vec to_vec(const Tensor& t) { return Vec(t.data(), t.data() + t.numel()); }
+Vec to_vec(const Tensor& t) {
+  Tensor scratch;
+  const Tensor& plain = as_plain(t, scratch);
+  return Vec(plain.data(), plain.data() + plain.numel());
+}
 
 double relative_error(const Vec& a, const Vec& b) {
   double diff = 0, norm = 0;

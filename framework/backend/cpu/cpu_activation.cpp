@@ -1,5 +1,11 @@
-// ReLU and sigmoid on oneDNN's eltwise primitives, differentiated from the
-// forward output (the *_use_dst_for_bwd algorithms), in the tensors' plain layout.
+// ReLU and sigmoid on oneDNN's eltwise primitives, in whatever layout the
+// input has (the output keeps it), differentiated from the forward output
+// (the *_use_dst_for_bwd algorithms). Being element-wise, they run over the
+// buffer as one dense vector: oneDNN's JIT kernels then apply even to padded
+// blocked layouts (6 channels stored as 8), where it would otherwise fall
+// back to its reference kernel. Padding holds zeros, which ReLU and both
+// backward passes keep; only a sigmoid forward on a padded layout must use
+// the layout-aware (slow) kernel — Conv2d fuses it instead.
 #include <optional>
 
 #include "backend/cpu/cpu_ops.h"
@@ -16,42 +22,46 @@ class CpuActivation final : public ActivationOp {
   explicit CpuActivation(ActivationKind kind) : kind_(kind) {}
 
   void forward(const Tensor& x, Tensor& y) override {
-    State& s = state_for(x.shape());
-    y.ensure_shape(x.shape());
+    State& s = state_for(x);
     onednn_call("eltwise forward", [&] {
-      s.x.set_data_handle(const_cast<float*>(x.data()));
-      s.y.set_data_handle(y.data());
-      s.fwd.execute(stream(), {{DNNL_ARG_SRC, s.x}, {DNNL_ARG_DST, s.y}});
+      s.fwd_src.set_data_handle(const_cast<float*>(x.data()));
+      s.fwd_dst.set_data_handle(s.y.bind(y).get_data_handle());
+      s.fwd.execute(stream(), {{DNNL_ARG_SRC, s.fwd_src}, {DNNL_ARG_DST, s.fwd_dst}});
     });
   }
 
   void backward(const Tensor& y, const Tensor& dy, Tensor& dx) override {
-    State& s = state_for(y.shape());
+    State& s = state_for(y);
     CONVOY_CHECK(dy.shape() == y.shape(), "activation backward: dy ", dy.shape().to_string(),
                  " vs y ", y.shape().to_string());
     if (!s.bwd) {
       onednn_call("eltwise backward (create)", [&] {
-        dnnl::eltwise_backward::desc d(algorithm(), s.md, s.md, 0.0f, 0.0f);
-        s.bwd.emplace(dnnl::eltwise_backward::primitive_desc(d, engine(), s.fwd_pd));
+        const dnnl::eltwise_forward::primitive_desc hint(
+            dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_training, algorithm(), s.dense, 0.0f, 0.0f),
+            engine());
+        dnnl::eltwise_backward::desc d(algorithm(), s.dense, s.dense, 0.0f, 0.0f);
+        s.bwd.emplace(dnnl::eltwise_backward::primitive_desc(d, engine(), hint));
       });
     }
-    dx.ensure_shape(y.shape());
     onednn_call("eltwise backward", [&] {
-      s.y.set_data_handle(const_cast<float*>(y.data()));
-      s.dy.set_data_handle(const_cast<float*>(dy.data()));
-      s.dx.set_data_handle(dx.data());
-      s.bwd->execute(stream(), {{DNNL_ARG_DST, s.y}, {DNNL_ARG_DIFF_DST, s.dy},
-                                {DNNL_ARG_DIFF_SRC, s.dx}});
+      s.bwd_y.set_data_handle(const_cast<float*>(y.data()));
+      s.bwd_dy.set_data_handle(s.dy.import(dy).get_data_handle());
+      s.bwd_dx.set_data_handle(s.dx.bind(dx).get_data_handle());
+      s.bwd->execute(stream(), {{DNNL_ARG_DST, s.bwd_y}, {DNNL_ARG_DIFF_DST, s.bwd_dy},
+                                {DNNL_ARG_DIFF_SRC, s.bwd_dx}});
     });
   }
 
  private:
   struct State {
-    memory::desc md;
-    dnnl::eltwise_forward::primitive_desc fwd_pd;
+    Shape shape;
+    memory::desc md;     // the tensors' layout
+    memory::desc dense;  // the same buffer as one vector
     dnnl::eltwise_forward fwd;
     std::optional<dnnl::eltwise_backward> bwd;
-    memory x, y, dy, dx;
+    memory fwd_src, fwd_dst, bwd_y, bwd_dy, bwd_dx;
+    OutputSlot y, dx;
+    InputBridge dy;
   };
 
   dnnl::algorithm algorithm() const {
@@ -59,25 +69,31 @@ class CpuActivation final : public ActivationOp {
                                           : dnnl::algorithm::eltwise_logistic_use_dst_for_bwd;
   }
 
-  State& state_for(const Shape& shape) {
-    if (state_ && shape == cached_shape_) return *state_;
+  State& state_for(const Tensor& t) {
+    const memory::desc md = desc_of(t);
+    if (state_ && t.shape() == state_->shape && md == state_->md) return *state_;
     auto s = std::make_unique<State>();
-    s->md = plain_desc(shape);
+    s->shape = t.shape();
+    s->md = md;
+    const auto elements = static_cast<memory::dim>(md.get_size() / sizeof(float));
+    s->dense = memory::desc({elements}, memory::data_type::f32, memory::format_tag::a);
+    const bool padded = elements != t.numel();
+    const memory::desc& fwd_md = padded && kind_ == ActivationKind::kSigmoid ? md : s->dense;
     onednn_call("eltwise forward (create)", [&] {
-      dnnl::eltwise_forward::desc d(dnnl::prop_kind::forward_training, algorithm(), s->md, 0.0f,
-                                    0.0f);
-      s->fwd_pd = dnnl::eltwise_forward::primitive_desc(d, engine());
-      s->fwd = dnnl::eltwise_forward(s->fwd_pd);
-      for (memory* m : {&s->x, &s->y, &s->dy, &s->dx})
-        *m = memory(s->md, engine(), DNNL_MEMORY_NONE);
+      dnnl::eltwise_forward::desc d(dnnl::prop_kind::forward_training, algorithm(), fwd_md, 0.0f, 0.0f);
+      s->fwd = dnnl::eltwise_forward(dnnl::eltwise_forward::primitive_desc(d, engine()));
+      s->fwd_src = memory(fwd_md, engine(), DNNL_MEMORY_NONE);
+      s->fwd_dst = memory(fwd_md, engine(), DNNL_MEMORY_NONE);
+      for (memory* m : {&s->bwd_y, &s->bwd_dy, &s->bwd_dx}) *m = memory(s->dense, engine(), DNNL_MEMORY_NONE);
+      s->y.init(md, t.shape());
+      s->dx.init(md, t.shape());
+      s->dy.init(md);
     });
     state_ = std::move(s);
-    cached_shape_ = shape;
     return *state_;
   }
 
   ActivationKind kind_;
-  Shape cached_shape_;
   std::unique_ptr<State> state_;
 };
 

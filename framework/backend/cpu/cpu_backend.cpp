@@ -2,11 +2,14 @@
 // (dropout with keyed masks, softmax cross-entropy, the fused SGD update).
 #include <dnnl.h>
 
+#include <deque>
+
 #include <algorithm>
 #include <cmath>
 
 #include "backend/backend.h"
 #include "backend/cpu/cpu_ops.h"
+#include "backend/cpu/onednn_context.h"
 #include "core/error.h"
 #include "core/philox.h"
 
@@ -15,7 +18,7 @@ namespace convoy {
 namespace {
 
 void require_cpu(const Tensor& t, const char* what) {
-  CONVOY_CHECK(t.device() == Device::kCPU, what, " must be a CPU tensor");
+  CONVOY_CHECK(t.device() == Device::kCPU && t.is_plain(), what, " must be a plain CPU tensor");
 }
 
 class CpuBackend final : public Backend {
@@ -33,6 +36,33 @@ class CpuBackend final : public Backend {
     return cpu::make_cpu_activation(kind);
   }
   std::unique_ptr<LinearOp> make_linear() override { return cpu::make_cpu_linear(); }
+
+  void to_plain(const Tensor& src, Tensor& dst) override {
+    CONVOY_CHECK(src.device() == Device::kCPU, "to_plain of a non-CPU tensor");
+    dst.ensure_shape(src.shape());
+    if (src.is_plain()) {
+      dst.copy_from(src);
+      return;
+    }
+    cpu::onednn_call("reorder (to plain)", [&] {
+      const dnnl::memory::desc from = cpu::desc_of(src);
+      ToPlain* entry = nullptr;
+      for (ToPlain& e : to_plain_cache_)
+        if (e.from == from) entry = &e;
+      if (!entry) {  // one reorder per source layout, built once
+        ToPlain e;
+        e.from = from;
+        e.src = dnnl::memory(from, cpu::engine(), DNNL_MEMORY_NONE);
+        e.dst = dnnl::memory(cpu::plain_desc(src.shape()), cpu::engine(), DNNL_MEMORY_NONE);
+        e.reorder = dnnl::reorder(e.src, e.dst);
+        to_plain_cache_.push_back(std::move(e));
+        entry = &to_plain_cache_.back();
+      }
+      entry->src.set_data_handle(const_cast<float*>(src.data()));
+      entry->dst.set_data_handle(dst.data());
+      entry->reorder.execute(cpu::stream(), entry->src, entry->dst);
+    });
+  }
 
   void dropout_forward(const Tensor& x, float keep, uint64_t seed, uint64_t step, uint32_t layer,
                        std::span<const int64_t> sample_ids, Tensor& mask, Tensor& y) override {
@@ -64,6 +94,8 @@ class CpuBackend final : public Backend {
   }
 
   void multiply(const Tensor& a, const Tensor& b, Tensor& out) override {
+    require_cpu(a, "multiply input");
+    require_cpu(b, "multiply input");
     CONVOY_CHECK(a.numel() == b.numel(), "multiply of ", a.shape().to_string(), " and ",
                  b.shape().to_string());
     out.ensure_shape(a.shape());
@@ -108,6 +140,7 @@ class CpuBackend final : public Backend {
 
   void sgd_step(Tensor& weight, const Tensor& grad, Tensor& velocity,
                 const SgdHyper& h) override {
+    require_cpu(grad, "gradient");
     CONVOY_CHECK(weight.numel() == grad.numel() && weight.numel() == velocity.numel(),
                  "SGD step on mismatched tensors ", weight.shape().to_string(), ", ",
                  grad.shape().to_string(), ", ", velocity.shape().to_string());
@@ -125,6 +158,13 @@ class CpuBackend final : public Backend {
   }
 
  private:
+  struct ToPlain {
+    dnnl::memory::desc from;
+    dnnl::memory src, dst;
+    dnnl::reorder reorder;
+  };
+  std::deque<ToPlain> to_plain_cache_;
+
   static std::string onednn_version() {
     const dnnl_version_t* v = dnnl_version();
     return std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch);

@@ -1,7 +1,8 @@
-// 2-D convolution on oneDNN: layouts chosen by oneDNN (format_tag::any),
-// reordered from and to the plain tensors at the op boundary. Forward,
-// backward-data and backward-weights each get their own weight layout
-// (they may differ: reorder, never share).
+// 2-D convolution on oneDNN with layouts chosen by oneDNN (format_tag::any).
+// Activations enter in whatever layout they come (reordered only when it is
+// not the chosen one) and leave in the primitive's layout; weights come and
+// weight gradients go in plain OIHW. Forward, backward-data and
+// backward-weights each get their own weight layout: they may differ.
 #include <optional>
 
 #include "backend/cpu/cpu_ops.h"
@@ -19,28 +20,25 @@ class CpuConvolution2d final : public Convolution2dOp {
 
   void forward(const Tensor& x, const Tensor& weight, const Tensor& bias, Tensor& y) override {
     State& s = state_for(x.shape());
-    y.ensure_shape(s.y_shape);
     onednn_call("convolution forward", [&] {
-      memory bias_mem(s.bias_md, engine(), const_cast<float*>(bias.data()));
-      s.fwd.execute(stream(), {{DNNL_ARG_SRC, s.fwd_src.import(x.data())},
-                               {DNNL_ARG_WEIGHTS, s.fwd_weights.import(weight.data())},
-                               {DNNL_ARG_BIAS, bias_mem},
-                               {DNNL_ARG_DST, s.fwd_dst.target(y.data())}});
-      s.fwd_dst.export_to(y.data());
+      s.bias.set_data_handle(const_cast<float*>(bias.data()));
+      s.fwd.execute(stream(), {{DNNL_ARG_SRC, s.fwd_src.import(x)},
+                               {DNNL_ARG_WEIGHTS, s.fwd_weights.import(weight)},
+                               {DNNL_ARG_BIAS, s.bias},
+                               {DNNL_ARG_DST, s.fwd_dst.bind(y)}});
     });
   }
 
   void backward_data(const Tensor& dy, const Tensor& weight, Tensor& dx) override {
-    State& s = state_for(cached_x_shape_);
+    CONVOY_CHECK(state_, "convolution backward before forward");
+    State& s = *state_;
     CONVOY_CHECK(dy.shape() == s.y_shape, "convolution backward got dy ", dy.shape().to_string(),
                  ", expected ", s.y_shape.to_string());
     ensure_backward_data(s);
-    dx.ensure_shape(cached_x_shape_);
     onednn_call("convolution backward data", [&] {
-      s.bwd_data->execute(stream(), {{DNNL_ARG_DIFF_DST, s.bwd_data_dy.import(dy.data())},
-                                     {DNNL_ARG_WEIGHTS, s.bwd_data_weights.import(weight.data())},
-                                     {DNNL_ARG_DIFF_SRC, s.bwd_data_dx.target(dx.data())}});
-      s.bwd_data_dx.export_to(dx.data());
+      s.bwd_data->execute(stream(), {{DNNL_ARG_DIFF_DST, s.bwd_data_dy.import(dy)},
+                                     {DNNL_ARG_WEIGHTS, s.bwd_data_weights.import(weight)},
+                                     {DNNL_ARG_DIFF_SRC, s.bwd_data_dx.bind(dx)}});
     });
   }
 
@@ -49,32 +47,36 @@ class CpuConvolution2d final : public Convolution2dOp {
     State& s = state_for(x.shape());
     ensure_backward_weights(s);
     onednn_call("convolution backward weights", [&] {
-      memory dbias_mem(s.bias_md, engine(), dbias.data());
+      s.dbias.set_data_handle(dbias.data());
       s.bwd_weights->execute(stream(),
-                             {{DNNL_ARG_SRC, s.bwdw_x.import(x.data())},
-                              {DNNL_ARG_DIFF_DST, s.bwdw_dy.import(dy.data())},
+                             {{DNNL_ARG_SRC, s.bwdw_x.import(x)},
+                              {DNNL_ARG_DIFF_DST, s.bwdw_dy.import(dy)},
                               {DNNL_ARG_DIFF_WEIGHTS, s.bwdw_dweight.target(dweight.data())},
-                              {DNNL_ARG_DIFF_BIAS, dbias_mem}});
+                              {DNNL_ARG_DIFF_BIAS, s.dbias}});
       s.bwdw_dweight.export_to(dweight.data());
     });
   }
 
  private:
   struct State {
-    Shape y_shape;
-    memory::desc x_md, w_md, bias_md, y_md, any_x, any_w, any_y;
+    Shape x_shape, y_shape, w_shape;
+    memory::desc any_x, any_w, any_y, bias_md;
     memory::dims strides, padding;
+    memory bias, dbias;
     dnnl::convolution_forward::primitive_desc fwd_pd;
     dnnl::convolution_forward fwd;
-    LayoutBridge fwd_src, fwd_weights, fwd_dst;
+    InputBridge fwd_src, fwd_weights;
+    OutputSlot fwd_dst;
     std::optional<dnnl::convolution_backward_data> bwd_data;
-    LayoutBridge bwd_data_dy, bwd_data_weights, bwd_data_dx;
+    InputBridge bwd_data_dy, bwd_data_weights;
+    OutputSlot bwd_data_dx;
     std::optional<dnnl::convolution_backward_weights> bwd_weights;
-    LayoutBridge bwdw_x, bwdw_dy, bwdw_dweight;
+    InputBridge bwdw_x, bwdw_dy;
+    PlainOutputBridge bwdw_dweight;
   };
 
   State& state_for(const Shape& x_shape) {
-    if (state_ && x_shape == cached_x_shape_) return *state_;
+    if (state_ && x_shape == state_->x_shape) return *state_;
     const Convolution2dConfig& c = config_;
     CONVOY_CHECK(x_shape.rank() == 4 && x_shape[1] == c.in_channels, "convolution expects (N, ",
                  c.in_channels, ", H, W) input, got ", x_shape.to_string());
@@ -83,32 +85,37 @@ class CpuConvolution2d final : public Convolution2dOp {
     CONVOY_CHECK(oh > 0 && ow > 0, "convolution input ", x_shape.to_string(),
                  " is smaller than its kernel");
     auto s = std::make_unique<State>();
+    s->x_shape = x_shape;
     s->y_shape = Shape{x_shape[0], c.out_channels, oh, ow};
-    const Shape w_shape{c.out_channels, c.in_channels, c.kernel_h, c.kernel_w};
-    s->x_md = plain_desc(x_shape);
-    s->w_md = plain_desc(w_shape);
+    s->w_shape = Shape{c.out_channels, c.in_channels, c.kernel_h, c.kernel_w};
+    s->any_x = tagged_desc(x_shape, memory::format_tag::any);
+    s->any_w = tagged_desc(s->w_shape, memory::format_tag::any);
+    s->any_y = tagged_desc(s->y_shape, memory::format_tag::any);
     s->bias_md = plain_desc(Shape{c.out_channels});
-    s->y_md = plain_desc(s->y_shape);
-    auto any = [](const Shape& shape) {
-      return memory::desc(dims_of(shape), memory::data_type::f32, memory::format_tag::any);
-    };
-    s->any_x = any(x_shape);
-    s->any_w = any(w_shape);
-    s->any_y = any(s->y_shape);
     s->strides = {c.stride_h, c.stride_w};
     s->padding = {c.pad_h, c.pad_w};
     onednn_call("convolution forward (create)", [&] {
       dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_training,
                                         dnnl::algorithm::convolution_direct, s->any_x, s->any_w,
                                         s->bias_md, s->any_y, s->strides, s->padding, s->padding);
-      s->fwd_pd = dnnl::convolution_forward::primitive_desc(d, engine());
+      dnnl::primitive_attr attr;
+      if (c.fused_activation) {
+        dnnl::post_ops ops;
+        ops.append_eltwise(1.0f,
+                           *c.fused_activation == ActivationKind::kRelu ? dnnl::algorithm::eltwise_relu
+                                                                        : dnnl::algorithm::eltwise_logistic,
+                           0.0f, 0.0f);
+        attr.set_post_ops(ops);
+      }
+      s->fwd_pd = dnnl::convolution_forward::primitive_desc(d, attr, engine());
       s->fwd = dnnl::convolution_forward(s->fwd_pd);
-      s->fwd_src.init(s->x_md, s->fwd_pd.src_desc());
-      s->fwd_weights.init(s->w_md, s->fwd_pd.weights_desc());
-      s->fwd_dst.init(s->y_md, s->fwd_pd.dst_desc());
+      s->fwd_src.init(s->fwd_pd.src_desc());
+      s->fwd_weights.init(s->fwd_pd.weights_desc());
+      s->fwd_dst.init(s->fwd_pd.dst_desc(), s->y_shape);
+      s->bias = memory(s->bias_md, engine(), DNNL_MEMORY_NONE);
+      s->dbias = memory(s->bias_md, engine(), DNNL_MEMORY_NONE);
     });
     state_ = std::move(s);
-    cached_x_shape_ = x_shape;
     return *state_;
   }
 
@@ -119,9 +126,9 @@ class CpuConvolution2d final : public Convolution2dOp {
                                               s.any_w, s.any_y, s.strides, s.padding, s.padding);
       dnnl::convolution_backward_data::primitive_desc pd(d, engine(), s.fwd_pd);
       s.bwd_data.emplace(pd);
-      s.bwd_data_dy.init(s.y_md, pd.diff_dst_desc());
-      s.bwd_data_weights.init(s.w_md, pd.weights_desc());
-      s.bwd_data_dx.init(s.x_md, pd.diff_src_desc());
+      s.bwd_data_dy.init(pd.diff_dst_desc());
+      s.bwd_data_weights.init(pd.weights_desc());
+      s.bwd_data_dx.init(pd.diff_src_desc(), s.x_shape);
     });
   }
 
@@ -133,14 +140,13 @@ class CpuConvolution2d final : public Convolution2dOp {
                                                  s.padding, s.padding);
       dnnl::convolution_backward_weights::primitive_desc pd(d, engine(), s.fwd_pd);
       s.bwd_weights.emplace(pd);
-      s.bwdw_x.init(s.x_md, pd.src_desc());
-      s.bwdw_dy.init(s.y_md, pd.diff_dst_desc());
-      s.bwdw_dweight.init(s.w_md, pd.diff_weights_desc());
+      s.bwdw_x.init(pd.src_desc());
+      s.bwdw_dy.init(pd.diff_dst_desc());
+      s.bwdw_dweight.init(plain_desc(s.w_shape), pd.diff_weights_desc());
     });
   }
 
   Convolution2dConfig config_;
-  Shape cached_x_shape_;
   std::unique_ptr<State> state_;
 };
 

@@ -15,6 +15,7 @@ namespace {
 class CpuLinear final : public LinearOp {
  public:
   void forward(const Tensor& x, const Tensor& weight, const Tensor& bias, Tensor& y) override {
+    CONVOY_CHECK(x.is_plain(), "linear input must be plain (flatten converts it)");
     State& s = state_for(x.shape(), weight.shape());
     y.ensure_shape(s.y_shape);
     onednn_call("inner product forward", [&] {
@@ -27,8 +28,8 @@ class CpuLinear final : public LinearOp {
   void backward_data(const Tensor& dy, const Tensor& weight, Tensor& dx) override {
     CONVOY_CHECK(state_, "linear backward before forward");
     State& s = *state_;
-    CONVOY_CHECK(dy.shape() == s.y_shape, "linear backward got dy ", dy.shape().to_string(),
-                 ", expected ", s.y_shape.to_string());
+    CONVOY_CHECK(dy.shape() == s.y_shape && dy.is_plain(), "linear backward got dy ",
+                 dy.shape().to_string(), ", expected plain ", s.y_shape.to_string());
     if (!s.bwd_data) {
       onednn_call("inner product backward data (create)", [&] {
         dnnl::inner_product_backward_data::desc d(s.x_md, s.w_md, s.y_md);

@@ -1,7 +1,8 @@
-// Local response normalisation across channels on oneDNN, computed in nhwc
-// (plain nchw falls back to a slow reference kernel). SPEC §3's parameters are
-// mapped onto oneDNN's (which divides alpha by its always-centred window):
-// window = 2 * (n / 2) + 1, library alpha = alpha * window.
+// Local response normalisation across channels on oneDNN, computed in the
+// layout the input arrives in when that is a oneDNN one, else in the CPU's
+// channel-blocked layout (plain nchw falls back to a slow reference kernel).
+// SPEC §3's parameters are mapped onto oneDNN's (which divides alpha by its
+// always-centred window): window = 2 * (n / 2) + 1, library alpha = alpha * window.
 #include <optional>
 
 #include "backend/cpu/cpu_ops.h"
@@ -20,80 +21,78 @@ class CpuLrn final : public LrnOp {
   }
 
   void forward(const Tensor& x, Tensor& y, bool training) override {
-    State& s = state_for(x.shape());
-    y.ensure_shape(x.shape());
+    State& s = state_for(x);
     onednn_call("lrn forward", [&] {
-      s.fwd.execute(stream(), {{DNNL_ARG_SRC, s.src.import(x.data())},
-                               {DNNL_ARG_DST, s.dst.target(y.data())},
+      s.fwd.execute(stream(), {{DNNL_ARG_SRC, s.src.import(x)},
+                               {DNNL_ARG_DST, s.dst.bind(y)},
                                {DNNL_ARG_WORKSPACE, s.workspace}});
-      s.dst.export_to(y.data());
     });
     forward_was_training_ = training;
   }
 
   void backward(const Tensor& x, const Tensor& dy, Tensor& dx) override {
-    CONVOY_CHECK(state_ && forward_was_training_ && x.shape() == cached_x_shape_,
+    CONVOY_CHECK(state_ && forward_was_training_ && x.shape() == state_->x_shape,
                  "LRN backward needs a training forward of the same input first");
     State& s = *state_;
     if (!s.bwd) {
       onednn_call("lrn backward (create)", [&] {
-        dnnl::lrn_backward::desc d(dnnl::algorithm::lrn_across_channels, s.nhwc, s.nhwc,
-                                   window(), library_alpha(), config_.beta, config_.k);
+        dnnl::lrn_backward::desc d(dnnl::algorithm::lrn_across_channels, s.data_md, s.data_md,
+                                   window(), library_alpha(), static_cast<float>(config_.beta),
+                                   static_cast<float>(config_.k));
         dnnl::lrn_backward::primitive_desc pd(d, engine(), s.fwd_pd);
         s.bwd.emplace(pd);
-        s.diff_dst.init(plain_desc(cached_x_shape_), s.nhwc);
-        s.diff_src.init(plain_desc(cached_x_shape_), s.nhwc);
+        s.diff_dst.init(pd.diff_dst_desc());
+        s.diff_src.init(pd.diff_src_desc(), s.x_shape);
       });
     }
-    dx.ensure_shape(cached_x_shape_);
     onednn_call("lrn backward", [&] {
-      // The forward's src copy in nhwc is still in s.src (same x).
-      s.bwd->execute(stream(), {{DNNL_ARG_SRC, s.src.import(x.data())},
-                                {DNNL_ARG_DIFF_DST, s.diff_dst.import(dy.data())},
+      s.bwd->execute(stream(), {{DNNL_ARG_SRC, s.src.import(x)},
+                                {DNNL_ARG_DIFF_DST, s.diff_dst.import(dy)},
                                 {DNNL_ARG_WORKSPACE, s.workspace},
-                                {DNNL_ARG_DIFF_SRC, s.diff_src.target(dx.data())}});
-      s.diff_src.export_to(dx.data());
+                                {DNNL_ARG_DIFF_SRC, s.diff_src.bind(dx)}});
     });
   }
 
  private:
   struct State {
-    memory::desc nhwc;
+    Shape x_shape;
+    memory::desc data_md;
     dnnl::lrn_forward::primitive_desc fwd_pd;
     dnnl::lrn_forward fwd;
     memory workspace;
-    LayoutBridge src, dst;
+    InputBridge src;
+    OutputSlot dst;
     std::optional<dnnl::lrn_backward> bwd;
-    LayoutBridge diff_dst, diff_src;
+    InputBridge diff_dst;
+    OutputSlot diff_src;
   };
 
   memory::dim window() const { return 2 * (config_.local_size / 2) + 1; }
   float library_alpha() const { return static_cast<float>(config_.alpha * window()); }
 
-  State& state_for(const Shape& x_shape) {
-    if (state_ && x_shape == cached_x_shape_) return *state_;
-    CONVOY_CHECK(x_shape.rank() == 4, "LRN expects (N, C, H, W) input, got ", x_shape.to_string());
+  State& state_for(const Tensor& x) {
+    if (state_ && x.shape() == state_->x_shape) return *state_;
+    CONVOY_CHECK(x.rank() == 4, "LRN expects (N, C, H, W) input, got ", x.shape().to_string());
     auto s = std::make_unique<State>();
-    s->nhwc = memory::desc(dims_of(x_shape), memory::data_type::f32, memory::format_tag::nhwc);
+    s->x_shape = x.shape();
+    s->data_md = x.is_plain() ? tagged_desc(x.shape(), blocked_channel_tag()) : desc_of(x);
     onednn_call("lrn forward (create)", [&] {
       dnnl::lrn_forward::desc d(dnnl::prop_kind::forward_training,
-                                dnnl::algorithm::lrn_across_channels, s->nhwc, window(),
+                                dnnl::algorithm::lrn_across_channels, s->data_md, window(),
                                 library_alpha(), static_cast<float>(config_.beta),
                                 static_cast<float>(config_.k));
       s->fwd_pd = dnnl::lrn_forward::primitive_desc(d, engine());
       s->fwd = dnnl::lrn_forward(s->fwd_pd);
       s->workspace = memory(s->fwd_pd.workspace_desc(), engine());
-      s->src.init(plain_desc(x_shape), s->nhwc);
-      s->dst.init(plain_desc(x_shape), s->nhwc);
+      s->src.init(s->fwd_pd.src_desc());
+      s->dst.init(s->fwd_pd.dst_desc(), s->x_shape);
     });
     state_ = std::move(s);
-    cached_x_shape_ = x_shape;
     forward_was_training_ = false;
     return *state_;
   }
 
   LrnConfig config_;
-  Shape cached_x_shape_;
   std::unique_ptr<State> state_;
   bool forward_was_training_ = false;
 };

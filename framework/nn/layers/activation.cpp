@@ -5,6 +5,10 @@
 namespace convoy {
 
 const Tensor& Activation::forward(const Tensor& x, const StepContext&) {
+  if (fused_) {
+    output_ = x;
+    return output_;
+  }
   if (!op_) op_ = backend_for(x.device()).make_activation(kind_);
   op_->forward(x, output_);
   return output_;
@@ -12,6 +16,10 @@ const Tensor& Activation::forward(const Tensor& x, const StepContext&) {
 
 const Tensor& Activation::backward(const Tensor& dy, bool need_input_grad,
                                    const GradientReadyHook&) {
+  if (fused_) {
+    grad_input_ = need_input_grad ? dy : Tensor();
+    return grad_input_;
+  }
   CONVOY_CHECK(op_, name_, ": backward before forward");
   if (!need_input_grad) return undefined_;
   op_->backward(output_, dy, grad_input_);

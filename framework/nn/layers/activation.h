@@ -13,6 +13,10 @@ class Activation final : public Module {
   explicit Activation(ActivationKind kind) : kind_(kind) {}
 
   std::string kind() const override { return kind_ == ActivationKind::kRelu ? "relu" : "sigmoid"; }
+  std::string describe() const override { return fused_ ? "(in the conv)" : ""; }
+  ActivationKind activation() const { return kind_; }
+  // The previous layer applies this activation itself: pass through.
+  void mark_fused() { fused_ = true; }
   Shape output_shape(const Shape& input) const override { return input; }
   const Tensor& forward(const Tensor& x, const StepContext& ctx) override;
   const Tensor& backward(const Tensor& dy, bool need_input_grad,
@@ -20,6 +24,7 @@ class Activation final : public Module {
 
  private:
   ActivationKind kind_;
+  bool fused_ = false;
   std::unique_ptr<ActivationOp> op_;
   Tensor output_, grad_input_, undefined_;
 };

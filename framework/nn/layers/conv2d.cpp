@@ -23,8 +23,17 @@ Conv2d::Conv2d(int64_t in_channels, int64_t out_channels, int64_t kernel_size, i
 }
 
 std::string Conv2d::describe() const {
-  return std::to_string(config_.kernel_h) + "x" + std::to_string(config_.kernel_w) + " s" +
-         std::to_string(config_.stride_h) + " p" + std::to_string(config_.pad_h);
+  std::string text = std::to_string(config_.kernel_h) + "x" + std::to_string(config_.kernel_w) +
+                     " s" + std::to_string(config_.stride_h) + " p" + std::to_string(config_.pad_h);
+  if (config_.fused_activation)
+    text += *config_.fused_activation == ActivationKind::kRelu ? " +relu" : " +sigmoid";
+  return text;
+}
+
+void Conv2d::fuse_activation(ActivationKind kind) {
+  CONVOY_CHECK(!config_.fused_activation, name_, " already has a fused activation");
+  config_.fused_activation = kind;
+  op_.reset();  // rebuilt with the post-op on the next forward
 }
 
 Shape Conv2d::output_shape(const Shape& in) const {
@@ -37,7 +46,11 @@ Shape Conv2d::output_shape(const Shape& in) const {
 }
 
 const Tensor& Conv2d::forward(const Tensor& x, const StepContext&) {
-  if (!op_) op_ = backend_for(x.device()).make_convolution2d(config_);
+  if (!op_) {
+    op_ = backend_for(x.device()).make_convolution2d(config_);
+    if (config_.fused_activation)
+      activation_op_ = backend_for(x.device()).make_activation(*config_.fused_activation);
+  }
   input_ = x;
   op_->forward(x, weight_.value, bias_.value, output_);
   return output_;
@@ -46,13 +59,18 @@ const Tensor& Conv2d::forward(const Tensor& x, const StepContext&) {
 const Tensor& Conv2d::backward(const Tensor& dy, bool need_input_grad,
                                const GradientReadyHook& on_ready) {
   CONVOY_CHECK(op_ && input_.defined(), name_, ": backward before forward");
-  op_->backward_weights(input_, dy, weight_.grad, bias_.grad);
+  const Tensor* grad = &dy;
+  if (activation_op_) {  // through the fused activation first
+    activation_op_->backward(output_, dy, grad_preactivation_);
+    grad = &grad_preactivation_;
+  }
+  op_->backward_weights(input_, *grad, weight_.grad, bias_.grad);
   if (on_ready) {
     on_ready(bias_);
     on_ready(weight_);
   }
   if (!need_input_grad) return undefined_;
-  op_->backward_data(dy, weight_.value, grad_input_);
+  op_->backward_data(*grad, weight_.value, grad_input_);
   return grad_input_;
 }
 

@@ -24,11 +24,15 @@ class Conv2d final : public Module {
   Parameter& weight() { return weight_; }
   Parameter& bias() { return bias_; }
 
+  // Applies `kind` to the output inside the convolution (see Sequential::fuse_activations).
+  void fuse_activation(ActivationKind kind);
+
  private:
   Convolution2dConfig config_;
   Parameter weight_, bias_;
   std::unique_ptr<Convolution2dOp> op_;
-  Tensor input_, output_, grad_input_, undefined_;
+  std::unique_ptr<ActivationOp> activation_op_;  // backward of the fused activation
+  Tensor input_, output_, grad_input_, grad_preactivation_, undefined_;
 };
 
 }  // namespace convoy

@@ -20,7 +20,7 @@ const Tensor& Dropout::forward(const Tensor& x, const StepContext& ctx) {
     return passthrough_;
   }
   backend_for(x.device())
-      .dropout_forward(x, keep_, ctx.seed, ctx.step, layer_id_, ctx.sample_ids, mask_, output_);
+      .dropout_forward(as_plain(x, plain_input_), keep_, ctx.seed, ctx.step, layer_id_, ctx.sample_ids, mask_, output_);
   return output_;
 }
 
@@ -30,7 +30,7 @@ const Tensor& Dropout::backward(const Tensor& dy, bool need_input_grad, const Gr
     passthrough_ = dy;
     return passthrough_;
   }
-  backend_for(dy.device()).multiply(dy, mask_, grad_input_);
+  backend_for(dy.device()).multiply(as_plain(dy, plain_input_), mask_, grad_input_);
   return grad_input_;
 }
 

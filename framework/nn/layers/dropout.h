@@ -26,7 +26,7 @@ class Dropout final : public Module {
   uint32_t layer_id_;
   bool last_forward_trained_ = false;
   // passthrough_ aliases the input (evaluation); output_ is our own buffer.
-  Tensor mask_, output_, grad_input_, passthrough_, undefined_;
+  Tensor mask_, output_, grad_input_, passthrough_, plain_input_, undefined_;
 };
 
 }  // namespace convoy

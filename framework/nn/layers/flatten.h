@@ -1,6 +1,8 @@
-// Flatten: (B, C, H, W) -> (B, C*H*W), a view without copying.
+// Flatten: (B, C, H, W) -> (B, C*H*W): a view of a plain input; an input in
+// a backend layout is converted to plain first.
 #pragma once
 
+#include "backend/backend.h"
 #include "nn/module.h"
 
 namespace convoy {
@@ -13,7 +15,7 @@ class Flatten final : public Module {
   }
   const Tensor& forward(const Tensor& x, const StepContext&) override {
     input_shape_ = x.shape();
-    output_ = x.view(output_shape(x.shape()));
+    output_ = as_plain(x, plain_).view(output_shape(x.shape()));
     return output_;
   }
   const Tensor& backward(const Tensor& dy, bool need_input_grad, const GradientReadyHook&) override {
@@ -23,7 +25,7 @@ class Flatten final : public Module {
 
  private:
   Shape input_shape_;
-  Tensor output_, grad_input_;
+  Tensor output_, grad_input_, plain_;
 };
 
 }  // namespace convoy

@@ -28,7 +28,7 @@ class Linear final : public Module {
   Parameter weight_, bias_;
   std::unique_ptr<LinearOp> op_;
   Shape input_shape_;
-  Tensor input_2d_, output_, grad_input_, grad_input_view_, undefined_;
+  Tensor input_2d_, plain_input_, output_, grad_input_, grad_input_view_, undefined_;
 };
 
 }  // namespace convoy
