@@ -85,9 +85,11 @@ int main(int argc, char** argv) {
   defaults.epochs = 20;
   defaults.batch_size = 64;
   defaults.eval_batch_size = 1000;
-  defaults.lr = 0.1;
+  // The default recipe (found with benchmarks/peers/pytorch_lenet_recipe.py):
+  // sigmoid LeNet-5 stalls with weight decay >= 5e-4 and likes a high rate.
+  defaults.lr = 0.2;
   defaults.momentum = 0.9;
-  defaults.weight_decay = 5e-4;
+  defaults.weight_decay = 5e-5;
   defaults.lr_schedule = "cosine";
   defaults.init = "xavier";
   defaults.checkpoint_dir = "checkpoints/lenet5";

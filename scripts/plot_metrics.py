@@ -1,0 +1,61 @@
+#!/usr/bin/python3
+"""Plots a training run's JSON-lines metrics (--metrics FILE) to a PNG:
+training loss per step, learning rate, and per-epoch accuracies.
+
+  scripts/plot_metrics.py lenet.jsonl [more.jsonl ...] -o lenet.png
+
+Uses Debian's python3-matplotlib; not needed for training itself.
+"""
+import argparse
+import json
+import os
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+
+def load(path):
+    steps, epochs = [], []
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if not line:
+                continue
+            row = json.loads(line)
+            (steps if row.get("kind") == "step" else epochs).append(row)
+    return steps, epochs
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("metrics", nargs="+", help="JSON-lines files written by --metrics")
+    ap.add_argument("-o", "--output", default="metrics.png")
+    args = ap.parse_args()
+
+    fig, (ax_loss, ax_lr, ax_acc) = plt.subplots(1, 3, figsize=(15, 4.2))
+    for path in args.metrics:
+        label = os.path.splitext(os.path.basename(path))[0]
+        steps, epochs = load(path)
+        if steps:
+            ax_loss.plot([r["step"] for r in steps], [r["loss"] for r in steps], lw=0.8, label=label)
+            ax_lr.plot([r["step"] for r in steps], [r["lr"] for r in steps], label=label)
+        if epochs:
+            xs = [r["epoch"] for r in epochs]
+            ax_acc.plot(xs, [100 * r["train_acc"] for r in epochs], "--", label=f"{label} train")
+            if epochs[0].get("val_acc") is not None:
+                ax_acc.plot(xs, [100 * r["val_acc"] for r in epochs], "o-", ms=3, label=f"{label} val")
+    ax_loss.set(xlabel="step", ylabel="training loss", yscale="log", title="loss")
+    ax_lr.set(xlabel="step", ylabel="learning rate", title="schedule")
+    ax_acc.set(xlabel="epoch", ylabel="accuracy (%)", title="accuracy")
+    for ax in (ax_loss, ax_lr, ax_acc):
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(args.output, dpi=110)
+    print(f"wrote {args.output}")
+
+
+if __name__ == "__main__":
+    main()
