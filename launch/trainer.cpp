@@ -80,6 +80,7 @@ void Trainer::load(const std::string& path, bool with_optimizer_state) {
     position_.batch_in_epoch = loaded.batch_in_epoch;
     position_.global_step = loaded.global_step;
     position_.seed = options_.seed = loaded.seed;
+    position_.options_json = options_.to_json().dump();
     schedule_.set_state(loaded.schedule);
   }
 }

@@ -125,6 +125,16 @@ inline void lrn_window(int64_t i, int64_t channels, int64_t n, int64_t& lo, int6
   lo = std::max<int64_t>(0, i - n / 2);
   hi = std::min<int64_t>(channels - 1, i + n / 2);
 }
+
+// k + alpha * (sum of squares over channel i's window) at one position.
+inline double lrn_denominator_base(const Vec& x, const Dims4& xd, const LrnParams& p, int64_t n,
+                                   int64_t i, int64_t h, int64_t w) {
+  int64_t lo, hi;
+  lrn_window(i, xd.c, p.n, lo, hi);
+  double sum = 0;
+  for (int64_t j = lo; j <= hi; ++j) sum += x[at(xd, n, j, h, w)] * x[at(xd, n, j, h, w)];
+  return p.k + p.alpha * sum;
+}
 }  // namespace
 
 Vec lrn_forward(const Vec& x, const Dims4& xd, const LrnParams& p) {
@@ -132,13 +142,9 @@ Vec lrn_forward(const Vec& x, const Dims4& xd, const LrnParams& p) {
   for (int64_t n = 0; n < xd.n; ++n)
     for (int64_t h = 0; h < xd.h; ++h)
       for (int64_t w = 0; w < xd.w; ++w)
-        for (int64_t i = 0; i < xd.c; ++i) {
-          int64_t lo, hi;
-          lrn_window(i, xd.c, p.n, lo, hi);
-          double sum = 0;
-          for (int64_t j = lo; j <= hi; ++j) sum += x[at(xd, n, j, h, w)] * x[at(xd, n, j, h, w)];
-          y[at(xd, n, i, h, w)] = x[at(xd, n, i, h, w)] / std::pow(p.k + p.alpha * sum, p.beta);
-        }
+        for (int64_t i = 0; i < xd.c; ++i)
+          y[at(xd, n, i, h, w)] =
+              x[at(xd, n, i, h, w)] / std::pow(lrn_denominator_base(x, xd, p, n, i, h, w), p.beta);
   return y;
 }
 
@@ -151,9 +157,7 @@ Vec lrn_backward(const Vec& x, const Dims4& xd, const LrnParams& p, const Vec& d
         for (int64_t i = 0; i < xd.c; ++i) {
           int64_t lo, hi;
           lrn_window(i, xd.c, p.n, lo, hi);
-          double sum = 0;
-          for (int64_t j = lo; j <= hi; ++j) sum += x[at(xd, n, j, h, w)] * x[at(xd, n, j, h, w)];
-          const double s = p.k + p.alpha * sum;
+          const double s = lrn_denominator_base(x, xd, p, n, i, h, w);
           const double g = dy[at(xd, n, i, h, w)];
           const double a_i = x[at(xd, n, i, h, w)];
           dx[at(xd, n, i, h, w)] += g * std::pow(s, -p.beta);
