@@ -11,7 +11,9 @@
 #include <numeric>
 
 #include "core/threads.h"
-#include "data_pipeline/batch_source.h"
+#include "data_pipeline/loader.h"
+#include "data_pipeline/sample_source.h"
+#include "data_pipeline/sampler.h"
 #include "launch/train_program.h"
 #include "models/registry.h"
 #include "nn/init.h"
@@ -73,17 +75,17 @@ int main(int argc, char** argv) {
     Sgd sgd(model->parameters(), SgdOptions{0.9, 5e-4, false});
     const Shape input = models::model_input_shape(spec);
     const Shape out = model->output_shape(input);
-    auto source = make_synthetic_source(std::max<int64_t>(batch * 4, 1024), out[1],
+    auto source = make_synthetic_source(batch, out[1],
                                         Shape{input[1], input[2], input[3]}, 7);
-    Tensor images;
-    std::vector<int32_t> labels;
+    // One batch, loaded once: this benchmark times training, not input (bench_pipeline does).
+    Loader loader(*source, batch, 0, 1);
+    loader.start(sequential_order(batch), 0, 0, false);
+    const LoadedBatch& loaded = *loader.next();
+    const Tensor& images = loaded.images;
+    const std::vector<int32_t>& labels = loaded.labels;
+    const std::vector<int64_t>& ids = loaded.ids;
     SoftmaxCrossEntropy loss;
-    std::vector<int64_t> ids(static_cast<size_t>(batch));
     int64_t step = 0;
-    auto next_batch = [&] {
-      for (int64_t i = 0; i < batch; ++i) ids[i] = (step * batch + i) % source->size();
-      source->fill(ids, images, labels);
-    };
     auto context = [&] {
       StepContext ctx;
       ctx.training = true;
@@ -100,7 +102,6 @@ int main(int argc, char** argv) {
       ++step;
     };
 
-    next_batch();
     for (int64_t i = 0; i < warmup; ++i) train_step();
     std::vector<double> rates;
     for (int64_t r = 0; r < repeats; ++r) {

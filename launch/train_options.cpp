@@ -17,7 +17,7 @@ nlohmann::json TrainOptions::to_json() const {
           {"weight_decay", weight_decay}, {"decay_biases", decay_biases},
           {"lr_schedule", lr_schedule}, {"warmup_epochs", warmup_epochs}, {"lr_gamma", lr_gamma},
           {"min_lr", min_lr}, {"lr_step_size", lr_step_size}, {"lr_patience", lr_patience},
-          {"lr_milestones", lr_milestones}, {"init", init}, {"seed", seed}, {"threads", threads},
+          {"lr_milestones", lr_milestones}, {"init", init}, {"seed", seed}, {"threads", threads}, {"workers", workers},
           {"max_steps", max_steps}, {"log_every", log_every}, {"metrics", metrics},
           {"checkpoint_dir", checkpoint_dir}, {"keep_checkpoints", keep_checkpoints}};
 }
@@ -70,6 +70,7 @@ std::optional<TrainOptions> parse_train_options(int argc, const char* const* arg
   po::options_description running("Running");
   running.add_options()
       ("threads", po::value(&o.threads)->default_value(o.threads), "compute threads (0: OMP_NUM_THREADS or all cores)")
+      ("workers", po::value(&o.workers)->default_value(o.workers), "data-loading worker threads (0: load in the training thread)")
       ("max-steps", po::value(&o.max_steps)->default_value(o.max_steps), "stop (with a checkpoint) after this many steps in all (0: no limit)")
       ("log-every", po::value(&o.log_every)->default_value(o.log_every), "steps between progress lines and step metrics")
       ("metrics", po::value(&o.metrics)->default_value(o.metrics), "write JSON-lines metrics to this file")
@@ -97,6 +98,7 @@ std::optional<TrainOptions> parse_train_options(int argc, const char* const* arg
   if (o.batch_size < 1) CONVOY_USER_ERROR("--batch-size must be >= 1, got ", o.batch_size);
   if (o.log_every < 1) CONVOY_USER_ERROR("--log-every must be >= 1, got ", o.log_every);
   if (o.momentum < 0 || o.weight_decay < 0) CONVOY_USER_ERROR("--momentum and --weight-decay must be >= 0");
+  if (o.workers < 0) CONVOY_USER_ERROR("--workers must be >= 0, got ", o.workers);
   if (o.eval_batch_size == 0) o.eval_batch_size = o.batch_size;
   return o;
 }

@@ -29,6 +29,7 @@ struct TrainOptions {
   uint64_t seed = 1;
   // Running.
   int threads = 0;  // 0: OMP_NUM_THREADS or all cores
+  int workers = 1;  // data-loading threads (0: load in the training thread)
   int64_t max_steps = 0;  // 0: no limit
   int64_t log_every = 10;
   std::string metrics, checkpoint_dir, resume, evaluate;

@@ -41,7 +41,7 @@ int run_training_program(const char* program, int argc, const char* const* argv,
 
     TrainingData data = open_data(options);
     models::ModelSpec data_spec = spec;
-    const BatchSource* shape_source = data.train ? data.train.get() : data.val.get();
+    const SampleSource* shape_source = data.train ? data.train.get() : data.val.get();
     CONVOY_CHECK(shape_source, "no data was opened");
     const Shape sample = shape_source->sample_shape();
     const Shape expected = models::model_input_shape(spec);
@@ -51,12 +51,12 @@ int run_training_program(const char* program, int argc, const char* const* argv,
     if (!options.num_classes) data_spec.num_classes = shape_source->num_classes();
     auto model = models::make_model(data_spec);
 
-    BatchSource* train = data.train.get();
+    SampleSource* train = data.train.get();
     Trainer trainer(options, *model, train ? *train : *data.val, data.val.get());
     if (!options.evaluate.empty()) {
       if (!data.val) CONVOY_USER_ERROR("--evaluate needs test data (--val)");
       trainer.load(options.evaluate, false);
-      const EvalResult r = trainer.evaluate(*data.val);
+      const EvalResult r = trainer.evaluate();
       std::printf("%s: %lld test images, loss %.4f, top-1 accuracy %.2f%%, top-5 accuracy %.2f%%\n",
                   options.evaluate.c_str(), static_cast<long long>(r.count), r.loss, 100.0 * r.top1,
                   100.0 * r.top5);

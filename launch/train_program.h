@@ -5,14 +5,14 @@
 #include <functional>
 #include <memory>
 
-#include "data_pipeline/batch_source.h"
+#include "data_pipeline/sample_source.h"
 #include "launch/train_options.h"
 
 namespace convoy {
 
 struct TrainingData {
-  std::unique_ptr<BatchSource> train;  // may be null with --evaluate
-  std::unique_ptr<BatchSource> val;    // may be null: no evaluation
+  std::unique_ptr<SampleSource> train;  // may be null with --evaluate
+  std::unique_ptr<SampleSource> val;    // may be null: no evaluation
 };
 
 using DataOpener = std::function<TrainingData(TrainOptions&)>;

@@ -54,7 +54,7 @@ void remove_old_checkpoints(const std::string& dir, int64_t keep) {
 
 }  // namespace
 
-Trainer::Trainer(TrainOptions options, Sequential& model, BatchSource& train, BatchSource* val)
+Trainer::Trainer(TrainOptions options, Sequential& model, SampleSource& train, SampleSource* val)
     : options_(std::move(options)),
       model_(model),
       train_(train),
@@ -65,6 +65,11 @@ Trainer::Trainer(TrainOptions options, Sequential& model, BatchSource& train, Ba
   position_.seed = options_.seed;
   position_.model = options_.model;
   position_.options_json = options_.to_json().dump();
+  train_loader_ = std::make_unique<Loader>(train_, options_.batch_size, options_.workers, 2);
+  if (val_) {
+    const int64_t eval_batch = options_.eval_batch_size > 0 ? options_.eval_batch_size : options_.batch_size;
+    val_loader_ = std::make_unique<Loader>(*val_, eval_batch, options_.workers, 2);
+  }
 }
 
 void Trainer::load(const std::string& path, bool with_optimizer_state) {
@@ -85,36 +90,34 @@ void Trainer::load(const std::string& path, bool with_optimizer_state) {
   }
 }
 
-void Trainer::train_step(std::span<const int64_t> ids, double lr, double& loss, int64_t& correct) {
+void Trainer::train_step(const LoadedBatch& batch, double lr, double& loss, int64_t& correct) {
   StepContext ctx;
   ctx.training = true;
   ctx.seed = position_.seed;
   ctx.step = static_cast<uint64_t>(position_.global_step);
-  ctx.sample_ids = ids;
-  const Tensor& logits = model_.forward(images_, ctx);
-  loss = loss_.forward(logits, labels_);
-  correct = count_top_k_correct(loss_.probabilities(), labels_, 1);
+  ctx.sample_ids = batch.ids;
+  const Tensor& logits = model_.forward(batch.images, ctx);
+  loss = loss_.forward(logits, batch.labels);
+  correct = count_top_k_correct(loss_.probabilities(), batch.labels, 1);
   model_.backward(loss_.grad_logits(), false, nullptr);
   sgd_.step(lr);
 }
 
-EvalResult Trainer::evaluate(BatchSource& source) {
+EvalResult Trainer::evaluate() {
   EvalResult result;
-  const std::vector<int64_t> order = sequential_order(source.size());
-  const int64_t batch = options_.eval_batch_size > 0 ? options_.eval_batch_size : options_.batch_size;
+  CONVOY_CHECK(val_ && val_loader_, "evaluation without validation data");
   double loss_sum = 0;
   int64_t top1 = 0, top5 = 0;
   StepContext ctx;  // evaluation: no dropout
-  for (int64_t first = 0; first < source.size(); first += batch) {
-    const int64_t n = std::min(batch, source.size() - first);
-    const std::span<const int64_t> ids(order.data() + first, static_cast<size_t>(n));
-    source.fill(ids, images_, labels_);
-    const Tensor& logits = model_.forward(images_, ctx);
-    loss_sum += loss_.forward(logits, labels_) * static_cast<double>(n);
-    top1 += count_top_k_correct(logits, labels_, 1);
-    top5 += count_top_k_correct(logits, labels_, 5);
+  val_loader_->start(sequential_order(val_->size()), 0, 0, true);
+  while (const LoadedBatch* batch = val_loader_->next()) {
+    const Tensor& logits = model_.forward(batch->images, ctx);
+    const double n = static_cast<double>(batch->labels.size());
+    loss_sum += loss_.forward(logits, batch->labels) * n;
+    top1 += count_top_k_correct(logits, batch->labels, 1);
+    top5 += count_top_k_correct(logits, batch->labels, 5);
   }
-  result.count = source.size();
+  result.count = val_->size();
   if (result.count > 0) {
     result.loss = loss_sum / static_cast<double>(result.count);
     result.top1 = static_cast<double>(top1) / static_cast<double>(result.count);
@@ -155,7 +158,8 @@ int Trainer::run() {
   std::vector<nlohmann::json> epoch_rows;
   while (position_.epoch < options_.epochs) {
     const int64_t epoch = position_.epoch;
-    const std::vector<int64_t> order = shuffled_order(train_.size(), position_.seed, epoch);
+    train_loader_->start(shuffled_order(train_.size(), position_.seed, epoch), epoch,
+                         position_.batch_in_epoch, false);
     ProgressBar progress("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(options_.epochs),
                          steps_per_epoch, options_.log_every);
     const auto epoch_start = Clock::now();
@@ -173,14 +177,14 @@ int Trainer::run() {
                     path.empty() ? "" : "; checkpoint written to ", path.c_str());
         return 0;
       }
-      const std::span<const int64_t> ids(order.data() + b * batch, static_cast<size_t>(batch));
-      const auto data_start = Clock::now();
-      train_.fill(ids, images_, labels_);
+      const LoadedBatch* loaded = train_loader_->next();
+      CONVOY_CHECK(loaded && loaded->index == b, "the loader is out of step at batch ", b);
+      const double data_ms = train_loader_->last_wait_ms();
       const auto compute_start = Clock::now();
       const double lr = schedule_.lr(static_cast<double>(epoch) + static_cast<double>(b) / steps_per_epoch);
       double loss = 0;
       int64_t correct = 0;
-      train_step(ids, lr, loss, correct);
+      train_step(*loaded, lr, loss, correct);
       const auto step_end = Clock::now();
       if (!std::isfinite(loss))
         CONVOY_USER_ERROR("the loss became ", loss, " at step ", position_.global_step,
@@ -191,7 +195,6 @@ int Trainer::run() {
       seen += batch;
       images_trained += batch;
 
-      const double data_ms = std::chrono::duration<double, std::milli>(compute_start - data_start).count();
       const double compute_ms = std::chrono::duration<double, std::milli>(step_end - compute_start).count();
       const double images_per_sec = static_cast<double>(batch) * 1000.0 / (data_ms + compute_ms);
       char status[128];
@@ -211,7 +214,7 @@ int Trainer::run() {
     const double train_loss = seen ? loss_sum / static_cast<double>(seen) : 0.0;
     const double train_acc = seen ? static_cast<double>(correct_sum) / static_cast<double>(seen) : 0.0;
     if (val_) {
-      last_val = evaluate(*val_);
+      last_val = evaluate();
       best_top1 = std::max(best_top1, last_val.top1);
       schedule_.end_epoch(1.0 - last_val.top1);
     }

@@ -7,7 +7,8 @@
 #include <memory>
 #include <string>
 
-#include "data_pipeline/batch_source.h"
+#include "data_pipeline/loader.h"
+#include "data_pipeline/sample_source.h"
 #include "io/checkpoint.h"
 #include "launch/train_options.h"
 #include "nn/loss.h"
@@ -25,11 +26,11 @@ struct EvalResult {
 class Trainer {
  public:
   // val may be null (no evaluation).
-  Trainer(TrainOptions options, Sequential& model, BatchSource& train, BatchSource* val);
+  Trainer(TrainOptions options, Sequential& model, SampleSource& train, SampleSource* val);
 
   // Trains to --epochs (or --max-steps, or a stop signal); returns the exit code.
   int run();
-  EvalResult evaluate(BatchSource& source);
+  EvalResult evaluate();  // on the validation source
   // Loads parameters (and optimizer state when resuming) from a checkpoint.
   void load(const std::string& path, bool with_optimizer_state);
 
@@ -37,19 +38,18 @@ class Trainer {
   int64_t global_step() const { return position_.global_step; }
 
  private:
-  void train_step(std::span<const int64_t> ids, double lr, double& loss, int64_t& correct);
+  void train_step(const LoadedBatch& batch, double lr, double& loss, int64_t& correct);
   std::string save_checkpoint_now();
 
   TrainOptions options_;
   Sequential& model_;
-  BatchSource& train_;
-  BatchSource* val_;
+  SampleSource& train_;
+  SampleSource* val_;
+  std::unique_ptr<Loader> train_loader_, val_loader_;
   Sgd sgd_;
   LrSchedule schedule_;
   SoftmaxCrossEntropy loss_;
   TrainingPosition position_;
-  Tensor images_;
-  std::vector<int32_t> labels_;
 };
 
 }  // namespace convoy

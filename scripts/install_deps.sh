@@ -10,7 +10,8 @@ packages=(
   libboost-program-options-dev            # command-line options
   libgtest-dev googletest                 # tests
   zlib1g-dev                              # MNIST .gz files
-  libjpeg62-turbo-dev                     # JPEG decoding (data pipeline)
+  libjpeg62-turbo-dev libturbojpeg0-dev   # JPEG decoding and encoding (data pipeline)
+  libpng-dev                              # PNG input and the inspect_dataset grid
   libopenmpi-dev openmpi-bin              # multi-rank training on CPUs
   nlohmann-json3-dev                      # metrics JSON lines
 )

@@ -258,3 +258,113 @@ std::string Hdf5File::attribute_string(const std::string& object, const std::str
 }
 
 }  // namespace convoy
+
+// Streaming datasets (images_to_hdf5): extendible outer axis, written a row at a time.
+namespace convoy {
+
+namespace {
+Hdf5Id vlen_uint8_type() { return Hdf5Id(H5Tvlen_create(H5T_NATIVE_UINT8), H5Tclose); }
+}  // namespace
+
+void Hdf5File::create_rows_uint8(const std::string& dataset, const Shape& shape, int64_t chunk_rows) {
+  if (shape.rank() < 1 || chunk_rows <= 0) fail("bad shape or chunking for " + dataset);
+  std::vector<hsize_t> dims(shape.dims().begin(), shape.dims().end());
+  std::vector<hsize_t> max_dims = dims;
+  max_dims[0] = H5S_UNLIMITED;
+  std::vector<hsize_t> chunk = dims;
+  chunk[0] = static_cast<hsize_t>(chunk_rows);
+  for (auto& c : chunk) c = std::max<hsize_t>(c, 1);
+  Hdf5Id space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), max_dims.data()), H5Sclose);
+  Hdf5Id props(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+  H5Pset_chunk(props.get(), static_cast<int>(chunk.size()), chunk.data());
+  Hdf5Id d(H5Dcreate2(file_.get(), dataset.c_str(), H5T_NATIVE_UINT8, space.get(), H5P_DEFAULT,
+                      props.get(), H5P_DEFAULT),
+           H5Dclose);
+  if (d.get() < 0) fail("cannot create dataset " + dataset);
+}
+
+void Hdf5File::write_rows(const std::string& dataset, int64_t first, int64_t rows, const uint8_t* data) {
+  Hdf5Id d = open_dataset(dataset);
+  Hdf5Id file_space(H5Dget_space(d.get()), H5Sclose);
+  const int rank = H5Sget_simple_extent_ndims(file_space.get());
+  std::vector<hsize_t> dims(static_cast<size_t>(rank));
+  H5Sget_simple_extent_dims(file_space.get(), dims.data(), nullptr);
+  if (first < 0 || rows < 0 || static_cast<hsize_t>(first + rows) > dims[0])
+    fail("rows [" + std::to_string(first) + ", " + std::to_string(first + rows) + ") of " + dataset +
+         " are out of range");
+  std::vector<hsize_t> start(dims.size(), 0), count = dims;
+  start[0] = static_cast<hsize_t>(first);
+  count[0] = static_cast<hsize_t>(rows);
+  H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr);
+  Hdf5Id mem_space(H5Screate_simple(rank, count.data(), nullptr), H5Sclose);
+  if (H5Dwrite(d.get(), H5T_NATIVE_UINT8, mem_space.get(), file_space.get(), H5P_DEFAULT, data) < 0)
+    fail("cannot write rows of " + dataset + " (disk full?)");
+}
+
+void Hdf5File::create_vlen_uint8(const std::string& dataset, int64_t count, int64_t chunk_rows) {
+  if (count < 0 || chunk_rows <= 0) fail("bad size or chunking for " + dataset);
+  hsize_t dims[1] = {static_cast<hsize_t>(count)}, max_dims[1] = {H5S_UNLIMITED};
+  hsize_t chunk[1] = {static_cast<hsize_t>(chunk_rows)};
+  Hdf5Id space(H5Screate_simple(1, dims, max_dims), H5Sclose);
+  Hdf5Id props(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+  H5Pset_chunk(props.get(), 1, chunk);
+  Hdf5Id type = vlen_uint8_type();
+  Hdf5Id d(H5Dcreate2(file_.get(), dataset.c_str(), type.get(), space.get(), H5P_DEFAULT, props.get(),
+                      H5P_DEFAULT),
+           H5Dclose);
+  if (d.get() < 0) fail("cannot create dataset " + dataset);
+}
+
+void Hdf5File::write_vlen_uint8(const std::string& dataset, int64_t index, const uint8_t* data,
+                                size_t size) {
+  Hdf5Id d = open_dataset(dataset);
+  Hdf5Id file_space(H5Dget_space(d.get()), H5Sclose);
+  hsize_t dims[1] = {0};
+  if (H5Sget_simple_extent_ndims(file_space.get()) != 1) fail(dataset + " is not one-dimensional");
+  H5Sget_simple_extent_dims(file_space.get(), dims, nullptr);
+  if (index < 0 || static_cast<hsize_t>(index) >= dims[0])
+    fail("element " + std::to_string(index) + " of " + dataset + " is out of range");
+  hsize_t start[1] = {static_cast<hsize_t>(index)}, one[1] = {1};
+  H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, one, nullptr);
+  Hdf5Id mem_space(H5Screate_simple(1, one, nullptr), H5Sclose);
+  hvl_t value;
+  value.len = size;
+  value.p = const_cast<uint8_t*>(data);
+  Hdf5Id type = vlen_uint8_type();
+  if (H5Dwrite(d.get(), type.get(), mem_space.get(), file_space.get(), H5P_DEFAULT, &value) < 0)
+    fail("cannot write element " + std::to_string(index) + " of " + dataset + " (disk full?)");
+}
+
+void Hdf5File::read_vlen_uint8(const std::string& dataset, int64_t index, std::vector<uint8_t>& out) const {
+  Hdf5Id d = open_dataset(dataset);
+  Hdf5Id type(H5Dget_type(d.get()), H5Tclose);
+  if (H5Tget_class(type.get()) != H5T_VLEN) fail(dataset + " is not a variable-length dataset");
+  Hdf5Id file_space(H5Dget_space(d.get()), H5Sclose);
+  hsize_t dims[1] = {0};
+  if (H5Sget_simple_extent_ndims(file_space.get()) != 1) fail(dataset + " is not one-dimensional");
+  H5Sget_simple_extent_dims(file_space.get(), dims, nullptr);
+  if (index < 0 || static_cast<hsize_t>(index) >= dims[0])
+    fail("element " + std::to_string(index) + " of " + dataset + " is out of range");
+  hsize_t start[1] = {static_cast<hsize_t>(index)}, one[1] = {1};
+  H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, one, nullptr);
+  Hdf5Id mem_space(H5Screate_simple(1, one, nullptr), H5Sclose);
+  Hdf5Id mem_type = vlen_uint8_type();
+  hvl_t value{0, nullptr};
+  if (H5Dread(d.get(), mem_type.get(), mem_space.get(), file_space.get(), H5P_DEFAULT, &value) < 0)
+    fail("cannot read element " + std::to_string(index) + " of " + dataset + " (file truncated or corrupt?)");
+  const auto* bytes = static_cast<const uint8_t*>(value.p);
+  out.assign(bytes, bytes + value.len);
+  H5Dvlen_reclaim(mem_type.get(), mem_space.get(), H5P_DEFAULT, &value);  // H5Treclaim is 1.12+
+}
+
+void Hdf5File::set_rows(const std::string& dataset, int64_t rows) {
+  Hdf5Id d = open_dataset(dataset);
+  Hdf5Id space(H5Dget_space(d.get()), H5Sclose);
+  const int rank = H5Sget_simple_extent_ndims(space.get());
+  std::vector<hsize_t> dims(static_cast<size_t>(rank));
+  H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
+  dims[0] = static_cast<hsize_t>(rows);
+  if (rows < 0 || H5Dset_extent(d.get(), dims.data()) < 0) fail("cannot resize " + dataset);
+}
+
+}  // namespace convoy

@@ -56,6 +56,19 @@ class Hdf5File {
   void read_rows(const std::string& dataset, int64_t first, int64_t rows, uint8_t* out) const;
   std::vector<std::string> read_strings(const std::string& dataset) const;
 
+  // Streaming writes for sets too large to hold in memory. Both kinds of dataset
+  // have an extendible outer axis, so a writer can size them for every input and
+  // shrink them (set_rows) to what it actually wrote.
+  // A uint8 dataset of `shape`, outer axis chunked by chunk_rows (> 0); fill rows with write_rows.
+  void create_rows_uint8(const std::string& dataset, const Shape& shape, int64_t chunk_rows);
+  void write_rows(const std::string& dataset, int64_t first, int64_t rows, const uint8_t* data);
+  // A 1-D dataset of `count` variable-length uint8 sequences (one encoded image each).
+  void create_vlen_uint8(const std::string& dataset, int64_t count, int64_t chunk_rows);
+  void write_vlen_uint8(const std::string& dataset, int64_t index, const uint8_t* data, size_t size);
+  void read_vlen_uint8(const std::string& dataset, int64_t index, std::vector<uint8_t>& out) const;
+  // Resizes the outer axis of an extendible dataset.
+  void set_rows(const std::string& dataset, int64_t rows);
+
   // Attributes on `object` ("/" for the root group).
   void set_attribute(const std::string& object, const std::string& name, int64_t value);
   void set_attribute(const std::string& object, const std::string& name, const std::vector<double>& values);

@@ -61,7 +61,7 @@ class TrainerTest : public ::testing::Test {
   }
 
   fs::path root_;
-  std::unique_ptr<BatchSource> source_, val_;
+  std::unique_ptr<SampleSource> source_, val_;
 };
 
 TEST_F(TrainerTest, ResumeAtEpochBoundaryIsBitExact) {

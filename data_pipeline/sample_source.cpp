@@ -1,5 +1,6 @@
-#include "data_pipeline/batch_source.h"
+#include "data_pipeline/sample_source.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/error.h"
@@ -8,9 +9,11 @@
 
 namespace convoy {
 
+std::string SampleSource::describe(int64_t index) const { return "sample " + std::to_string(index); }
+
 namespace {
 
-class NormalizedSource final : public BatchSource {
+class NormalizedSource final : public SampleSource {
  public:
   NormalizedSource(std::shared_ptr<const InMemoryImageDataset> dataset, const std::vector<double>& mean,
                    const std::vector<double>& std_dev)
@@ -34,24 +37,21 @@ class NormalizedSource final : public BatchSource {
     return Shape{dataset_->channels(), dataset_->height(), dataset_->width()};
   }
 
-  void fill(std::span<const int64_t> indices, Tensor& images, std::vector<int32_t>& labels) override {
-    const int64_t batch = static_cast<int64_t>(indices.size());
+  int32_t load(int64_t index, int64_t, float* out, int) override {
+    CONVOY_CHECK(index >= 0 && index < dataset_->size(), "sample ", index, " outside ",
+                 dataset_->path(), " (", dataset_->size(), " samples)");
     const int64_t c = dataset_->channels(), hw = dataset_->height() * dataset_->width();
-    images.ensure_shape(Shape{batch, c, dataset_->height(), dataset_->width()});
-    labels.resize(indices.size());
-    float* out = images.data();
-    for (int64_t b = 0; b < batch; ++b) {
-      const int64_t index = indices[b];
-      CONVOY_CHECK(index >= 0 && index < dataset_->size(), "sample ", index, " outside ",
-                   dataset_->path(), " (", dataset_->size(), " samples)");
-      const uint8_t* pixels = dataset_->image(index);
-      for (int64_t ch = 0; ch < c; ++ch) {
-        const float* lut = table_.data() + ch * 256;
-        float* plane = out + (b * c + ch) * hw;
-        for (int64_t p = 0; p < hw; ++p) plane[p] = lut[pixels[p * c + ch]];
-      }
-      labels[b] = dataset_->label(index);
+    const uint8_t* pixels = dataset_->image(index);
+    for (int64_t ch = 0; ch < c; ++ch) {
+      const float* lut = table_.data() + ch * 256;
+      float* plane = out + ch * hw;
+      for (int64_t p = 0; p < hw; ++p) plane[p] = lut[pixels[p * c + ch]];
     }
+    return dataset_->label(index);
+  }
+
+  std::string describe(int64_t index) const override {
+    return "sample " + std::to_string(index) + " of " + dataset_->path();
   }
 
  private:
@@ -59,7 +59,7 @@ class NormalizedSource final : public BatchSource {
   std::vector<float> table_;
 };
 
-class SyntheticSource final : public BatchSource {
+class SyntheticSource final : public SampleSource {
  public:
   SyntheticSource(int64_t count, int64_t num_classes, Shape sample_shape, uint64_t seed)
       : count_(count), num_classes_(num_classes), sample_shape_(std::move(sample_shape)), seed_(seed) {
@@ -69,22 +69,16 @@ class SyntheticSource final : public BatchSource {
   int64_t num_classes() const override { return num_classes_; }
   Shape sample_shape() const override { return sample_shape_; }
 
-  void fill(std::span<const int64_t> indices, Tensor& images, std::vector<int32_t>& labels) override {
-    const int64_t batch = static_cast<int64_t>(indices.size()), per = sample_shape_.numel();
-    images.ensure_shape(Shape{batch, sample_shape_[0], sample_shape_[1], sample_shape_[2]});
-    labels.resize(indices.size());
+  int32_t load(int64_t index, int64_t, float* out, int) override {
+    const int64_t per = sample_shape_.numel();
     const float scale = std::sqrt(12.0f);  // uniform [-0.5, 0.5) has std 1/sqrt(12)
-#pragma omp parallel for schedule(static)
-    for (int64_t b = 0; b < batch; ++b) {
-      const RandomStream stream(seed_, RandomPurpose::kSynthetic, static_cast<uint64_t>(indices[b]));
-      float* out = images.data() + b * per;
-      for (int64_t block = 0; block * 4 < per; ++block) {
-        const PhiloxCounter words = stream.block_at(static_cast<uint64_t>(block) + 1);
-        for (int64_t j = block * 4; j < std::min(per, block * 4 + 4); ++j)
-          out[j] = ((words[j - block * 4] >> 8) * 0x1p-24f - 0.5f) * scale;
-      }
-      labels[b] = static_cast<int32_t>(stream.word_at(0) % static_cast<uint32_t>(num_classes_));
+    const RandomStream stream(seed_, RandomPurpose::kSynthetic, static_cast<uint64_t>(index));
+    for (int64_t block = 0; block * 4 < per; ++block) {
+      const PhiloxCounter words = stream.block_at(static_cast<uint64_t>(block) + 1);
+      for (int64_t j = block * 4; j < std::min(per, block * 4 + 4); ++j)
+        out[j] = ((words[j - block * 4] >> 8) * 0x1p-24f - 0.5f) * scale;
     }
+    return static_cast<int32_t>(stream.word_at(0) % static_cast<uint32_t>(num_classes_));
   }
 
  private:
@@ -95,13 +89,13 @@ class SyntheticSource final : public BatchSource {
 
 }  // namespace
 
-std::unique_ptr<BatchSource> make_normalized_source(std::shared_ptr<const InMemoryImageDataset> dataset,
+std::unique_ptr<SampleSource> make_normalized_source(std::shared_ptr<const InMemoryImageDataset> dataset,
                                                     const std::vector<double>& mean,
                                                     const std::vector<double>& std) {
   return std::make_unique<NormalizedSource>(std::move(dataset), mean, std);
 }
 
-std::unique_ptr<BatchSource> make_synthetic_source(int64_t count, int64_t num_classes,
+std::unique_ptr<SampleSource> make_synthetic_source(int64_t count, int64_t num_classes,
                                                    const Shape& sample_shape, uint64_t seed) {
   return std::make_unique<SyntheticSource>(count, num_classes, sample_shape, seed);
 }

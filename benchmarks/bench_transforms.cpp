@@ -1,0 +1,57 @@
+// Single-thread throughput of the SPEC §5 training transform: a 256x256x3
+// image to a 227x227 CHW float crop with random crop + flip + lighting +
+// normalisation, per PCA mode. Prints images/s; not a test. Usage:
+// bench_transforms [seconds per mode, default 2]
+#include <time.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <vector>
+
+#include "data_pipeline/transforms.h"
+
+int main(int argc, char** argv) {
+  using namespace convoy;
+  const double seconds = argc > 1 ? std::atof(argv[1]) : 2.0;
+  const int kImages = 16;  // ~3 MiB of source images, as a worker cycles through many
+  std::vector<Image> images(kImages);
+  uint32_t state = 1;
+  for (Image& image : images) {
+    image.resize(256, 256, 3);
+    for (uint8_t& p : image.pixels) p = static_cast<uint8_t>((state = state * 1664525u + 1013904223u) >> 24);
+  }
+  TransformOptions options;
+  options.crop_size = 227;
+  options.mean = {0.485, 0.456, 0.406};
+  options.std = {0.229, 0.224, 0.225};
+  options.dataset_pca = eigen_symmetric3(
+      Matrix3{{{0.066, 0.060, 0.052}, {0.060, 0.062, 0.057}, {0.052, 0.057, 0.067}}});
+  std::vector<float> out(3 * 227 * 227);
+  // CPU time of this thread as well as wall time: on a shared machine the
+  // per-core rate is images per CPU-second.
+  auto thread_seconds = [] {
+    timespec t{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+  };
+  std::printf("%-10s %16s %16s\n", "pca", "images/s(wall)", "images/cpu-s");
+  for (PcaMode mode : {PcaMode::kOff, PcaMode::kDataset, PcaMode::kImage}) {
+    options.pca = mode;
+    int64_t done = 0;
+    const auto start = std::chrono::steady_clock::now();
+    const double cpu_start = thread_seconds();
+    double elapsed = 0;
+    while (elapsed < seconds) {
+      for (int i = 0; i < 64; ++i, ++done) {
+        const Image& image = images[done % kImages];
+        const AugmentDraw draw = draw_augmentation(7, 0, done, 256, 256, options);
+        apply_train_transform(image, draw, options, out.data());
+      }
+      elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    }
+    const double cpu = thread_seconds() - cpu_start;
+    std::printf("%-10s %16.0f %16.0f\n", pca_mode_name(mode), done / elapsed, done / cpu);
+  }
+  return 0;
+}

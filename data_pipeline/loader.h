@@ -1,0 +1,74 @@
+// Loader: worker threads turn an epoch's sample order into batches, delivered
+// strictly in order into a ring of reused buffers (`prefetch` batches ahead).
+// Each sample lands at a fixed place in its batch, so the batches are byte for
+// byte the same with 0, 1 or 8 workers. A worker's failure reaches the caller
+// of next() with the sample's name; destroying the loader mid-epoch stops and
+// joins the workers (nothing hangs).
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "data_pipeline/sample_source.h"
+#include "tensor/tensor.h"
+
+namespace convoy {
+
+struct LoadedBatch {
+  int64_t index = 0;              // batch number within the epoch
+  Tensor images;                  // (B, C, H, W), plain
+  std::vector<int32_t> labels;    // B
+  std::vector<int64_t> ids;       // B global sample indices
+};
+
+class Loader {
+ public:
+  // workers = 0 loads in the calling thread; prefetch >= 1 batches in flight.
+  Loader(SampleSource& source, int64_t batch_size, int workers, int prefetch);
+  ~Loader();
+  Loader(const Loader&) = delete;
+  Loader& operator=(const Loader&) = delete;
+
+  // Delivers batches first_batch, first_batch + 1, ... of `order` (batch k =
+  // order[k*B, (k+1)*B)); a last partial batch only when allow_partial.
+  void start(std::vector<int64_t> order, int64_t epoch, int64_t first_batch, bool allow_partial);
+  // The next batch, or nullptr after the last. Valid until the next call.
+  const LoadedBatch* next();
+  // Milliseconds the last next() waited for its batch.
+  double last_wait_ms() const { return last_wait_ms_; }
+  int workers() const { return static_cast<int>(threads_.size()); }
+
+ private:
+  struct Slot {
+    Tensor storage;  // full batch, allocated once
+    LoadedBatch batch;
+    int64_t assigned = -1;   // batch index being filled here
+    int64_t remaining = 0;   // samples still to load
+  };
+
+  int64_t batch_length(int64_t k) const;
+  void assign(int64_t k);  // under mutex_
+  void load_sample(Slot& slot, int64_t k, int64_t position, int worker);
+  void worker_loop(int worker);
+
+  SampleSource& source_;
+  int64_t batch_size_, per_sample_;
+  Shape sample_shape_;
+  std::vector<Slot> slots_;
+  std::vector<std::thread> threads_;
+
+  std::mutex mutex_;
+  std::condition_variable work_cv_, ready_cv_;
+  bool stop_ = false;
+  std::vector<int64_t> order_;
+  int64_t epoch_ = 0, end_batch_ = 0, current_ = -1, next_task_ = 0, end_task_ = 0;
+  int64_t in_flight_ = 0;
+  std::exception_ptr failure_;
+  double last_wait_ms_ = 0;
+};
+
+}  // namespace convoy

@@ -1,0 +1,46 @@
+// SampleSource: one sample at a time, as the loader's worker threads ask for
+// them: sample `index` (global, in the data set) of epoch `epoch`, written as
+// C*H*W floats ready for the network (decoded, augmented, normalised).
+// load() is called concurrently from several workers; `worker` says which,
+// for per-worker scratch buffers and decoders.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/shape.h"
+#include "tensor/tensor.h"
+
+namespace convoy {
+
+class InMemoryImageDataset;
+
+class SampleSource {
+ public:
+  virtual ~SampleSource() = default;
+  virtual int64_t size() const = 0;
+  virtual int64_t num_classes() const = 0;
+  virtual Shape sample_shape() const = 0;  // (C, H, W) of what load() writes
+  // Called once before workers start: per-worker state for `workers` workers.
+  virtual void prepare_workers(int workers) { (void)workers; }
+  // Writes sample `index` to out (sample_shape().numel() floats); returns its label.
+  virtual int32_t load(int64_t index, int64_t epoch, float* out, int worker) = 0;
+  // Names a sample in error messages ("sample 12 (train.h5)").
+  virtual std::string describe(int64_t index) const;
+};
+
+// Images of an in-memory dataset, normalised per channel: (pixel / 255 - mean) / std,
+// HWC uint8 -> CHW float. Pass the training set's mean and std for every split.
+std::unique_ptr<SampleSource> make_normalized_source(std::shared_ptr<const InMemoryImageDataset> dataset,
+                                                    const std::vector<double>& mean,
+                                                    const std::vector<double>& std);
+
+// `count` random images (uniform pixels, already normalised to mean 0, std 1)
+// with random labels, each a pure function of (seed, sample index): for smoke
+// runs and benchmarks.
+std::unique_ptr<SampleSource> make_synthetic_source(int64_t count, int64_t num_classes,
+                                                   const Shape& sample_shape, uint64_t seed);
+
+}  // namespace convoy

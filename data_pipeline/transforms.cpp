@@ -1,0 +1,317 @@
+#include "data_pipeline/transforms.h"
+
+#include <bit>
+#include <cmath>
+#include <cstring>
+
+#include "core/error.h"
+#include "core/philox.h"
+
+namespace convoy {
+namespace {
+
+using ChannelTables = float[3][256];
+
+// write_crop unpacks pixels from 32-bit loads in little-endian byte order.
+static_assert(std::endian::native == std::endian::little);
+
+void check_image(const Image& in, const TransformOptions& options) {
+  CONVOY_CHECK(in.channels == 1 || in.channels == 3, "images must have 1 or 3 channels, got ",
+               in.channels);
+  CONVOY_CHECK(static_cast<int64_t>(in.pixels.size()) == in.height * in.width * in.channels,
+               "image holds ", in.pixels.size(), " bytes, expected ",
+               in.height * in.width * in.channels);
+  if (options.crop_size <= 0 || options.crop_size > in.height || options.crop_size > in.width)
+    CONVOY_USER_ERROR("crop size ", options.crop_size, " does not fit in a ", in.height, "x",
+                      in.width, " image");
+  if (options.pca != PcaMode::kOff && in.channels != 3)
+    CONVOY_USER_ERROR("PCA lighting (--pca ", pca_mode_name(options.pca),
+                      ") needs 3-channel images, got ", in.channels, " channel(s); use --pca off");
+}
+
+// table[c][p] = (p/255 + delta[c] - mean[c]) / std[c]: the whole per-pixel
+// arithmetic after crop and flip, for one image.
+void build_tables(int64_t channels, const std::array<double, 3>& delta,
+                  const TransformOptions& options, ChannelTables& tables) {
+  static const std::array<double, 256> kUnit = [] {  // pixel / 255, once
+    std::array<double, 256> unit{};
+    for (int p = 0; p < 256; ++p) unit[p] = p / 255.0;
+    return unit;
+  }();
+  for (int64_t c = 0; c < channels; ++c) {
+    CONVOY_CHECK(options.std[c] > 0.0, "channel ", c, " std must be positive, got ", options.std[c]);
+    const double inv_std = 1.0 / options.std[c];
+    const double offset = delta[c] - options.mean[c];
+    for (int p = 0; p < 256; ++p)
+      tables[c][p] = static_cast<float>((kUnit[p] + offset) * inv_std);
+  }
+}
+
+// Crop window (top, left, crop x crop), optionally mirrored, mapped through
+// the tables into CHW planes.
+void write_crop(const Image& in, int64_t top, int64_t left, int64_t crop, bool flip,
+                const ChannelTables& tables, float* out) {
+  const int64_t plane = crop * crop;
+  if (in.channels == 3) {
+    const float* t0 = tables[0];
+    const float* t1 = tables[1];
+    const float* t2 = tables[2];
+    float* o0 = out;
+    float* o1 = out + plane;
+    float* o2 = out + 2 * plane;
+    for (int64_t y = 0; y < crop; ++y) {
+      const uint8_t* src = in.row(top + y) + left * 3;
+      int64_t x = 0;
+      // Four pixels (12 bytes) per step through three 32-bit loads: ~30% faster
+      // than byte loads, as the table lookups are the only other work.
+      if (!flip) {
+        for (; x + 4 <= crop; x += 4) {
+          uint32_t a, b, c;
+          std::memcpy(&a, src + 3 * x, 4);
+          std::memcpy(&b, src + 3 * x + 4, 4);
+          std::memcpy(&c, src + 3 * x + 8, 4);
+          o0[x] = t0[a & 255];
+          o1[x] = t1[(a >> 8) & 255];
+          o2[x] = t2[(a >> 16) & 255];
+          o0[x + 1] = t0[a >> 24];
+          o1[x + 1] = t1[b & 255];
+          o2[x + 1] = t2[(b >> 8) & 255];
+          o0[x + 2] = t0[(b >> 16) & 255];
+          o1[x + 2] = t1[b >> 24];
+          o2[x + 2] = t2[c & 255];
+          o0[x + 3] = t0[(c >> 8) & 255];
+          o1[x + 3] = t1[(c >> 16) & 255];
+          o2[x + 3] = t2[c >> 24];
+        }
+        for (; x < crop; ++x) {
+          o0[x] = t0[src[3 * x]];
+          o1[x] = t1[src[3 * x + 1]];
+          o2[x] = t2[src[3 * x + 2]];
+        }
+      } else {
+        // Output x takes source pixel crop-1-x; a step reads source pixels
+        // q..q+3 (q = crop-4-x) and writes them to outputs x+3..x.
+        for (; x + 4 <= crop; x += 4) {
+          const uint8_t* block = src + 3 * (crop - 4 - x);
+          uint32_t a, b, c;
+          std::memcpy(&a, block, 4);
+          std::memcpy(&b, block + 4, 4);
+          std::memcpy(&c, block + 8, 4);
+          o0[x + 3] = t0[a & 255];
+          o1[x + 3] = t1[(a >> 8) & 255];
+          o2[x + 3] = t2[(a >> 16) & 255];
+          o0[x + 2] = t0[a >> 24];
+          o1[x + 2] = t1[b & 255];
+          o2[x + 2] = t2[(b >> 8) & 255];
+          o0[x + 1] = t0[(b >> 16) & 255];
+          o1[x + 1] = t1[b >> 24];
+          o2[x + 1] = t2[c & 255];
+          o0[x] = t0[(c >> 8) & 255];
+          o1[x] = t1[(c >> 16) & 255];
+          o2[x] = t2[c >> 24];
+        }
+        for (; x < crop; ++x) {
+          const uint8_t* pixel = src + 3 * (crop - 1 - x);
+          o0[x] = t0[pixel[0]];
+          o1[x] = t1[pixel[1]];
+          o2[x] = t2[pixel[2]];
+        }
+      }
+      o0 += crop;
+      o1 += crop;
+      o2 += crop;
+    }
+  } else {
+    const float* t0 = tables[0];
+    for (int64_t y = 0; y < crop; ++y) {
+      const uint8_t* src = in.row(top + y) + left;
+      float* o = out + y * crop;
+      if (!flip) {
+        for (int64_t x = 0; x < crop; ++x) o[x] = t0[src[x]];
+      } else {
+        for (int64_t x = 0; x < crop; ++x) o[x] = t0[src[crop - 1 - x]];
+      }
+    }
+  }
+}
+
+std::array<double, 3> delta_from(const Eigen3& eigen, const std::array<double, 3>& alpha) {
+  std::array<double, 3> delta{};
+  for (int c = 0; c < 3; ++c)
+    for (int i = 0; i < 3; ++i) delta[c] += eigen.vectors[c][i] * alpha[i] * eigen.values[i];
+  return delta;
+}
+
+// SPEC §5 steps 1-4 on a crop: the covariance of the per-channel standardised
+// pixels is their correlation matrix, computed here from exact integer sums.
+Eigen3 crop_eigen(const Image& in, int64_t top, int64_t left, int64_t crop) {
+  uint64_t sum[3] = {0, 0, 0};
+  uint64_t products[6] = {0, 0, 0, 0, 0, 0};  // rr rg rb gg gb bb
+  // The row is read as interleaved bytes v in 48-byte chunks (16 pixels), so
+  // lane j always holds channel j % 3 and plain contiguous loops vectorise:
+  // v*v gives the squares, v[i]*v[i+1] gives r*g (lane phase 0) and g*b
+  // (phase 1), v[i]*v[i+2] gives r*b (phase 0); other lanes are discarded.
+  constexpr int64_t kLanes = 48;
+  for (int64_t y = 0; y < crop; ++y) {
+    const uint8_t* src = in.row(top + y) + left * 3;
+    const int64_t bytes = 3 * crop;
+    // 32-bit row sums: at most 65025 * crop, fine while crop < 66,000.
+    uint32_t lane_sum[kLanes] = {}, lane_square[kLanes] = {}, lane_next[kLanes] = {},
+             lane_skip[kLanes] = {};
+    int64_t i = 0;
+    for (; i + kLanes + 2 <= bytes; i += kLanes)  // reads up to src[i + kLanes + 1]
+      for (int64_t j = 0; j < kLanes; ++j) {
+        const uint32_t v = src[i + j];
+        lane_sum[j] += v;
+        lane_square[j] += v * v;
+        lane_next[j] += v * src[i + j + 1];
+        lane_skip[j] += v * src[i + j + 2];
+      }
+    uint32_t s0 = 0, s1 = 0, s2 = 0, p00 = 0, p01 = 0, p02 = 0, p11 = 0, p12 = 0, p22 = 0;
+    for (int64_t j = 0; j < kLanes; j += 3) {
+      s0 += lane_sum[j];
+      s1 += lane_sum[j + 1];
+      s2 += lane_sum[j + 2];
+      p00 += lane_square[j];
+      p11 += lane_square[j + 1];
+      p22 += lane_square[j + 2];
+      p01 += lane_next[j];
+      p12 += lane_next[j + 1];
+      p02 += lane_skip[j];
+    }
+    for (int64_t x = i / 3; x < crop; ++x) {  // the pixels after the last whole chunk
+      const uint32_t r = src[3 * x], g = src[3 * x + 1], b = src[3 * x + 2];
+      s0 += r;
+      s1 += g;
+      s2 += b;
+      p00 += r * r;
+      p01 += r * g;
+      p02 += r * b;
+      p11 += g * g;
+      p12 += g * b;
+      p22 += b * b;
+    }
+    sum[0] += s0;
+    sum[1] += s1;
+    sum[2] += s2;
+    products[0] += p00;
+    products[1] += p01;
+    products[2] += p02;
+    products[3] += p11;
+    products[4] += p12;
+    products[5] += p22;
+  }
+  const double n = static_cast<double>(crop * crop);
+  auto centred = [&](int i, int j, int k) {  // n^2 * covariance in pixel units, exact
+    return static_cast<double>(static_cast<int64_t>(crop * crop) * static_cast<int64_t>(products[k]) -
+                               static_cast<int64_t>(sum[i] * sum[j]));
+  };
+  const double c00 = centred(0, 0, 0), c11 = centred(1, 1, 3), c22 = centred(2, 2, 5);
+  const double variance_scale = 1.0 / (n * n * 255.0 * 255.0);  // to [0,1] units
+  const bool live[3] = {c00 * variance_scale >= 1e-12, c11 * variance_scale >= 1e-12,
+                        c22 * variance_scale >= 1e-12};
+  const double diag[3] = {c00, c11, c22};
+  const double off[3][3] = {{c00, centred(0, 1, 1), centred(0, 2, 2)},
+                            {centred(0, 1, 1), c11, centred(1, 2, 4)},
+                            {centred(0, 2, 2), centred(1, 2, 4), c22}};
+  Matrix3 correlation{};
+  for (int i = 0; i < 3; ++i)
+    for (int j = 0; j < 3; ++j) {
+      if (!live[i] || !live[j]) continue;  // a constant channel standardises to zeros
+      correlation[i][j] = i == j ? 1.0 : off[i][j] / std::sqrt(diag[i] * diag[j]);
+    }
+  return eigen_symmetric3(correlation);
+}
+
+void check_window(const Image& in, int64_t top, int64_t left, int64_t crop) {
+  CONVOY_CHECK(top >= 0 && left >= 0 && top + crop <= in.height && left + crop <= in.width,
+               "crop window (", top, ", ", left, ") of size ", crop, " outside a ", in.height, "x",
+               in.width, " image");
+}
+
+}  // namespace
+
+PcaMode parse_pca_mode(const std::string& text) {
+  if (text == "off") return PcaMode::kOff;
+  if (text == "image") return PcaMode::kImage;
+  if (text == "dataset") return PcaMode::kDataset;
+  CONVOY_USER_ERROR("--pca must be off, image or dataset, got '", text, "'");
+}
+
+const char* pca_mode_name(PcaMode mode) {
+  switch (mode) {
+    case PcaMode::kOff: return "off";
+    case PcaMode::kImage: return "image";
+    case PcaMode::kDataset: return "dataset";
+  }
+  return "?";
+}
+
+AugmentDraw draw_augmentation(uint64_t seed, int64_t epoch, int64_t sample_index,
+                              int64_t image_height, int64_t image_width,
+                              const TransformOptions& options) {
+  if (options.crop_size <= 0 || options.crop_size > image_height || options.crop_size > image_width)
+    CONVOY_USER_ERROR("crop size ", options.crop_size, " does not fit in a ", image_height, "x",
+                      image_width, " image");
+  RandomStream stream(seed, RandomPurpose::kAugmentation, static_cast<uint64_t>(epoch),
+                      static_cast<uint64_t>(sample_index));
+  // Multiply-shift maps a 32-bit word onto [0, range) (bias < range / 2^32).
+  auto pick = [&](int64_t range) {
+    return static_cast<int64_t>((uint64_t{stream.next_word()} * static_cast<uint64_t>(range)) >> 32);
+  };
+  AugmentDraw draw;
+  draw.top = pick(image_height - options.crop_size + 1);
+  draw.left = pick(image_width - options.crop_size + 1);
+  draw.flip = stream.next_uniform() < 0.5f;
+  for (double& a : draw.alpha) a = stream.next_normal() * options.pca_sigma;
+  if (!options.flip) draw.flip = false;
+  if (options.pca == PcaMode::kOff) draw.alpha = {0.0, 0.0, 0.0};
+  return draw;
+}
+
+std::array<double, 3> lighting_delta(const Image& in, const AugmentDraw& draw,
+                                     const TransformOptions& options) {
+  switch (options.pca) {
+    case PcaMode::kOff: return {0.0, 0.0, 0.0};
+    case PcaMode::kDataset: return delta_from(options.dataset_pca, draw.alpha);
+    case PcaMode::kImage:
+      check_image(in, options);
+      check_window(in, draw.top, draw.left, options.crop_size);
+      return delta_from(crop_eigen(in, draw.top, draw.left, options.crop_size), draw.alpha);
+  }
+  return {0.0, 0.0, 0.0};
+}
+
+void apply_train_transform(const Image& in, const AugmentDraw& draw,
+                           const TransformOptions& options, float* out) {
+  check_image(in, options);
+  check_window(in, draw.top, draw.left, options.crop_size);
+  ChannelTables tables;
+  build_tables(in.channels, lighting_delta(in, draw, options), options, tables);
+  write_crop(in, draw.top, draw.left, options.crop_size, draw.flip, tables, out);
+}
+
+void center_crop_transform(const Image& in, const TransformOptions& options, float* out) {
+  check_image(in, options);
+  const int64_t crop = options.crop_size;
+  ChannelTables tables;
+  build_tables(in.channels, {0.0, 0.0, 0.0}, options, tables);
+  write_crop(in, (in.height - crop) / 2, (in.width - crop) / 2, crop, false, tables, out);
+}
+
+void ten_crop_transform(const Image& in, const TransformOptions& options, float* out) {
+  check_image(in, options);
+  const int64_t crop = options.crop_size;
+  ChannelTables tables;
+  build_tables(in.channels, {0.0, 0.0, 0.0}, options, tables);
+  const int64_t bottom = in.height - crop, right = in.width - crop;
+  const int64_t origins[5][2] = {{0, 0}, {0, right}, {bottom, 0}, {bottom, right},
+                                 {bottom / 2, right / 2}};
+  const int64_t size = in.channels * crop * crop;
+  for (int flip = 0; flip < 2; ++flip)
+    for (int i = 0; i < 5; ++i)
+      write_crop(in, origins[i][0], origins[i][1], crop, flip == 1, tables,
+                 out + (flip * 5 + i) * size);
+}
+
+}  // namespace convoy

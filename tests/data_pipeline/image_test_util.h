@@ -1,0 +1,126 @@
+// Helpers for the image tests: synthetic images and files written with libpng/TurboJPEG.
+#pragma once
+
+#include <png.h>
+#include <turbojpeg.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdio>
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "data_pipeline/image.h"
+
+namespace convoy::testing {
+
+// A fresh temporary folder, removed with its contents at the end of the test.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "convoy_image_test_XXXXXX").string();
+    path_ = ::mkdtemp(pattern.data());
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  std::string operator/(const std::string& name) const { return (std::filesystem::path(path_) / name).string(); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// A smooth colourful pattern (JPEG-friendly, no wrap-around edges), distinct per `seed`,
+// with colour (not just brightness) varying across it; values 10..199.
+inline Image pattern_image(int64_t height, int64_t width, int seed, int64_t channels = 3) {
+  Image image;
+  image.resize(height, width, channels);
+  for (int64_t y = 0; y < height; ++y)
+    for (int64_t x = 0; x < width; ++x)
+      for (int64_t c = 0; c < channels; ++c)
+        image.row(y)[x * channels + c] =
+            static_cast<uint8_t>(10 + (seed * 7) % 30 +
+                                 (c == 0   ? 100 * x / width + 60 * y / height
+                                  : c == 1 ? 100 * y / height + 60 * x / width
+                                           : 160 * (x + y) / (width + height)));
+  return image;
+}
+
+inline void write_bytes(const std::string& path, const std::vector<uint8_t>& bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+}
+
+// PNG through libpng's simplified API; format e.g. PNG_FORMAT_RGB, PNG_FORMAT_GRAY, PNG_FORMAT_GA.
+inline void write_png(const std::string& path, const uint8_t* pixels, int64_t height, int64_t width,
+                      uint32_t format, const void* colormap = nullptr, int colormap_entries = 0) {
+  png_image png{};
+  png.version = PNG_IMAGE_VERSION;
+  png.width = static_cast<png_uint_32>(width);
+  png.height = static_cast<png_uint_32>(height);
+  png.format = format;
+  png.colormap_entries = static_cast<png_uint_32>(colormap_entries);
+  if (!png_image_write_to_file(&png, path.c_str(), 0, pixels, 0, colormap)) std::abort();
+}
+
+// A 16-bit RGB PNG (no gamma chunk) via the low-level API; values[i] 0..65535.
+inline void write_png16(const std::string& path, const std::vector<uint16_t>& values, int64_t height,
+                        int64_t width) {
+  std::FILE* file = std::fopen(path.c_str(), "wb");
+  png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
+  png_infop info = png_create_info_struct(png);
+  if (setjmp(png_jmpbuf(png))) std::abort();
+  png_init_io(png, file);
+  png_set_IHDR(png, info, static_cast<png_uint_32>(width), static_cast<png_uint_32>(height), 16,
+               PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+  png_write_info(png, info);
+  std::vector<uint8_t> row(static_cast<size_t>(width * 6));
+  for (int64_t y = 0; y < height; ++y) {
+    for (int64_t i = 0; i < width * 3; ++i) {
+      const uint16_t v = values[y * width * 3 + i];
+      row[2 * i] = static_cast<uint8_t>(v >> 8);  // big-endian
+      row[2 * i + 1] = static_cast<uint8_t>(v & 0xFF);
+    }
+    png_write_row(png, row.data());
+  }
+  png_write_end(png, nullptr);
+  png_destroy_write_struct(&png, &info);
+  std::fclose(file);
+}
+
+// A CMYK JPEG (libjpeg-turbo writes an Adobe marker and stores CMYK inverted,
+// 255 = no ink) of the RGB image, using the inverse of the naive conversion.
+inline std::vector<uint8_t> cmyk_jpeg(const Image& rgb, int quality) {
+  std::vector<uint8_t> cmyk(static_cast<size_t>(rgb.height * rgb.width * 4));
+  for (int64_t i = 0; i < rgb.height * rgb.width; ++i) {
+    const uint8_t* p = rgb.pixels.data() + 3 * i;
+    const int k = std::max({p[0], p[1], p[2]});  // inverted K: 255 - black ink
+    for (int c = 0; c < 3; ++c) cmyk[4 * i + c] = static_cast<uint8_t>(k == 0 ? 0 : (p[c] * 255 + k / 2) / k);
+    cmyk[4 * i + 3] = static_cast<uint8_t>(k);
+  }
+  tjhandle handle = tjInitCompress();
+  unsigned char* buffer = nullptr;
+  unsigned long size = 0;
+  if (tjCompress2(handle, cmyk.data(), static_cast<int>(rgb.width), 0, static_cast<int>(rgb.height), TJPF_CMYK,
+                  &buffer, &size, TJSAMP_444, quality, 0) != 0)
+    std::abort();
+  std::vector<uint8_t> out(buffer, buffer + size);
+  tjFree(buffer);
+  tjDestroy(handle);
+  return out;
+}
+
+inline double mean_abs_diff(const Image& a, const Image& b) {
+  double total = 0;
+  for (size_t i = 0; i < a.pixels.size(); ++i) total += std::abs(int(a.pixels[i]) - int(b.pixels[i]));
+  return total / static_cast<double>(a.pixels.size());
+}
+
+}  // namespace convoy::testing

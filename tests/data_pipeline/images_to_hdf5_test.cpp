@@ -1,0 +1,335 @@
+#include "data_pipeline/images_to_hdf5.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "core/error.h"
+#include "data_pipeline/image_codec.h"
+#include "data_pipeline/image_resize.h"
+#include "io/hdf5_file.h"
+#include "tests/data_pipeline/image_test_util.h"
+
+namespace convoy {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::pattern_image;
+using testing::TempDir;
+
+template <typename F>
+void expect_error(F&& f, const std::string& needle) {
+  try {
+    f();
+    ADD_FAILURE() << "no error; expected one mentioning '" << needle << "'";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+  }
+}
+
+// Nothing but `keep` (and the input folder) in the folder: no temporary file left behind.
+void expect_only(const std::string& folder, const std::vector<std::string>& keep) {
+  for (const auto& entry : fs::directory_iterator(folder)) {
+    const std::string name = entry.path().filename().string();
+    EXPECT_NE(std::find(keep.begin(), keep.end(), name), keep.end()) << "left behind: " << name;
+  }
+}
+
+// Class folders given out of order ("zebra" sorts last): 7 images of mixed kinds and sizes.
+struct Fixture {
+  TempDir dir;
+  std::string input = dir / "in";
+  std::vector<std::string> expected_files;  // in sorted order
+  std::vector<int32_t> expected_labels;
+
+  Fixture() {
+    JpegCodec codec;
+    for (const char* c : {"zebra", "apple", "mango"}) fs::create_directories(fs::path(input) / c);
+    const Image a = pattern_image(40, 60, 1);
+    testing::write_bytes(input + "/apple/b.jpg", codec.encode_jpeg(a, 95));
+    const Image grey = pattern_image(50, 30, 2, 1);
+    testing::write_bytes(input + "/apple/a_grey.jpg", codec.encode_jpeg(grey, 95));
+    testing::write_bytes(input + "/mango/cmyk.jpg", testing::cmyk_jpeg(pattern_image(33, 47, 3), 95));
+    const Image p = pattern_image(20, 20, 4);
+    testing::write_png(input + "/mango/d.png", p.pixels.data(), 20, 20, PNG_FORMAT_RGB);
+    testing::write_bytes(input + "/zebra/z1.jpg", codec.encode_jpeg(pattern_image(64, 48, 5), 95));
+    testing::write_bytes(input + "/zebra/z2.jpg", codec.encode_jpeg(pattern_image(17, 90, 6), 95));
+    testing::write_bytes(input + "/zebra/z3.jpg", codec.encode_jpeg(pattern_image(100, 100, 7), 95));
+    expected_files = {"apple/a_grey.jpg", "apple/b.jpg", "mango/cmyk.jpg", "mango/d.png",
+                      "zebra/z1.jpg",     "zebra/z2.jpg", "zebra/z3.jpg"};
+    expected_labels = {0, 0, 1, 1, 2, 2, 2};
+  }
+
+  void add_bad_files() {
+    JpegCodec codec;
+    std::vector<uint8_t> jpeg = codec.encode_jpeg(pattern_image(64, 64, 9), 90);
+    jpeg.resize(jpeg.size() / 2);
+    testing::write_bytes(input + "/mango/truncated.jpg", jpeg);
+    testing::write_bytes(input + "/apple/notes.txt", {'h', 'e', 'l', 'l', 'o'});
+  }
+};
+
+ImagesToHdf5Options options_for(const std::string& out, ImageStorage storage, int64_t size = 16) {
+  ImagesToHdf5Options o;
+  o.out = out;
+  o.size = size;
+  o.storage = storage;
+  o.threads = 3;
+  o.show_progress = false;
+  return o;
+}
+
+// Reads the stored images of either mode as decoded pixels.
+std::vector<Image> stored_images(const Hdf5File& file) {
+  std::vector<Image> images;
+  if (file.has("/images")) {
+    const Shape shape = file.dataset_shape("/images");
+    for (int64_t i = 0; i < shape[0]; ++i) {
+      Image image;
+      image.resize(shape[1], shape[2], shape[3]);
+      file.read_rows("/images", i, 1, image.pixels.data());
+      images.push_back(std::move(image));
+    }
+  } else {
+    JpegCodec codec;
+    const Shape shape = file.dataset_shape("/jpeg");
+    std::vector<uint8_t> bytes;
+    for (int64_t i = 0; i < shape[0]; ++i) {
+      file.read_vlen_uint8("/jpeg", i, bytes);
+      Image image;
+      codec.decode(bytes.data(), bytes.size(), "stored", image);
+      images.push_back(std::move(image));
+    }
+  }
+  return images;
+}
+
+// The attributes must equal a direct double computation over the stored pixels.
+void expect_stats_match(const Hdf5File& file, const std::vector<Image>& images) {
+  double n = 0, sum[3] = {0, 0, 0};
+  for (const auto& image : images)
+    for (size_t i = 0; i < image.pixels.size(); i += 3) {
+      n += 1;
+      for (int c = 0; c < 3; ++c) sum[c] += image.pixels[i + c] / 255.0;
+    }
+  double mean[3], cov[3][3] = {};
+  for (int c = 0; c < 3; ++c) mean[c] = sum[c] / n;
+  for (const auto& image : images)
+    for (size_t i = 0; i < image.pixels.size(); i += 3)
+      for (int a = 0; a < 3; ++a)
+        for (int b = 0; b < 3; ++b)
+          cov[a][b] += (image.pixels[i + a] / 255.0 - mean[a]) * (image.pixels[i + b] / 255.0 - mean[b]) / n;
+  const auto stored_mean = file.attribute_doubles("/", "channel_mean");
+  const auto stored_std = file.attribute_doubles("/", "channel_std");
+  const auto eigval = file.attribute_doubles("/", "pca_eigval");
+  const auto eigvec = file.attribute_doubles("/", "pca_eigvec");
+  ASSERT_EQ(stored_mean.size(), 3u);
+  ASSERT_EQ(stored_std.size(), 3u);
+  ASSERT_EQ(eigval.size(), 3u);
+  ASSERT_EQ(eigvec.size(), 9u);
+  for (int c = 0; c < 3; ++c) {
+    EXPECT_NEAR(stored_mean[c], mean[c], 1e-9);
+    EXPECT_NEAR(stored_std[c], std::sqrt(cov[c][c]), 1e-9);
+  }
+  EXPECT_GE(eigval[0], eigval[1]);
+  EXPECT_GE(eigval[1], eigval[2]);
+  // Column i of the row-major 3x3 is the eigenvector of eigval[i]: cov v = lambda v,
+  // unit length, largest-magnitude component positive.
+  for (int i = 0; i < 3; ++i) {
+    double norm = 0, largest = 0;
+    for (int r = 0; r < 3; ++r) {
+      double cv = 0;
+      for (int k = 0; k < 3; ++k) cv += cov[r][k] * eigvec[k * 3 + i];
+      EXPECT_NEAR(cv, eigval[i] * eigvec[r * 3 + i], 1e-9);
+      norm += eigvec[r * 3 + i] * eigvec[r * 3 + i];
+      if (std::abs(eigvec[r * 3 + i]) > std::abs(largest)) largest = eigvec[r * 3 + i];
+    }
+    EXPECT_NEAR(norm, 1.0, 1e-9);
+    EXPECT_GT(largest, 0.0);
+  }
+  double trace = cov[0][0] + cov[1][1] + cov[2][2];
+  EXPECT_NEAR(eigval[0] + eigval[1] + eigval[2], trace, 1e-9);
+}
+
+TEST(ImagesToHdf5, FolderListingSortsClassesAndFiles) {
+  Fixture f;
+  const ImageListing listing = list_image_folder(f.input);
+  EXPECT_EQ(listing.class_names, (std::vector<std::string>{"apple", "mango", "zebra"}));
+  ASSERT_EQ(listing.entries.size(), f.expected_files.size());
+  for (size_t i = 0; i < listing.entries.size(); ++i) {
+    EXPECT_EQ(listing.entries[i].path, f.input + "/" + f.expected_files[i]);
+    EXPECT_EQ(listing.entries[i].label, f.expected_labels[i]);
+  }
+}
+
+TEST(ImagesToHdf5, RawRoundTrip) {
+  Fixture f;
+  const std::string out = f.dir / "raw.h5";
+  const ImagesToHdf5Report report = images_to_hdf5(list_image_folder(f.input), options_for(out, ImageStorage::kRaw));
+  EXPECT_EQ(report.written, 7);
+  EXPECT_EQ(report.skipped, 0);
+  EXPECT_EQ(report.bytes, static_cast<int64_t>(fs::file_size(out)));
+  expect_only(f.dir.path(), {"in", "raw.h5"});
+
+  Hdf5File file(out, Hdf5File::Mode::kRead);
+  EXPECT_EQ(file.dataset_shape("/images"), (Shape{7, 16, 16, 3}));
+  std::vector<int32_t> labels(7);
+  file.read("/labels", labels.data(), 7);
+  EXPECT_EQ(labels, f.expected_labels);
+  EXPECT_EQ(file.read_strings("/class_names"), (std::vector<std::string>{"apple", "mango", "zebra"}));
+  EXPECT_EQ(file.attribute_int("/", "num_classes"), 3);
+  EXPECT_EQ(file.attribute_int("/", "height"), 16);
+  EXPECT_EQ(file.attribute_int("/", "width"), 16);
+  EXPECT_EQ(file.attribute_int("/", "channels"), 3);
+  EXPECT_FALSE(file.has_attribute("/", "jpeg_quality"));
+
+  // Each stored image is exactly decode + resize of its file, in sorted order.
+  const std::vector<Image> images = stored_images(file);
+  JpegCodec codec;
+  for (size_t i = 0; i < images.size(); ++i) {
+    const std::string path = f.input + "/" + f.expected_files[i];
+    const std::vector<uint8_t> bytes = read_file(path);
+    Image decoded, expected;
+    codec.decode(bytes.data(), bytes.size(), path, decoded);
+    resize_shorter_side_and_center_crop(decoded, 16, 16, 16, expected);
+    EXPECT_EQ(images[i].pixels, expected.pixels) << path;
+  }
+  expect_stats_match(file, images);
+}
+
+TEST(ImagesToHdf5, JpegModeDecodesToTheRawImages) {
+  Fixture f;
+  const ImageListing listing = list_image_folder(f.input);
+  images_to_hdf5(listing, options_for(f.dir / "raw.h5", ImageStorage::kRaw, 32));
+  ImagesToHdf5Options options = options_for(f.dir / "jpeg.h5", ImageStorage::kJpeg, 32);
+  options.threads = 1;
+  const ImagesToHdf5Report report = images_to_hdf5(listing, options);
+  EXPECT_EQ(report.written, 7);
+  Hdf5File raw(f.dir / "raw.h5", Hdf5File::Mode::kRead), jpeg(f.dir / "jpeg.h5", Hdf5File::Mode::kRead);
+  EXPECT_FALSE(jpeg.has("/images"));
+  EXPECT_EQ(jpeg.dataset_shape("/jpeg"), Shape{7});
+  EXPECT_EQ(jpeg.attribute_int("/", "jpeg_quality"), 90);
+  EXPECT_EQ(jpeg.attribute_int("/", "height"), 32);
+  const auto raw_images = stored_images(raw), jpeg_images = stored_images(jpeg);
+  ASSERT_EQ(jpeg_images.size(), raw_images.size());
+  for (size_t i = 0; i < raw_images.size(); ++i) {
+    ASSERT_EQ(jpeg_images[i].height, 32);
+    ASSERT_EQ(jpeg_images[i].width, 32);
+    EXPECT_LE(testing::mean_abs_diff(raw_images[i], jpeg_images[i]), 3.0) << i;
+  }
+  // jpeg mode's statistics are of the decoded stored pixels.
+  expect_stats_match(jpeg, jpeg_images);
+
+  // 4:4:4 chroma: closer still.
+  options.out = f.dir / "jpeg444.h5";
+  options.jpeg_full_chroma = true;
+  images_to_hdf5(listing, options);
+  Hdf5File full(f.dir / "jpeg444.h5", Hdf5File::Mode::kRead);
+  const auto full_images = stored_images(full);
+  double sum_420 = 0, sum_444 = 0;
+  for (size_t i = 0; i < raw_images.size(); ++i) {
+    sum_420 += testing::mean_abs_diff(raw_images[i], jpeg_images[i]);
+    sum_444 += testing::mean_abs_diff(raw_images[i], full_images[i]);
+  }
+  EXPECT_LT(sum_444, sum_420);
+}
+
+TEST(ImagesToHdf5, CorruptImagesSkippedOrStrictError) {
+  Fixture f;
+  f.add_bad_files();
+  const ImageListing listing = list_image_folder(f.input);
+  ASSERT_EQ(listing.entries.size(), 9u);
+  const ImagesToHdf5Report report = images_to_hdf5(listing, options_for(f.dir / "out.h5", ImageStorage::kRaw));
+  EXPECT_EQ(report.written, 7);
+  EXPECT_EQ(report.skipped, 2);
+  ASSERT_EQ(report.skipped_files.size(), 2u);
+  EXPECT_EQ(report.skipped_files[0], f.input + "/apple/notes.txt");
+  EXPECT_EQ(report.skipped_files[1], f.input + "/mango/truncated.jpg");
+  Hdf5File file(f.dir / "out.h5", Hdf5File::Mode::kRead);
+  EXPECT_EQ(file.dataset_shape("/images")[0], 7);
+  std::vector<int32_t> labels(7);
+  file.read("/labels", labels.data(), 7);
+  EXPECT_EQ(labels, f.expected_labels);
+
+  ImagesToHdf5Options strict = options_for(f.dir / "strict.h5", ImageStorage::kJpeg);
+  strict.strict = true;
+  expect_error([&] { images_to_hdf5(listing, strict); }, "notes.txt");
+  expect_only(f.dir.path(), {"in", "out.h5"});
+}
+
+TEST(ImagesToHdf5, BadInputsGetClearErrorsAndLeaveNothing) {
+  TempDir dir;
+  fs::create_directories(dir / "empty");
+  expect_error([&] { list_image_folder(dir / "empty"); }, "holds no class folders");
+  expect_error([&] { list_image_folder(dir / "missing"); }, "missing");
+  fs::create_directories(dir / "no_images/cat");
+  expect_error([&] { list_image_folder(dir / "no_images"); }, "no image files");
+
+  // Only unusable images: an error, and no output (nor temporary) file.
+  fs::create_directories(dir / "bad/cat");
+  testing::write_bytes(dir / "bad/cat/x.jpg", {0xFF, 0xD8, 0xFF, 0x00});
+  expect_error([&] { images_to_hdf5(list_image_folder(dir / "bad"), options_for(dir / "o.h5", ImageStorage::kRaw)); },
+               "no usable image");
+  expect_only(dir.path(), {"empty", "no_images", "bad"});
+
+  // An unwritable output names the output.
+  Fixture f;
+  expect_error(
+      [&] { images_to_hdf5(list_image_folder(f.input), options_for(dir / "nowhere/o.h5", ImageStorage::kRaw)); },
+      "nowhere/o.h5");
+  expect_error([&] { parse_image_storage("png"); }, "png");
+}
+
+TEST(ImagesToHdf5, ListFileAndClassNames) {
+  Fixture f;
+  const std::string list = f.input + "/list.txt";
+  {
+    std::ofstream out(list);
+    out << "# path label\nzebra/z1.jpg 4\n\napple/b.jpg 0\n" << f.input << "/mango/d.png 2\n";
+  }
+  ImageListing listing = read_image_list(list);
+  ASSERT_EQ(listing.entries.size(), 3u);
+  EXPECT_EQ(listing.entries[0].path, f.input + "/zebra/z1.jpg");
+  EXPECT_EQ(listing.entries[0].label, 4);
+  EXPECT_EQ(listing.entries[2].path, f.input + "/mango/d.png");
+  EXPECT_EQ(listing.class_names.size(), 5u);
+
+  const std::string names_path = f.dir / "classes.txt";
+  {
+    std::ofstream out(names_path);
+    out << "0 n001 tench\n1 n002 great white shark\n2 n003 x\n";
+  }
+  const auto names = read_class_names(names_path);
+  ASSERT_EQ(names.size(), 3u);
+  EXPECT_EQ(names[1].id, "n002");
+  EXPECT_EQ(names[1].name, "great white shark");
+  // Label 4 is outside a 3-class names file.
+  expect_error([&] { apply_class_names(listing, names, /*by_id=*/false, names_path); }, "label 4");
+  // Folder mode: the ids must be the sorted folder names.
+  ImageListing folder = list_image_folder(f.input);
+  expect_error([&] { apply_class_names(folder, names, /*by_id=*/true, names_path); }, "apple");
+  {
+    std::ofstream out(names_path);
+    out << "0 apple Red apple\n1 mango Mango\n2 zebra Zebra\n";
+  }
+  apply_class_names(folder, read_class_names(names_path), true, names_path);
+  EXPECT_EQ(folder.class_names, (std::vector<std::string>{"Red apple", "Mango", "Zebra"}));
+
+  {
+    std::ofstream out(list);
+    out << "zebra/z1.jpg\n";
+  }
+  expect_error([&] { read_image_list(list); }, "line 1");
+  {
+    std::ofstream out(list);
+    out << "zebra/z1.jpg 7\napple/b.jpg 1\n";
+  }
+  ImageListing bad = read_image_list(list);
+  bad.class_names = {"a", "b"};  // as if a 2-class names file were applied
+  expect_error([&] { images_to_hdf5(bad, options_for(f.dir / "l.h5", ImageStorage::kRaw)); }, "label 7");
+}
+
+}  // namespace
+}  // namespace convoy
