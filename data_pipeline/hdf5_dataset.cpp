@@ -1,9 +1,14 @@
 #include "data_pipeline/hdf5_dataset.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <filesystem>
 
 #include "core/error.h"
+#include "data_pipeline/image_codec.h"
 #include "io/hdf5_file.h"
 
 namespace convoy {
@@ -34,65 +39,141 @@ std::vector<double> per_channel_attribute(const Hdf5File& file, const char* name
   return values;
 }
 
+// Whether to hold the whole set in memory: up to a quarter of the RAM.
+bool fits_in_memory(const std::string& path) {
+  std::error_code ec;
+  const auto bytes = std::filesystem::file_size(path, ec);
+  const double ram = static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGE_SIZE));
+  return !ec && static_cast<double>(bytes) <= 0.25 * ram;
+}
+
 }  // namespace
 
-InMemoryImageDataset InMemoryImageDataset::open(const std::string& path) {
-  Hdf5File file(path, Hdf5File::Mode::kRead);
-  InMemoryImageDataset d;
+CacheMode parse_cache_mode(const std::string& text) {
+  if (text == "auto") return CacheMode::kAuto;
+  if (text == "on") return CacheMode::kOn;
+  if (text == "off") return CacheMode::kOff;
+  CONVOY_USER_ERROR("unknown --cache-in-memory '", text, "': expected auto, on or off");
+}
+
+ImageDataset::ImageDataset(ImageDataset&&) noexcept = default;
+ImageDataset& ImageDataset::operator=(ImageDataset&&) noexcept = default;
+ImageDataset::~ImageDataset() = default;
+
+ImageDataset ImageDataset::open(const std::string& path, CacheMode cache) {
+  auto file = std::make_unique<Hdf5File>(path, Hdf5File::Mode::kRead);
+  ImageDataset d;
   d.path_ = path;
 
-  if (!file.has("/images")) {
-    if (file.has("/jpeg"))
-      CONVOY_USER_ERROR("dataset file '", path, "' stores JPEG-encoded images (/jpeg); only raw /images "
-                        "can be held in memory");
-    CONVOY_USER_ERROR("dataset file '", path, "' has no /images dataset");
+  d.jpeg_ = !file->has("/images") && file->has("/jpeg");
+  if (!file->has("/images") && !d.jpeg_) CONVOY_USER_ERROR("dataset file '", path, "' has no /images dataset");
+  if (!file->has("/labels")) CONVOY_USER_ERROR("dataset file '", path, "' has no /labels dataset");
+
+  const Hdf5File& f = *file;
+  d.num_classes_ = positive_attribute(f, "num_classes");
+  d.height_ = positive_attribute(f, "height");
+  d.width_ = positive_attribute(f, "width");
+  d.channels_ = positive_attribute(f, "channels");
+  d.channel_mean_ = per_channel_attribute(f, "channel_mean", d.channels_, false);
+  d.channel_std_ = per_channel_attribute(f, "channel_std", d.channels_, true);
+  if (f.has_attribute("/", "pca_eigval") || f.has_attribute("/", "pca_eigvec")) {
+    const std::vector<double> values = f.has_attribute("/", "pca_eigval") ? f.attribute_doubles("/", "pca_eigval") : std::vector<double>{};
+    const std::vector<double> vectors = f.has_attribute("/", "pca_eigvec") ? f.attribute_doubles("/", "pca_eigvec") : std::vector<double>{};
+    if (values.size() != 3 || vectors.size() != 9)
+      CONVOY_USER_ERROR("dataset file '", path, "' needs 3 pca_eigval and 9 pca_eigvec values, has ",
+                        values.size(), " and ", vectors.size());
+    for (int i = 0; i < 3; ++i) {
+      d.pca_.values[i] = values[i];
+      for (int r = 0; r < 3; ++r) d.pca_.vectors[r][i] = vectors[static_cast<size_t>(r * 3 + i)];
+    }
+    d.has_pca_ = true;
   }
-  if (!file.has("/labels")) CONVOY_USER_ERROR("dataset file '", path, "' has no /labels dataset");
 
-  d.num_classes_ = positive_attribute(file, "num_classes");
-  d.height_ = positive_attribute(file, "height");
-  d.width_ = positive_attribute(file, "width");
-  d.channels_ = positive_attribute(file, "channels");
-  d.channel_mean_ = per_channel_attribute(file, "channel_mean", d.channels_, false);
-  d.channel_std_ = per_channel_attribute(file, "channel_std", d.channels_, true);
+  if (d.jpeg_) {
+    const Shape blobs = f.dataset_shape("/jpeg");
+    if (blobs.rank() != 1)
+      CONVOY_USER_ERROR("dataset file '", path, "' has /jpeg of shape ", blobs.to_string(),
+                        "; expected one variable-length JPEG per image");
+    d.size_ = blobs[0];
+  } else {
+    const Shape images = f.dataset_shape("/images");
+    const Shape expected{images.rank() > 0 ? images[0] : 0, d.height_, d.width_, d.channels_};
+    if (images.rank() != 4 || images != expected)
+      CONVOY_USER_ERROR("dataset file '", path, "' has /images of shape ", images.to_string(),
+                        " but its attributes say (N, ", d.height_, ", ", d.width_, ", ", d.channels_, ")");
+    d.size_ = images[0];
+  }
 
-  const Shape images = file.dataset_shape("/images");
-  const Shape expected{images.rank() > 0 ? images[0] : 0, d.height_, d.width_, d.channels_};
-  if (images.rank() != 4 || images != expected)
-    CONVOY_USER_ERROR("dataset file '", path, "' has /images of shape ", images.to_string(),
-                      " but its attributes say (N, ", d.height_, ", ", d.width_, ", ", d.channels_, ")");
-  d.size_ = images[0];
-
-  const Shape labels = file.dataset_shape("/labels");
+  const Shape labels = f.dataset_shape("/labels");
   if (labels.rank() != 1 || labels[0] != d.size_)
     CONVOY_USER_ERROR("dataset file '", path, "' has /labels of shape ", labels.to_string(), " but ",
                       d.size_, " images");
 
-  d.images_.resize(static_cast<size_t>(images.numel()));
-  file.read("/images", d.images_.data(), images.numel());
   d.labels_.resize(static_cast<size_t>(d.size_));
-  file.read("/labels", d.labels_.data(), d.size_);
+  f.read("/labels", d.labels_.data(), d.size_);
   const auto bad = std::find_if(d.labels_.begin(), d.labels_.end(),
                                 [&](int32_t v) { return v < 0 || v >= d.num_classes_; });
   if (bad != d.labels_.end())
     CONVOY_USER_ERROR("dataset file '", path, "' has label ", *bad, " at index ", bad - d.labels_.begin(),
                       ", outside [0, ", d.num_classes_, ")");
 
-  if (file.has("/class_names")) {
-    d.class_names_ = file.read_strings("/class_names");
+  if (f.has("/class_names")) {
+    d.class_names_ = f.read_strings("/class_names");
     if (static_cast<int64_t>(d.class_names_.size()) != d.num_classes_)
       CONVOY_USER_ERROR("dataset file '", path, "' has ", d.class_names_.size(), " class names but num_classes = ",
                         d.num_classes_);
   }
+
+  d.cached_ = cache == CacheMode::kOn || (cache == CacheMode::kAuto && fits_in_memory(path));
+  if (d.cached_ && !d.jpeg_) {
+    d.images_.resize(static_cast<size_t>(d.size_ * d.image_bytes()));
+    f.read("/images", d.images_.data(), d.size_ * d.image_bytes());
+  } else if (d.cached_) {
+    std::vector<uint8_t> blob;
+    d.jpeg_offsets_.assign(1, 0);
+    for (int64_t i = 0; i < d.size_; ++i) {
+      f.read_vlen_uint8("/jpeg", i, blob);
+      d.images_.insert(d.images_.end(), blob.begin(), blob.end());
+      d.jpeg_offsets_.push_back(static_cast<int64_t>(d.images_.size()));
+    }
+  }
+  d.file_ = std::move(file);
   return d;
 }
 
-const uint8_t* InMemoryImageDataset::image(int64_t i) const {
+const uint8_t* ImageDataset::image(int64_t i) const {
   CONVOY_CHECK(i >= 0 && i < size_, "image index ", i, " outside [0, ", size_, ") of ", path_);
+  CONVOY_CHECK(cached_ && !jpeg_, "image() needs a cached raw set; ", path_, " is not one");
   return images_.data() + i * image_bytes();
 }
 
-int32_t InMemoryImageDataset::label(int64_t i) const {
+void ImageDataset::read_image(int64_t i, Image& out, JpegCodec& codec, std::vector<uint8_t>& scratch) const {
+  CONVOY_CHECK(i >= 0 && i < size_, "image index ", i, " outside [0, ", size_, ") of ", path_);
+  const std::string name = "image " + std::to_string(i) + " of " + path_;
+  if (!jpeg_) {
+    out.resize(height_, width_, channels_);
+    if (cached_)
+      std::memcpy(out.pixels.data(), image(i), static_cast<size_t>(image_bytes()));
+    else
+      file_->read_rows("/images", i, 1, out.pixels.data());
+    return;
+  }
+  const uint8_t* bytes;
+  size_t count;
+  if (cached_) {
+    bytes = images_.data() + jpeg_offsets_[static_cast<size_t>(i)];
+    count = static_cast<size_t>(jpeg_offsets_[static_cast<size_t>(i) + 1] - jpeg_offsets_[static_cast<size_t>(i)]);
+  } else {
+    file_->read_vlen_uint8("/jpeg", i, scratch);
+    bytes = scratch.data();
+    count = scratch.size();
+  }
+  codec.decode(bytes, count, name, out);
+  if (out.height != height_ || out.width != width_)
+    CONVOY_USER_ERROR(name, " decodes to ", out.height, "x", out.width, " but the file says ", height_, "x", width_);
+}
+
+int32_t ImageDataset::label(int64_t i) const {
   CONVOY_CHECK(i >= 0 && i < size_, "label index ", i, " outside [0, ", size_, ") of ", path_);
   return labels_[static_cast<size_t>(i)];
 }

@@ -1,17 +1,32 @@
-// A whole SPEC §8 HDF5 split held in memory: for small sets such as MNIST.
+// ImageDataset: one SPEC §8 HDF5 split, raw (/images) or JPEG-encoded (/jpeg),
+// read by index from any number of threads. Validated on open: datasets and
+// attributes present, shapes consistent, labels within num_classes; otherwise
+// a user error naming the file and the problem. Sets that fit in memory are
+// loaded whole (CacheMode::kAuto decides from the file size and the RAM).
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "data_pipeline/image.h"
+#include "data_pipeline/pca.h"
+
 namespace convoy {
 
-class InMemoryImageDataset {
+class Hdf5File;
+class JpegCodec;
+
+enum class CacheMode { kAuto, kOn, kOff };
+CacheMode parse_cache_mode(const std::string& text);  // "auto" | "on" | "off"
+
+class ImageDataset {
  public:
-  // Reads and validates the file (raw /images only; /jpeg sets are not supported
-  // here). A missing or malformed file is a user error naming the file and the problem.
-  static InMemoryImageDataset open(const std::string& path);
+  static ImageDataset open(const std::string& path, CacheMode cache = CacheMode::kAuto);
+  ImageDataset(ImageDataset&&) noexcept;
+  ImageDataset& operator=(ImageDataset&&) noexcept;
+  ~ImageDataset();
 
   int64_t size() const { return size_; }
   int64_t height() const { return height_; }
@@ -19,31 +34,36 @@ class InMemoryImageDataset {
   int64_t channels() const { return channels_; }
   int64_t num_classes() const { return num_classes_; }
   int64_t image_bytes() const { return height_ * width_ * channels_; }
+  bool is_jpeg() const { return jpeg_; }
+  bool cached() const { return cached_; }
 
-  // Image i as HWC uint8; valid while the dataset lives.
+  // Image i as HWC uint8 (decoding JPEG with `codec`, one per thread; `scratch`
+  // holds the encoded bytes). Safe to call from several threads at once.
+  void read_image(int64_t i, Image& out, JpegCodec& codec, std::vector<uint8_t>& scratch) const;
+  // Image i of a cached raw set, in place (MNIST's fast path).
   const uint8_t* image(int64_t i) const;
   int32_t label(int64_t i) const;
-  const std::vector<uint8_t>& images() const { return images_; }
   const std::vector<int32_t>& labels() const { return labels_; }
 
   const std::vector<double>& channel_mean() const { return channel_mean_; }
   const std::vector<double>& channel_std() const { return channel_std_; }
+  bool has_pca() const { return has_pca_; }
+  const Eigen3& pca() const { return pca_; }  // pca_eigval / pca_eigvec of the file
   const std::vector<std::string>& class_names() const { return class_names_; }  // empty if absent
   const std::string& path() const { return path_; }
 
  private:
-  InMemoryImageDataset() = default;
+  ImageDataset() = default;
 
   std::string path_;
-  int64_t size_ = 0;
-  int64_t height_ = 0;
-  int64_t width_ = 0;
-  int64_t channels_ = 0;
-  int64_t num_classes_ = 0;
-  std::vector<uint8_t> images_;
+  int64_t size_ = 0, height_ = 0, width_ = 0, channels_ = 0, num_classes_ = 0;
+  bool jpeg_ = false, cached_ = false, has_pca_ = false;
+  std::unique_ptr<Hdf5File> file_;      // for reads by index when not cached
+  std::vector<uint8_t> images_;         // cached raw pixels, or cached JPEG bytes back to back
+  std::vector<int64_t> jpeg_offsets_;   // cached JPEG: image i is [offsets[i], offsets[i+1])
   std::vector<int32_t> labels_;
-  std::vector<double> channel_mean_;
-  std::vector<double> channel_std_;
+  std::vector<double> channel_mean_, channel_std_;
+  Eigen3 pca_;
   std::vector<std::string> class_names_;
 };
 

@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "core/philox.h"
 #include "data_pipeline/hdf5_dataset.h"
+#include "data_pipeline/image_codec.h"
 
 namespace convoy {
 
@@ -15,7 +16,7 @@ namespace {
 
 class NormalizedSource final : public SampleSource {
  public:
-  NormalizedSource(std::shared_ptr<const InMemoryImageDataset> dataset, const std::vector<double>& mean,
+  NormalizedSource(std::shared_ptr<const ImageDataset> dataset, const std::vector<double>& mean,
                    const std::vector<double>& std_dev)
       : dataset_(std::move(dataset)) {
     const int64_t c = dataset_->channels();
@@ -55,7 +56,7 @@ class NormalizedSource final : public SampleSource {
   }
 
  private:
-  std::shared_ptr<const InMemoryImageDataset> dataset_;
+  std::shared_ptr<const ImageDataset> dataset_;
   std::vector<float> table_;
 };
 
@@ -87,9 +88,70 @@ class SyntheticSource final : public SampleSource {
   uint64_t seed_;
 };
 
+class AugmentedSource final : public SampleSource {
+ public:
+  AugmentedSource(std::shared_ptr<const ImageDataset> dataset, const AugmentedSourceOptions& options)
+      : dataset_(std::move(dataset)), options_(options) {
+    const int64_t crop = options_.transform.crop_size;
+    if (crop > dataset_->height() || crop > dataset_->width())
+      CONVOY_USER_ERROR(dataset_->path(), " holds ", dataset_->height(), "x", dataset_->width(),
+                        " images, smaller than the ", crop, "x", crop, " crop the network needs");
+    if (options_.eval_crops != 1 && options_.eval_crops != kTenCropCount)
+      CONVOY_USER_ERROR("--eval-crops must be 1 or 10, got ", options_.eval_crops);
+    if (options_.transform.pca == PcaMode::kDataset && !dataset_->has_pca())
+      CONVOY_USER_ERROR(dataset_->path(), " has no pca_eigval/pca_eigvec for --pca dataset "
+                        "(convert it with images_to_hdf5, or use --pca image or off)");
+  }
+
+  int64_t size() const override { return dataset_->size(); }
+  int64_t num_classes() const override { return dataset_->num_classes(); }
+  Shape sample_shape() const override {
+    const int64_t crops = options_.training ? 1 : options_.eval_crops;
+    return Shape{crops * dataset_->channels(), options_.transform.crop_size, options_.transform.crop_size};
+  }
+  void prepare_workers(int workers) override {
+    scratch_.clear();
+    for (int w = 0; w < workers; ++w) scratch_.push_back(std::make_unique<Scratch>());
+  }
+
+  int32_t load(int64_t index, int64_t epoch, float* out, int worker) override {
+    Scratch& s = *scratch_.at(static_cast<size_t>(worker));
+    dataset_->read_image(index, s.image, s.codec, s.encoded);
+    if (options_.training) {
+      const AugmentDraw draw = draw_augmentation(options_.seed, epoch, index, s.image.height,
+                                                 s.image.width, options_.transform);
+      apply_train_transform(s.image, draw, options_.transform, out);
+    } else if (options_.eval_crops == kTenCropCount) {
+      ten_crop_transform(s.image, options_.transform, out);
+    } else {
+      center_crop_transform(s.image, options_.transform, out);
+    }
+    return dataset_->label(index);
+  }
+
+  std::string describe(int64_t index) const override {
+    return "image " + std::to_string(index) + " of " + dataset_->path();
+  }
+
+ private:
+  struct Scratch {  // one per worker: decoder and buffers, reused for every image
+    JpegCodec codec;
+    Image image;
+    std::vector<uint8_t> encoded;
+  };
+  std::shared_ptr<const ImageDataset> dataset_;
+  AugmentedSourceOptions options_;
+  std::vector<std::unique_ptr<Scratch>> scratch_;
+};
+
 }  // namespace
 
-std::unique_ptr<SampleSource> make_normalized_source(std::shared_ptr<const InMemoryImageDataset> dataset,
+std::unique_ptr<SampleSource> make_augmented_source(std::shared_ptr<const ImageDataset> dataset,
+                                                    const AugmentedSourceOptions& options) {
+  return std::make_unique<AugmentedSource>(std::move(dataset), options);
+}
+
+std::unique_ptr<SampleSource> make_normalized_source(std::shared_ptr<const ImageDataset> dataset,
                                                     const std::vector<double>& mean,
                                                     const std::vector<double>& std) {
   return std::make_unique<NormalizedSource>(std::move(dataset), mean, std);

@@ -11,11 +11,12 @@
 #include <vector>
 
 #include "core/shape.h"
+#include "data_pipeline/transforms.h"
 #include "tensor/tensor.h"
 
 namespace convoy {
 
-class InMemoryImageDataset;
+class ImageDataset;
 
 class SampleSource {
  public:
@@ -33,7 +34,7 @@ class SampleSource {
 
 // Images of an in-memory dataset, normalised per channel: (pixel / 255 - mean) / std,
 // HWC uint8 -> CHW float. Pass the training set's mean and std for every split.
-std::unique_ptr<SampleSource> make_normalized_source(std::shared_ptr<const InMemoryImageDataset> dataset,
+std::unique_ptr<SampleSource> make_normalized_source(std::shared_ptr<const ImageDataset> dataset,
                                                     const std::vector<double>& mean,
                                                     const std::vector<double>& std);
 
@@ -42,5 +43,19 @@ std::unique_ptr<SampleSource> make_normalized_source(std::shared_ptr<const InMem
 // runs and benchmarks.
 std::unique_ptr<SampleSource> make_synthetic_source(int64_t count, int64_t num_classes,
                                                    const Shape& sample_shape, uint64_t seed);
+
+// Images of a SPEC §8 set through SPEC §5's transforms. Training: random crop,
+// flip and PCA lighting keyed by (seed, epoch, sample), then normalisation.
+// Evaluation: the centre crop, or with eval_crops = 10 the four corners, the
+// centre and their mirrors (sample_shape is then (10 * C, crop, crop): the
+// crops of one image, one after the other).
+struct AugmentedSourceOptions {
+  TransformOptions transform;  // mean, std and dataset PCA: the training set's
+  bool training = true;
+  uint64_t seed = 1;
+  int eval_crops = 1;  // 1 or 10
+};
+std::unique_ptr<SampleSource> make_augmented_source(std::shared_ptr<const ImageDataset> dataset,
+                                                    const AugmentedSourceOptions& options);
 
 }  // namespace convoy

@@ -37,7 +37,7 @@ int main(int argc, char** argv) {
     // Report from the written files, which also checks they read back.
     for (const char* name : {convoy::kMnistTrainFile, convoy::kMnistTestFile}) {
       const std::string path = (std::filesystem::path(out_dir) / name).string();
-      const auto data = convoy::InMemoryImageDataset::open(path);
+      const auto data = convoy::ImageDataset::open(path);
       std::printf("wrote %s: %lld images %lldx%lldx%lld, %lld classes, mean %.4f, std %.4f\n", path.c_str(),
                   static_cast<long long>(data.size()), static_cast<long long>(data.height()),
                   static_cast<long long>(data.width()), static_cast<long long>(data.channels()),

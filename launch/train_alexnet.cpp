@@ -1,5 +1,7 @@
-// train_alexnet: AlexNet (SPEC §2) on an HDF5 set, or on --synthetic random
-// images for smoke runs and benchmarks. The paper's recipe is the default.
+// train_alexnet: AlexNet (SPEC §2) on SPEC §8 HDF5 sets (made by
+// images_to_hdf5) read through the worker-thread loader with SPEC §5's
+// augmentation, or on --synthetic random images for smoke runs and benchmarks.
+// The paper's recipe is the default.
 #include "core/error.h"
 #include "data_pipeline/hdf5_dataset.h"
 #include "launch/train_program.h"
@@ -19,22 +21,32 @@ TrainingData open_alexnet_data(TrainOptions& options) {
       data.val = make_synthetic_source(options.synthetic_val, classes, Shape{3, side, side}, options.seed + 1);
     return data;
   }
-  if (options.data.empty() && options.evaluate.empty())
+  if (options.data.empty() && options.val.empty())
     CONVOY_USER_ERROR("train_alexnet needs --data FILE.h5 (or --synthetic N for random images)");
-  std::vector<double> mean, std;
-  if (!options.data.empty()) {
-    auto train = std::make_shared<const InMemoryImageDataset>(InMemoryImageDataset::open(options.data));
-    mean = train->channel_mean();
-    std = train->channel_std();
-    data.train = make_normalized_source(train, mean, std);
+  const CacheMode cache = parse_cache_mode(options.cache_in_memory);
+  std::shared_ptr<const ImageDataset> train, val;
+  if (!options.data.empty()) train = std::make_shared<const ImageDataset>(ImageDataset::open(options.data, cache));
+  if (!options.val.empty()) val = std::make_shared<const ImageDataset>(ImageDataset::open(options.val, cache));
+  // Normalisation and dataset PCA come from the training set (the validation set's when evaluating alone).
+  const ImageDataset& reference = train ? *train : *val;
+  if (reference.channels() != 3) CONVOY_USER_ERROR(reference.path(), " holds ", reference.channels(), "-channel images; AlexNet takes RGB");
+
+  AugmentedSourceOptions augment;
+  augment.seed = options.seed;
+  augment.transform.crop_size = side;
+  augment.transform.flip = !options.no_flip;
+  augment.transform.pca = parse_pca_mode(options.pca);
+  augment.transform.pca_sigma = options.pca_sigma;
+  for (int c = 0; c < 3; ++c) {
+    augment.transform.mean[c] = reference.channel_mean()[c];
+    augment.transform.std[c] = reference.channel_std()[c];
   }
-  if (!options.val.empty()) {
-    auto val = std::make_shared<const InMemoryImageDataset>(InMemoryImageDataset::open(options.val));
-    if (mean.empty()) {
-      mean = val->channel_mean();
-      std = val->channel_std();
-    }
-    data.val = make_normalized_source(val, mean, std);
+  if (reference.has_pca()) augment.transform.dataset_pca = reference.pca();
+  augment.eval_crops = options.eval_crops;
+  if (train) data.train = make_augmented_source(train, augment);
+  if (val) {
+    augment.training = false;
+    data.val = make_augmented_source(val, augment);
   }
   return data;
 }
@@ -51,6 +63,7 @@ int main(int argc, char** argv) {
   defaults.weight_decay = 5e-4;
   defaults.lr_schedule = "plateau";
   defaults.init = "paper";
+  defaults.workers = 2;
   defaults.checkpoint_dir = "checkpoints/alexnet";
   return run_training_program("train_alexnet", argc, argv, defaults, true, open_alexnet_data);
 }

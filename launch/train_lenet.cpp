@@ -66,11 +66,11 @@ TrainingData open_mnist(TrainOptions& options) {
   } else {
     train_path = options.data;
   }
-  auto train = std::make_shared<const InMemoryImageDataset>(InMemoryImageDataset::open(train_path));
+  auto train = std::make_shared<const ImageDataset>(ImageDataset::open(train_path, CacheMode::kOn));
   TrainingData data;
   data.train = make_normalized_source(train, train->channel_mean(), train->channel_std());
   if (!test_path.empty()) {
-    auto test = std::make_shared<const InMemoryImageDataset>(InMemoryImageDataset::open(test_path));
+    auto test = std::make_shared<const ImageDataset>(ImageDataset::open(test_path, CacheMode::kOn));
     data.val = make_normalized_source(test, train->channel_mean(), train->channel_std());
   }
   return data;

@@ -16,7 +16,8 @@ nlohmann::json TrainOptions::to_json() const {
           {"eval_batch_size", eval_batch_size}, {"lr", lr}, {"momentum", momentum},
           {"weight_decay", weight_decay}, {"decay_biases", decay_biases},
           {"lr_schedule", lr_schedule}, {"warmup_epochs", warmup_epochs}, {"lr_gamma", lr_gamma},
-          {"min_lr", min_lr}, {"lr_step_size", lr_step_size}, {"lr_patience", lr_patience},
+          {"min_lr", min_lr}, {"pca", pca}, {"pca_sigma", pca_sigma}, {"no_flip", no_flip},
+          {"eval_crops", eval_crops}, {"cache_in_memory", cache_in_memory}, {"lr_step_size", lr_step_size}, {"lr_patience", lr_patience},
           {"lr_milestones", lr_milestones}, {"init", init}, {"seed", seed}, {"threads", threads}, {"workers", workers},
           {"max_steps", max_steps}, {"log_every", log_every}, {"metrics", metrics},
           {"checkpoint_dir", checkpoint_dir}, {"keep_checkpoints", keep_checkpoints}};
@@ -24,7 +25,7 @@ nlohmann::json TrainOptions::to_json() const {
 
 std::optional<TrainOptions> parse_train_options(int argc, const char* const* argv,
                                                 const TrainOptions& defaults,
-                                                bool synthetic_options) {
+                                                bool image_options) {
   TrainOptions o = defaults;
   const bool lenet = o.model == "lenet5";
   po::options_description data("Data");
@@ -37,12 +38,18 @@ std::optional<TrainOptions> parse_train_options(int argc, const char* const* arg
        "HDF5 validation/test file (MNIST from a folder: its t10k files)")
       ("cache-dir", po::value(&o.cache_dir)->default_value(o.cache_dir),
        "where converted HDF5 files are kept");
-  if (synthetic_options) {
+  if (image_options) {
     data.add_options()
         ("synthetic", po::value(&o.synthetic)->default_value(o.synthetic),
          "train on N random images instead of --data (smoke runs, benchmarks)")
         ("synthetic-val", po::value(&o.synthetic_val)->default_value(o.synthetic_val),
-         "with --synthetic: N random validation images");
+         "with --synthetic: N random validation images")
+        ("pca", po::value(&o.pca)->default_value(o.pca), "PCA lighting: dataset | image | off (SPEC §5)")
+        ("pca-sigma", po::value(&o.pca_sigma)->default_value(o.pca_sigma), "std of the lighting coefficients")
+        ("no-flip", po::bool_switch(&o.no_flip), "no random horizontal flips")
+        ("eval-crops", po::value(&o.eval_crops)->default_value(o.eval_crops), "evaluation crops: 1 (centre) or 10")
+        ("cache-in-memory", po::value(&o.cache_in_memory)->default_value(o.cache_in_memory),
+         "hold the data sets in memory: auto | on | off");
   }
   data.add_options()
       ("num-classes", po::value(&o.num_classes)->default_value(o.num_classes), "classes (0: the model's default)")

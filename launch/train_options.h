@@ -17,6 +17,11 @@ struct TrainOptions {
   std::string data, val, cache_dir;
   int64_t synthetic = 0, synthetic_val = 0;  // train_alexnet: random images
   int64_t num_classes = 0, input_size = 0;   // 0: the model's default
+  // Augmentation (train_alexnet): SPEC §5.
+  std::string pca = "dataset", cache_in_memory = "auto";
+  double pca_sigma = 0.1;
+  bool no_flip = false;
+  int eval_crops = 1;
   // Recipe.
   int64_t epochs = 1, batch_size = 64, eval_batch_size = 0;  // 0: batch_size
   double lr = 0.01, momentum = 0.9, weight_decay = 0.0;
@@ -39,9 +44,10 @@ struct TrainOptions {
   nlohmann::json to_json() const;
 };
 
-// Parses argv over `defaults`. Returns nullopt after printing --help.
+// Parses argv over `defaults`; image_options adds --synthetic and the
+// augmentation options. Returns nullopt after printing --help.
 // A bad option is a user error (one sentence naming it).
 std::optional<TrainOptions> parse_train_options(int argc, const char* const* argv,
-                                                const TrainOptions& defaults, bool synthetic_options);
+                                                const TrainOptions& defaults, bool image_options);
 
 }  // namespace convoy

@@ -110,12 +110,33 @@ EvalResult Trainer::evaluate() {
   int64_t top1 = 0, top5 = 0;
   StepContext ctx;  // evaluation: no dropout
   val_loader_->start(sequential_order(val_->size()), 0, 0, true);
+  const int64_t crops = std::max(1, options_.eval_crops);
+  const Shape sample = val_->sample_shape();
+  CONVOY_CHECK(sample[0] % crops == 0, "validation samples of ", sample.to_string(), " do not hold ", crops, " crops");
   while (const LoadedBatch* batch = val_loader_->next()) {
-    const Tensor& logits = model_.forward(batch->images, ctx);
-    const double n = static_cast<double>(batch->labels.size());
-    loss_sum += loss_.forward(logits, batch->labels) * n;
-    top1 += count_top_k_correct(logits, batch->labels, 1);
-    top5 += count_top_k_correct(logits, batch->labels, 5);
+    const int64_t n = static_cast<int64_t>(batch->labels.size());
+    if (crops == 1) {
+      const Tensor& logits = model_.forward(batch->images, ctx);
+      loss_sum += loss_.forward(logits, batch->labels) * static_cast<double>(n);
+      top1 += count_top_k_correct(logits, batch->labels, 1);
+      top5 += count_top_k_correct(logits, batch->labels, 5);
+      continue;
+    }
+    // Multi-crop (AlexNet's 10-crop): the crops of a sample are consecutive rows;
+    // their softmax probabilities are averaged.
+    const Tensor crops_view = batch->images.view(Shape{n * crops, sample[0] / crops, sample[1], sample[2]});
+    crop_labels_.resize(static_cast<size_t>(n * crops));
+    for (int64_t i = 0; i < n * crops; ++i) crop_labels_[static_cast<size_t>(i)] = batch->labels[static_cast<size_t>(i / crops)];
+    loss_sum += loss_.forward(model_.forward(crops_view, ctx), crop_labels_) * static_cast<double>(n);
+    const Tensor& p = loss_.probabilities();
+    const int64_t classes = p.dim(1);
+    averaged_.ensure_shape(Shape{n, classes});
+    averaged_.fill(0.0f);
+    for (int64_t i = 0; i < n * crops; ++i)
+      for (int64_t c = 0; c < classes; ++c)
+        averaged_.data()[(i / crops) * classes + c] += p.data()[i * classes + c] / static_cast<float>(crops);
+    top1 += count_top_k_correct(averaged_, batch->labels, 1);
+    top5 += count_top_k_correct(averaged_, batch->labels, 5);
   }
   result.count = val_->size();
   if (result.count > 0) {

@@ -46,6 +46,8 @@ class Trainer {
   SampleSource& train_;
   SampleSource* val_;
   std::unique_ptr<Loader> train_loader_, val_loader_;
+  std::vector<int32_t> crop_labels_;  // multi-crop evaluation scratch
+  Tensor averaged_;
   Sgd sgd_;
   LrSchedule schedule_;
   SoftmaxCrossEntropy loss_;

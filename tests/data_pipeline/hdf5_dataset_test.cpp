@@ -1,4 +1,4 @@
-// InMemoryImageDataset: loading a SPEC §8 file and rejecting malformed ones clearly.
+// ImageDataset: loading a SPEC §8 file and rejecting malformed ones clearly.
 #include "data_pipeline/hdf5_dataset.h"
 
 #include <gtest/gtest.h>
@@ -88,7 +88,7 @@ void write_dataset(const std::string& path, const FileSpec& spec) {
 
 std::string open_error(const std::string& path) {
   try {
-    InMemoryImageDataset::open(path);
+    ImageDataset::open(path);
   } catch (const Error& e) {
     EXPECT_TRUE(e.is_user_error()) << e.what();
     return e.what();
@@ -110,7 +110,7 @@ TEST(Hdf5DatasetTest, LoadsAValidFile) {
   TempDir dir;
   const std::string path = dir.file("good.h5");
   write_dataset(path, FileSpec{});
-  const auto data = InMemoryImageDataset::open(path);
+  const auto data = ImageDataset::open(path);
   EXPECT_EQ(data.path(), path);
   EXPECT_EQ(data.size(), 3);
   EXPECT_EQ(data.height(), 4);
@@ -134,13 +134,13 @@ TEST(Hdf5DatasetTest, ClassNamesAreOptional) {
   FileSpec spec;
   spec.write_class_names = false;
   write_dataset(dir.file("unnamed.h5"), spec);
-  EXPECT_TRUE(InMemoryImageDataset::open(dir.file("unnamed.h5")).class_names().empty());
+  EXPECT_TRUE(ImageDataset::open(dir.file("unnamed.h5")).class_names().empty());
 }
 
 TEST(Hdf5DatasetTest, IndexOutOfRangeIsAnError) {
   TempDir dir;
   write_dataset(dir.file("good.h5"), FileSpec{});
-  const auto data = InMemoryImageDataset::open(dir.file("good.h5"));
+  const auto data = ImageDataset::open(dir.file("good.h5"));
   EXPECT_THROW(data.image(3), Error);
   EXPECT_THROW(data.label(-1), Error);
 }

@@ -7,7 +7,11 @@
 #include <fstream>
 
 #include "core/error.h"
+#include "data_pipeline/hdf5_dataset.h"
 #include "data_pipeline/image_codec.h"
+#include "data_pipeline/loader.h"
+#include "data_pipeline/sample_source.h"
+#include "data_pipeline/sampler.h"
 #include "data_pipeline/image_resize.h"
 #include "io/hdf5_file.h"
 #include "tests/data_pipeline/image_test_util.h"
@@ -329,6 +333,90 @@ TEST(ImagesToHdf5, ListFileAndClassNames) {
   ImageListing bad = read_image_list(list);
   bad.class_names = {"a", "b"};  // as if a 2-class names file were applied
   expect_error([&] { images_to_hdf5(bad, options_for(f.dir / "l.h5", ImageStorage::kRaw)); }, "label 7");
+}
+
+
+// The reader gives the same images from both storage modes, cached or read by
+// index (JPEG within its re-encoding error).
+TEST(ImageDataset, ReadsRawAndJpegSetsCachedOrByIndex) {
+  Fixture f;
+  const std::string raw = f.dir / "raw.h5", jpeg = f.dir / "jpeg.h5";
+  images_to_hdf5(list_image_folder(f.input), options_for(raw, ImageStorage::kRaw, 32));
+  images_to_hdf5(list_image_folder(f.input), options_for(jpeg, ImageStorage::kJpeg, 32));
+  JpegCodec codec;
+  std::vector<uint8_t> scratch;
+  const ImageDataset reference = ImageDataset::open(raw, CacheMode::kOn);
+  EXPECT_TRUE(reference.cached());
+  EXPECT_TRUE(reference.has_pca());
+  for (CacheMode cache : {CacheMode::kOn, CacheMode::kOff}) {
+    const ImageDataset r = ImageDataset::open(raw, cache), j = ImageDataset::open(jpeg, cache);
+    EXPECT_TRUE(j.is_jpeg());
+    ASSERT_EQ(r.size(), 7);
+    ASSERT_EQ(j.size(), 7);
+    for (int64_t i = 0; i < 7; ++i) {
+      Image expected, got_raw, got_jpeg;
+      expected.resize(32, 32, 3);
+      std::copy_n(reference.image(i), expected.pixels.size(), expected.pixels.begin());
+      r.read_image(i, got_raw, codec, scratch);
+      j.read_image(i, got_jpeg, codec, scratch);
+      EXPECT_EQ(got_raw.pixels, expected.pixels);
+      EXPECT_LE(testing::mean_abs_diff(got_jpeg, expected), 3.0);
+      EXPECT_EQ(j.label(i), f.expected_labels[static_cast<size_t>(i)]);
+    }
+  }
+}
+
+// Augmented samples depend only on (seed, epoch, sample): the same bytes with
+// 0 or 3 loader workers; another epoch draws other crops; evaluation is the
+// centre crop.
+TEST(AugmentedSource, DeterministicAcrossWorkersAndKeyedByEpoch) {
+  Fixture f;
+  const std::string path = f.dir / "set.h5";
+  images_to_hdf5(list_image_folder(f.input), options_for(path, ImageStorage::kJpeg, 32));
+  auto dataset = std::make_shared<const ImageDataset>(ImageDataset::open(path, CacheMode::kOff));
+  AugmentedSourceOptions o;
+  o.seed = 3;
+  o.transform.crop_size = 24;
+  o.transform.pca = PcaMode::kDataset;
+  o.transform.dataset_pca = dataset->pca();
+  for (int c = 0; c < 3; ++c) {
+    o.transform.mean[c] = dataset->channel_mean()[c];
+    o.transform.std[c] = dataset->channel_std()[c];
+  }
+  auto epoch_values = [&](int workers, int64_t epoch) {
+    auto source = make_augmented_source(dataset, o);
+    Loader loader(*source, 3, workers, 2);
+    loader.start(shuffled_order(7, 3, epoch), epoch, 0, true);
+    std::vector<float> all;
+    while (const LoadedBatch* b = loader.next()) all.insert(all.end(), b->images.data(), b->images.data() + b->images.numel());
+    return all;
+  };
+  const std::vector<float> serial = epoch_values(0, 1);
+  EXPECT_EQ(serial.size(), 7u * 3 * 24 * 24);
+  EXPECT_EQ(epoch_values(3, 1), serial);
+  EXPECT_NE(epoch_values(0, 2), serial);
+
+  o.training = false;
+  auto eval = make_augmented_source(dataset, o);
+  eval->prepare_workers(1);
+  std::vector<float> got(3 * 24 * 24), expected(3 * 24 * 24);
+  eval->load(4, 0, got.data(), 0);
+  JpegCodec codec;
+  std::vector<uint8_t> scratch;
+  Image image;
+  dataset->read_image(4, image, codec, scratch);
+  center_crop_transform(image, o.transform, expected.data());
+  EXPECT_EQ(got, expected);
+}
+
+TEST(AugmentedSource, RejectsACropLargerThanTheImages) {
+  Fixture f;
+  const std::string path = f.dir / "set.h5";
+  images_to_hdf5(list_image_folder(f.input), options_for(path, ImageStorage::kRaw, 16));
+  auto dataset = std::make_shared<const ImageDataset>(ImageDataset::open(path));
+  AugmentedSourceOptions o;
+  o.transform.crop_size = 17;
+  EXPECT_THROW(make_augmented_source(dataset, o), Error);
 }
 
 }  // namespace

@@ -328,7 +328,7 @@ TEST(MnistToHdf5Test, RoundTripKeepsImagesLabelsAndAttributes) {
   EXPECT_NEAR(stddev, 0.337050116424, 1e-11);
   file.close();
 
-  const auto data = InMemoryImageDataset::open(out);
+  const auto data = ImageDataset::open(out);
   EXPECT_EQ(data.size(), 2);
   EXPECT_EQ(data.label(0), 9);
   EXPECT_EQ(data.image(1)[0], 10);
@@ -375,7 +375,7 @@ TEST(MnistToHdf5Test, StatsMatchATwoPassReference) {
   for (uint8_t p : pixels) squares += (p / 255.0 - mean) * (p / 255.0 - mean);
   const double stddev = std::sqrt(squares / static_cast<double>(pixels.size()));
 
-  const auto data = InMemoryImageDataset::open(dir.file("out.h5"));
+  const auto data = ImageDataset::open(dir.file("out.h5"));
   EXPECT_NEAR(data.channel_mean()[0], mean, 1e-12);
   EXPECT_NEAR(data.channel_std()[0], stddev, 1e-12);
 }
@@ -434,7 +434,7 @@ TEST(MnistToHdf5Test, FailedConversionKeepsAnExistingOutput) {
   user_error([&] { convert_mnist_split(dir.file("images"), dir.file("label-12"), out); });
   ASSERT_TRUE(fs::exists(out));
   EXPECT_EQ(fs::file_size(out), before);
-  EXPECT_EQ(InMemoryImageDataset::open(out).label(1), 2);
+  EXPECT_EQ(ImageDataset::open(out).label(1), 2);
   // A successful rerun replaces it.
   convert_mnist_split(dir.file("images"), dir.file("labels"), out);
   EXPECT_EQ(files_starting(dir.path(), "out.h5"), std::vector<std::string>{"out.h5"});
@@ -464,8 +464,8 @@ TEST(MnistToHdf5Test, ConvertsAFolderOfMixedSpellings) {
   const fs::path out = dir.path() / "out" / "nested";
   convert_mnist_folder(idx.string(), out.string());
 
-  const auto train = InMemoryImageDataset::open((out / kMnistTrainFile).string());
-  const auto test = InMemoryImageDataset::open((out / kMnistTestFile).string());
+  const auto train = ImageDataset::open((out / kMnistTrainFile).string());
+  const auto test = ImageDataset::open((out / kMnistTestFile).string());
   EXPECT_EQ(train.size(), 6);
   EXPECT_EQ(test.size(), 4);
   EXPECT_EQ(test.label(3), 9);
