@@ -57,6 +57,7 @@ void Loader::start(std::vector<int64_t> order, int64_t epoch, int64_t first_batc
   const int64_t count = static_cast<int64_t>(order_.size());
   end_batch_ = allow_partial ? (count + batch_size_ - 1) / batch_size_ : count / batch_size_;
   current_ = first_batch - 1;
+  holding_ = false;
   failure_ = nullptr;
   for (Slot& slot : slots_) slot.assigned = -1;
   next_task_ = std::min(first_batch, end_batch_) * batch_size_;
@@ -112,8 +113,9 @@ void Loader::worker_loop(int worker) {
 const LoadedBatch* Loader::next() {
   const auto wait_start = std::chrono::steady_clock::now();
   std::unique_lock<std::mutex> lock(mutex_);
-  if (current_ >= 0 && current_ < end_batch_) {
+  if (holding_) {
     // The caller is done with batch current_: its slot takes batch current_ + slots.
+    holding_ = false;
     const int64_t refill = current_ + static_cast<int64_t>(slots_.size());
     if (refill < end_batch_) {
       assign(refill);
@@ -133,6 +135,7 @@ const LoadedBatch* Loader::next() {
   }
   last_wait_ms_ =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - wait_start).count();
+  holding_ = true;
   return &slot.batch;
 }
 

@@ -67,6 +67,7 @@ class Loader {
   std::vector<int64_t> order_;
   int64_t epoch_ = 0, end_batch_ = 0, current_ = -1, next_task_ = 0, end_task_ = 0;
   int64_t in_flight_ = 0;
+  bool holding_ = false;  // the caller holds batch current_ (its slot is not refilled yet)
   std::exception_ptr failure_;
   double last_wait_ms_ = 0;
 };

@@ -75,6 +75,23 @@ TEST(Loader, PartialLastBatchAndStartingMidEpoch) {
   EXPECT_EQ(tail[2], all[6]);
 }
 
+TEST(Loader, StartingMidEpochWhileWorkersRunAhead) {
+  // Workers fill the first slots before the first next(): starting at batch 4
+  // must not hand a slot that is being filled to another batch.
+  for (int trial = 0; trial < 20; ++trial) {
+    CountingSource source(53);
+    Loader loader(source, 4, 3, 3);
+    loader.start(sequential_order(53), 0, 4, false);
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    int64_t expected = 4;
+    while (const LoadedBatch* b = loader.next()) {
+      ASSERT_EQ(b->index, expected++);
+      EXPECT_EQ(b->ids[0], b->index * 4);
+    }
+    EXPECT_EQ(expected, 13);
+  }
+}
+
 TEST(Loader, ConsecutiveEpochsReuseTheLoader) {
   CountingSource source(20);
   Loader loader(source, 5, 3, 2);
