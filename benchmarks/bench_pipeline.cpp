@@ -1,0 +1,143 @@
+// bench_pipeline: input-pipeline throughput, from a 256x256 SPEC §8 file to
+// 227x227 float batches with random crop + flip + PCA lighting (dataset mode)
+// + normalisation, for 1..N loader workers, in raw and JPEG storage; plus the
+// JPEG decode-only rate. Without --raw/--jpeg it converts --images (default
+// ../shared/data/imagenet-samples) once into --cache-dir. Medians of
+// --repeats runs. Last line: "summary key=value ...".
+#include <algorithm>
+#include <boost/program_options.hpp>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+
+#include "data_pipeline/hdf5_dataset.h"
+#include "data_pipeline/image_codec.h"
+#include "data_pipeline/images_to_hdf5.h"
+#include "data_pipeline/loader.h"
+#include "data_pipeline/sample_source.h"
+#include "data_pipeline/sampler.h"
+#include "io/hdf5_file.h"
+#include "launch/train_program.h"
+
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+using namespace convoy;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
+}
+
+std::string converted(const std::string& images, const std::string& cache_dir, ImageStorage storage) {
+  const fs::path out = fs::path(cache_dir) / (storage == ImageStorage::kRaw ? "samples_raw.h5" : "samples_jpeg.h5");
+  if (!fs::exists(out)) {
+    fs::create_directories(cache_dir);
+    std::printf("converting %s into %s (once)\n", images.c_str(), out.c_str());
+    ImagesToHdf5Options o;
+    o.out = out.string();
+    o.storage = storage;
+    o.show_progress = false;
+    images_to_hdf5(list_image_folder(images), o);
+  }
+  return out.string();
+}
+
+// Images/s through the loader: `images` augmented samples in batches of `batch`.
+double loader_rate(const std::shared_ptr<const ImageDataset>& dataset, int workers, int64_t batch,
+                   int64_t images) {
+  AugmentedSourceOptions o;
+  o.transform.crop_size = 227;
+  o.transform.pca = PcaMode::kDataset;
+  o.transform.dataset_pca = dataset->pca();
+  for (int c = 0; c < 3; ++c) {
+    o.transform.mean[c] = dataset->channel_mean()[c];
+    o.transform.std[c] = dataset->channel_std()[c];
+  }
+  auto source = make_augmented_source(dataset, o);
+  Loader loader(*source, batch, workers, std::max(2, workers));
+  int64_t done = 0, epoch = 0;
+  const auto start = Clock::now();
+  while (done < images) {
+    loader.start(shuffled_order(dataset->size(), 1, epoch), epoch, 0, false);
+    while (done < images) {
+      const LoadedBatch* b = loader.next();
+      if (!b) break;
+      done += static_cast<int64_t>(b->labels.size());
+    }
+    ++epoch;
+  }
+  return static_cast<double>(done) / seconds_since(start);
+}
+
+double decode_rate(const ImageDataset& jpeg, int64_t images) {
+  JpegCodec codec;
+  Image image;
+  std::vector<uint8_t> scratch;
+  const auto start = Clock::now();
+  for (int64_t i = 0; i < images; ++i) jpeg.read_image(i % jpeg.size(), image, codec, scratch);
+  return static_cast<double>(images) / seconds_since(start);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return run_guarded("bench_pipeline", [&] {
+    std::string raw, jpeg, images = "../shared/data/imagenet-samples", cache_mode = "on";
+    std::string cache_dir = (fs::path(std::getenv("HOME") ? std::getenv("HOME") : ".") / ".cache" / "convoy" / "bench_pipeline").string();
+    int max_workers = 2;
+    int64_t batch = 128, count = 2048, repeats = 3;
+    po::options_description desc("bench_pipeline options");
+    desc.add_options()("raw", po::value(&raw), "raw-storage HDF5 file (256x256)")
+        ("jpeg", po::value(&jpeg), "JPEG-storage HDF5 file (256x256)")
+        ("images", po::value(&images)->default_value(images), "image folder to convert when --raw/--jpeg are not given")
+        ("cache-dir", po::value(&cache_dir)->default_value(cache_dir), "where converted files are kept")
+        ("cache-in-memory", po::value(&cache_mode)->default_value(cache_mode), "auto | on | off")
+        ("max-workers", po::value(&max_workers)->default_value(max_workers), "measure 1..N workers")
+        ("batch-size", po::value(&batch)->default_value(batch), "images per batch")
+        ("images-per-run", po::value(&count)->default_value(count), "images per measurement")
+        ("repeats", po::value(&repeats)->default_value(repeats), "runs per figure (the median is reported)")
+        ("help,h", "show this help");
+    po::variables_map vm;
+    po::store(po::parse_command_line(argc, argv, desc), vm);
+    po::notify(vm);
+    if (vm.count("help")) {
+      std::cout << desc << "\n";
+      return 0;
+    }
+    if (raw.empty()) raw = converted(images, cache_dir, ImageStorage::kRaw);
+    if (jpeg.empty()) jpeg = converted(images, cache_dir, ImageStorage::kJpeg);
+    const CacheMode cache = parse_cache_mode(cache_mode);
+    const auto raw_set = std::make_shared<const ImageDataset>(ImageDataset::open(raw, cache));
+    const auto jpeg_set = std::make_shared<const ImageDataset>(ImageDataset::open(jpeg, cache));
+
+    std::printf("%-6s %8s %12s %16s\n", "mode", "workers", "img/s (med)", "img/s per worker");
+    std::vector<double> raw_rates, jpeg_rates;
+    for (const auto& [name, set, rates] :
+         {std::tuple{"raw", raw_set, &raw_rates}, std::tuple{"jpeg", jpeg_set, &jpeg_rates}}) {
+      for (int w = 1; w <= max_workers; ++w) {
+        std::vector<double> runs;
+        for (int64_t r = 0; r < repeats; ++r) runs.push_back(loader_rate(set, w, batch, count));
+        const double rate = median(runs);
+        rates->push_back(rate);
+        std::printf("%-6s %8d %12.0f %16.0f\n", name, w, rate, rate / w);
+      }
+    }
+    std::vector<double> decodes;
+    for (int64_t r = 0; r < repeats; ++r) decodes.push_back(decode_rate(*jpeg_set, 1000));
+    const double decode = median(decodes);
+    std::printf("%-6s %8d %12.0f %16.0f   (JPEG decode only, 256x256)\n", "decode", 1, decode, decode);
+    std::printf("summary raw_img_per_s_per_core=%.0f jpeg_img_per_s_per_core=%.0f decode_img_per_s_per_core=%.0f",
+                raw_rates[0], jpeg_rates[0], decode);
+    if (max_workers >= 2)
+      std::printf(" raw_scaling_2w=%.2f jpeg_scaling_2w=%.2f", raw_rates[1] / raw_rates[0], jpeg_rates[1] / jpeg_rates[0]);
+    std::printf("\n");
+    return 0;
+  });
+}
