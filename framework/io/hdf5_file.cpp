@@ -315,10 +315,9 @@ void Hdf5File::create_vlen_uint8(const std::string& dataset, int64_t count, int6
   if (d.get() < 0) fail("cannot create dataset " + dataset);
 }
 
-void Hdf5File::write_vlen_uint8(const std::string& dataset, int64_t index, const uint8_t* data,
-                                size_t size) {
-  Hdf5Id d = open_dataset(dataset);
-  Hdf5Id file_space(H5Dget_space(d.get()), H5Sclose);
+void Hdf5File::select_element(const Hdf5Id& d, const std::string& dataset, int64_t index,
+                              Hdf5Id& file_space, Hdf5Id& mem_space) const {
+  file_space = Hdf5Id(H5Dget_space(d.get()), H5Sclose);
   hsize_t dims[1] = {0};
   if (H5Sget_simple_extent_ndims(file_space.get()) != 1) fail(dataset + " is not one-dimensional");
   H5Sget_simple_extent_dims(file_space.get(), dims, nullptr);
@@ -326,7 +325,14 @@ void Hdf5File::write_vlen_uint8(const std::string& dataset, int64_t index, const
     fail("element " + std::to_string(index) + " of " + dataset + " is out of range");
   hsize_t start[1] = {static_cast<hsize_t>(index)}, one[1] = {1};
   H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, one, nullptr);
-  Hdf5Id mem_space(H5Screate_simple(1, one, nullptr), H5Sclose);
+  mem_space = Hdf5Id(H5Screate_simple(1, one, nullptr), H5Sclose);
+}
+
+void Hdf5File::write_vlen_uint8(const std::string& dataset, int64_t index, const uint8_t* data,
+                                size_t size) {
+  Hdf5Id d = open_dataset(dataset);
+  Hdf5Id file_space, mem_space;
+  select_element(d, dataset, index, file_space, mem_space);
   hvl_t value;
   value.len = size;
   value.p = const_cast<uint8_t*>(data);
@@ -339,15 +345,8 @@ void Hdf5File::read_vlen_uint8(const std::string& dataset, int64_t index, std::v
   Hdf5Id d = open_dataset(dataset);
   Hdf5Id type(H5Dget_type(d.get()), H5Tclose);
   if (H5Tget_class(type.get()) != H5T_VLEN) fail(dataset + " is not a variable-length dataset");
-  Hdf5Id file_space(H5Dget_space(d.get()), H5Sclose);
-  hsize_t dims[1] = {0};
-  if (H5Sget_simple_extent_ndims(file_space.get()) != 1) fail(dataset + " is not one-dimensional");
-  H5Sget_simple_extent_dims(file_space.get(), dims, nullptr);
-  if (index < 0 || static_cast<hsize_t>(index) >= dims[0])
-    fail("element " + std::to_string(index) + " of " + dataset + " is out of range");
-  hsize_t start[1] = {static_cast<hsize_t>(index)}, one[1] = {1};
-  H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, one, nullptr);
-  Hdf5Id mem_space(H5Screate_simple(1, one, nullptr), H5Sclose);
+  Hdf5Id file_space, mem_space;
+  select_element(d, dataset, index, file_space, mem_space);
   Hdf5Id mem_type = vlen_uint8_type();
   hvl_t value{0, nullptr};
   if (H5Dread(d.get(), mem_type.get(), mem_space.get(), file_space.get(), H5P_DEFAULT, &value) < 0)

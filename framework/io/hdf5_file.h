@@ -80,6 +80,9 @@ class Hdf5File {
 
  private:
   Hdf5Id open_dataset(const std::string& dataset) const;
+  // Selects element `index` of a 1-D dataset: its file space and a one-element memory space.
+  void select_element(const Hdf5Id& d, const std::string& dataset, int64_t index, Hdf5Id& file_space,
+                      Hdf5Id& mem_space) const;
   Hdf5Id open_attribute(const std::string& object, const std::string& name) const;
   void write_raw(const std::string& dataset, const Shape& shape, hid_t type, const void* data,
                  int64_t chunk_rows);
