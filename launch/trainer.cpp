@@ -65,7 +65,6 @@ Trainer::Trainer(TrainOptions options, Sequential& model, SampleSource& train, S
   position_.seed = options_.seed;
   position_.model = options_.model;
   position_.options_json = options_.to_json().dump();
-  train_loader_ = std::make_unique<Loader>(train_, options_.batch_size, options_.workers, 2);
   if (val_) {
     const int64_t eval_batch = options_.eval_batch_size > 0 ? options_.eval_batch_size : options_.batch_size;
     val_loader_ = std::make_unique<Loader>(*val_, eval_batch, options_.workers, 2);
@@ -162,6 +161,9 @@ int Trainer::run() {
   const int64_t steps_per_epoch = train_.size() / batch;  // the tail is dropped: equal steps every epoch
   if (steps_per_epoch < 1)
     CONVOY_USER_ERROR("the training set has ", train_.size(), " samples, fewer than one batch of ", batch);
+  // Built here, not in the constructor: --evaluate never trains, and its
+  // source must not be shared by two loaders.
+  if (!train_loader_) train_loader_ = std::make_unique<Loader>(train_, batch, options_.workers, 2);
   MetricsWriter metrics;
   if (!options_.metrics.empty()) metrics = MetricsWriter(options_.metrics, position_.global_step > 0);
 
