@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "launch/command_line.h"
 #include "data_pipeline/hdf5_dataset.h"
 #include "data_pipeline/image_codec.h"
 #include "data_pipeline/images_to_hdf5.h"
@@ -105,12 +106,7 @@ int main(int argc, char** argv) {
         ("repeats", po::value(&repeats)->default_value(repeats), "runs per figure (the median is reported)")
         ("help,h", "show this help");
     po::variables_map vm;
-    po::store(po::parse_command_line(argc, argv, desc), vm);
-    po::notify(vm);
-    if (vm.count("help")) {
-      std::cout << desc << "\n";
-      return 0;
-    }
+    if (!convoy::parse_command_line(argc, argv, desc, nullptr, vm)) return 0;
     if (raw.empty()) raw = converted(images, cache_dir, ImageStorage::kRaw);
     if (jpeg.empty()) jpeg = converted(images, cache_dir, ImageStorage::kJpeg);
     const CacheMode cache = parse_cache_mode(cache_mode);

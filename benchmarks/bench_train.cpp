@@ -10,6 +10,7 @@
 #include <map>
 #include <numeric>
 
+#include "launch/command_line.h"
 #include "core/threads.h"
 #include "data_pipeline/loader.h"
 #include "data_pipeline/sample_source.h"
@@ -62,12 +63,7 @@ int main(int argc, char** argv) {
         ("per-layer", po::bool_switch(&per_layer), "also time each layer's forward and backward")
         ("help,h", "show this help");
     po::variables_map vm;
-    po::store(po::parse_command_line(argc, argv, desc), vm);
-    po::notify(vm);
-    if (vm.count("help")) {
-      std::cout << desc << "\n";
-      return 0;
-    }
+    if (!convoy::parse_command_line(argc, argv, desc, nullptr, vm)) return 0;
     set_compute_threads(threads);
     const models::ModelSpec spec{model_name, classes, input_size};
     auto model = models::make_model(spec);

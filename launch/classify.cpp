@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "launch/command_line.h"
 #include "core/error.h"
 #include "data_pipeline/hdf5_dataset.h"
 #include "data_pipeline/image_codec.h"
@@ -77,12 +78,7 @@ int main(int argc, char** argv) {
     po::positional_options_description positional;
     positional.add("image", -1);
     po::variables_map vm;
-    po::store(po::command_line_parser(argc, argv).options(options).positional(positional).run(), vm);
-    if (vm.count("help")) {
-      std::cout << options << "\n";
-      return 0;
-    }
-    po::notify(vm);
+    if (!convoy::parse_command_line(argc, argv, options, &positional, vm)) return 0;
     if (checkpoint.empty()) CONVOY_USER_ERROR("give --checkpoint CKPT.h5 (see --help)");
     if (images.empty()) CONVOY_USER_ERROR("give at least one image file");
     if (top < 1) CONVOY_USER_ERROR("--top must be at least 1");

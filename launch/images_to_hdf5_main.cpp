@@ -9,6 +9,8 @@
 #include <iostream>
 #include <thread>
 
+#include "launch/command_line.h"
+#include "launch/train_program.h"
 #include "core/error.h"
 #include "data_pipeline/images_to_hdf5.h"
 
@@ -29,7 +31,7 @@ extern "C" void remove_temp_and_exit(int signal_number) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
+  return convoy::run_guarded("images_to_hdf5", [&] {
     std::string input, list, out, storage = "raw", class_names;
     int64_t size = 256;
     int jpeg_quality = 90;
@@ -55,12 +57,7 @@ int main(int argc, char** argv) {
     po::positional_options_description positional;
     positional.add("input", 1);
     po::variables_map vm;
-    po::store(po::command_line_parser(argc, argv).options(options).positional(positional).run(), vm);
-    if (vm.count("help")) {
-      std::cout << options << "\n";
-      return 0;
-    }
-    po::notify(vm);
+    if (!convoy::parse_command_line(argc, argv, options, &positional, vm)) return 0;
     if (input.empty() == list.empty())
       CONVOY_USER_ERROR("give exactly one input: a FOLDER of <class>/<image> files or --list FILE");
 
@@ -100,14 +97,5 @@ int main(int argc, char** argv) {
     for (int row = 0; row < 3; ++row)
       std::printf("  %9.6f %9.6f %9.6f\n", r.pca.vectors[row][0], r.pca.vectors[row][1], r.pca.vectors[row][2]);
     return 0;
-  } catch (const po::error& e) {
-    std::cerr << "images_to_hdf5: error: " << e.what() << " (see --help)\n";
-    return 1;
-  } catch (const convoy::Error& e) {
-    std::cerr << "images_to_hdf5: error: " << e.what() << "\n";
-    return 1;
-  } catch (const std::exception& e) {
-    std::cerr << "images_to_hdf5: error: " << e.what() << "\n";
-    return 1;
-  }
+  });
 }

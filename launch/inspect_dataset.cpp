@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "launch/command_line.h"
 #include "core/error.h"
 #include "data_pipeline/hdf5_dataset.h"
 #include "data_pipeline/image_codec.h"
@@ -165,12 +166,7 @@ int main(int argc, char** argv) {
     po::positional_options_description positional;
     positional.add("file", 1);
     po::variables_map vm;
-    po::store(po::command_line_parser(argc, argv).options(options).positional(positional).run(), vm);
-    if (vm.count("help")) {
-      std::cout << options << "\n";
-      return 0;
-    }
-    po::notify(vm);
+    if (!convoy::parse_command_line(argc, argv, options, &positional, vm)) return 0;
     if (path.empty()) CONVOY_USER_ERROR("give an HDF5 file (see --help)");
 
     const ImageDataset ds = ImageDataset::open(path, CacheMode::kOff);

@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <iostream>
 
+#include "launch/command_line.h"
+#include "launch/train_program.h"
 #include "core/error.h"
 #include "data_pipeline/hdf5_dataset.h"
 #include "data_pipeline/mnist_to_hdf5.h"
@@ -13,7 +15,7 @@
 namespace po = boost::program_options;
 
 int main(int argc, char** argv) {
-  try {
+  return convoy::run_guarded("mnist_to_hdf5", [&] {
     std::string idx_dir, out_dir;
     po::options_description options("usage: mnist_to_hdf5 --idx-dir DIR --out-dir DIR\n\noptions");
     options.add_options()
@@ -23,12 +25,7 @@ int main(int argc, char** argv) {
         ("out-dir", po::value(&out_dir)->required(),
          "folder to write mnist_train.h5 and mnist_test.h5 into (created if missing)");
     po::variables_map vm;
-    po::store(po::parse_command_line(argc, argv, options), vm);
-    if (vm.count("help")) {
-      std::cout << options << "\n";
-      return 0;
-    }
-    po::notify(vm);
+    if (!convoy::parse_command_line(argc, argv, options, nullptr, vm)) return 0;
 
     const auto start = std::chrono::steady_clock::now();
     convoy::convert_mnist_folder(idx_dir, out_dir);
@@ -45,14 +42,5 @@ int main(int argc, char** argv) {
     }
     std::printf("converted in %.2f s\n", seconds);
     return 0;
-  } catch (const po::error& e) {
-    std::cerr << "mnist_to_hdf5: error: " << e.what() << " (see --help)\n";
-    return 1;
-  } catch (const convoy::Error& e) {
-    std::cerr << "mnist_to_hdf5: error: " << e.what() << "\n";
-    return 1;
-  } catch (const std::exception& e) {
-    std::cerr << "mnist_to_hdf5: error: " << e.what() << "\n";
-    return 1;
-  }
+  });
 }

@@ -1,3 +1,4 @@
+#include "launch/command_line.h"
 #include "launch/train_options.h"
 
 #include <boost/program_options.hpp>
@@ -91,16 +92,7 @@ std::optional<TrainOptions> parse_train_options(int argc, const char* const* arg
   po::options_description all;
   all.add(data).add(recipe).add(running);
   po::variables_map vm;
-  try {
-    po::store(po::parse_command_line(argc, argv, all), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    CONVOY_USER_ERROR(e.what(), " (see --help)");
-  }
-  if (vm.count("help")) {
-    std::cout << "Usage: " << argv[0] << " [options]\n" << all << "\n";
-    return std::nullopt;
-  }
+  if (!convoy::parse_command_line(argc, argv, all, nullptr, vm)) return std::nullopt;
   if (o.epochs < 1) CONVOY_USER_ERROR("--epochs must be >= 1, got ", o.epochs);
   if (o.batch_size < 1) CONVOY_USER_ERROR("--batch-size must be >= 1, got ", o.batch_size);
   if (o.log_every < 1) CONVOY_USER_ERROR("--log-every must be >= 1, got ", o.log_every);
