@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "core/error.h"
+#include "tests/common/test_support.h"
 #include "io/hdf5_file.h"
 
 namespace convoy {
@@ -21,24 +22,7 @@ namespace fs = std::filesystem;
 #define EXPECT_MENTIONS(text, part) \
   EXPECT_NE((text).find(part), std::string::npos) << "message: " << (text) << "\nlacks: " << (part)
 
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ = fs::temp_directory_path() /
-            ("convoy_hdf5_dataset_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
+using testing::TempDir;
 
 // A small, valid 3-image 4x5x2 file, with knobs to break it one way at a time.
 struct FileSpec {

@@ -12,16 +12,7 @@ using testing::mean_abs_diff;
 using testing::pattern_image;
 using testing::TempDir;
 
-// Expects a convoy::Error whose message contains `needle`.
-template <typename F>
-void expect_error(F&& f, const std::string& needle) {
-  try {
-    f();
-    ADD_FAILURE() << "no error; expected one mentioning '" << needle << "'";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-  }
-}
+using testing::expect_error;
 
 Image decode_file(JpegCodec& codec, const std::string& path) {
   const std::vector<uint8_t> bytes = read_file(path);

@@ -16,26 +16,9 @@
 #include <vector>
 
 #include "data_pipeline/image.h"
+#include "tests/common/test_support.h"
 
 namespace convoy::testing {
-
-// A fresh temporary folder, removed with its contents at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "convoy_image_test_XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  std::string operator/(const std::string& name) const { return (std::filesystem::path(path_) / name).string(); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // A smooth colourful pattern (JPEG-friendly, no wrap-around edges), distinct per `seed`,
 // with colour (not just brightness) varying across it; values 10..199.

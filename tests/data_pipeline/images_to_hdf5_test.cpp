@@ -23,15 +23,7 @@ namespace fs = std::filesystem;
 using testing::pattern_image;
 using testing::TempDir;
 
-template <typename F>
-void expect_error(F&& f, const std::string& needle) {
-  try {
-    f();
-    ADD_FAILURE() << "no error; expected one mentioning '" << needle << "'";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-  }
-}
+using testing::expect_error;
 
 // Nothing but `keep` (and the input folder) in the folder: no temporary file left behind.
 void expect_only(const std::string& folder, const std::vector<std::string>& keep) {

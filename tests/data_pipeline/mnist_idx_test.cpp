@@ -14,6 +14,7 @@
 #include <iterator>
 
 #include "core/error.h"
+#include "tests/common/test_support.h"
 #include "data_pipeline/hdf5_dataset.h"
 #include "data_pipeline/mnist_to_hdf5.h"
 #include "io/hdf5_file.h"
@@ -23,26 +24,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A fresh folder under the system temp directory, removed at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ = fs::temp_directory_path() /
-            ("convoy_mnist_idx_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
+using testing::TempDir;
 
 void append_be32(std::vector<uint8_t>& out, uint32_t v) {
   for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<uint8_t>(v >> shift));
