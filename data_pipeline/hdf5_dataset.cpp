@@ -173,6 +173,42 @@ void ImageDataset::read_image(int64_t i, Image& out, JpegCodec& codec, std::vect
     CONVOY_USER_ERROR(name, " decodes to ", out.height, "x", out.width, " but the file says ", height_, "x", width_);
 }
 
+ImageView ImageDataset::read_window(int64_t i, int64_t top, int64_t left, int64_t height,
+                                    int64_t width, ReadBuffers& buffers) const {
+  CONVOY_CHECK(i >= 0 && i < size_, "image index ", i, " outside [0, ", size_, ") of ", path_);
+  if (!jpeg_) {
+    if (cached_)
+      return ImageView(image(i), height_, width_, channels_, width_ * channels_).window(top, left, height, width);
+    buffers.image.resize(height_, width_, channels_);
+    file_->read_rows("/images", i, 1, buffers.image.pixels.data());
+    return ImageView(buffers.image).window(top, left, height, width);
+  }
+  const uint8_t* bytes;
+  size_t count;
+  if (cached_) {
+    bytes = images_.data() + jpeg_offsets_[static_cast<size_t>(i)];
+    count = static_cast<size_t>(jpeg_offsets_[static_cast<size_t>(i) + 1] - jpeg_offsets_[static_cast<size_t>(i)]);
+  } else {
+    file_->read_vlen_uint8("/jpeg", i, buffers.encoded);
+    bytes = buffers.encoded.data();
+    count = buffers.encoded.size();
+  }
+  const std::string name = "image " + std::to_string(i) + " of " + path_;
+  auto check_size = [&](int64_t h, int64_t w) {
+    if (h != height_ || w != width_)
+      CONVOY_USER_ERROR(name, " decodes to ", h, "x", w, " but the file says ", height_, "x", width_);
+  };
+  if (looks_like_jpeg(bytes, count)) {
+    const JpegWindow window =
+        buffers.window_decoder.decode(bytes, count, name, top, left, height, width, buffers.image);
+    check_size(window.image_height, window.image_width);
+    if (window.supported) return window.pixels;
+  }
+  buffers.codec.decode(bytes, count, name, buffers.image);  // PNG, CMYK: whole image
+  check_size(buffers.image.height, buffers.image.width);
+  return ImageView(buffers.image).window(top, left, height, width);
+}
+
 int32_t ImageDataset::label(int64_t i) const {
   CONVOY_CHECK(i >= 0 && i < size_, "label index ", i, " outside [0, ", size_, ") of ", path_);
   return labels_[static_cast<size_t>(i)];

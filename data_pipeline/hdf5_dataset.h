@@ -11,12 +11,21 @@
 #include <vector>
 
 #include "data_pipeline/image.h"
+#include "data_pipeline/image_codec.h"
+#include "data_pipeline/jpeg_window_decoder.h"
 #include "data_pipeline/pca.h"
 
 namespace convoy {
 
 class Hdf5File;
-class JpegCodec;
+
+// One thread's decoders and buffers for ImageDataset reads, reused for every image.
+struct ReadBuffers {
+  JpegCodec codec;
+  JpegWindowDecoder window_decoder;
+  Image image;                   // decoded pixels (what a returned view may point into)
+  std::vector<uint8_t> encoded;  // JPEG bytes read from the file
+};
 
 enum class CacheMode { kAuto, kOn, kOff };
 CacheMode parse_cache_mode(const std::string& text);  // "auto" | "on" | "off"
@@ -40,6 +49,12 @@ class ImageDataset {
   // Image i as HWC uint8 (decoding JPEG with `codec`, one per thread; `scratch`
   // holds the encoded bytes). Safe to call from several threads at once.
   void read_image(int64_t i, Image& out, JpegCodec& codec, std::vector<uint8_t>& scratch) const;
+  // The window (top, left, height, width) of image i, without copying where
+  // possible: a cached raw set returns a view into the cache, a JPEG set
+  // decodes only the window's rows and iMCU columns into buffers.image. The
+  // view is valid until the next read with the same buffers. Thread-safe.
+  ImageView read_window(int64_t i, int64_t top, int64_t left, int64_t height, int64_t width,
+                        ReadBuffers& buffers) const;
   // Image i of a cached raw set, in place (MNIST's fast path).
   const uint8_t* image(int64_t i) const;
   int32_t label(int64_t i) const;

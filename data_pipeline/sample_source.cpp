@@ -110,21 +110,26 @@ class AugmentedSource final : public SampleSource {
     return Shape{crops * dataset_->channels(), options_.transform.crop_size, options_.transform.crop_size};
   }
   void prepare_workers(int workers) override {
-    scratch_.clear();
-    for (int w = 0; w < workers; ++w) scratch_.push_back(std::make_unique<Scratch>());
+    buffers_.clear();
+    for (int w = 0; w < workers; ++w) buffers_.push_back(std::make_unique<ReadBuffers>());
   }
 
   int32_t load(int64_t index, int64_t epoch, float* out, int worker) override {
-    Scratch& s = *scratch_.at(static_cast<size_t>(worker));
-    dataset_->read_image(index, s.image, s.codec, s.encoded);
+    ReadBuffers& buffers = *buffers_.at(static_cast<size_t>(worker));
+    const int64_t crop = options_.transform.crop_size, height = dataset_->height(), width = dataset_->width();
     if (options_.training) {
-      const AugmentDraw draw = draw_augmentation(options_.seed, epoch, index, s.image.height,
-                                                 s.image.width, options_.transform);
-      apply_train_transform(s.image, draw, options_.transform, out);
+      // Only the crop window is read (decoded, for JPEG sets); the transform
+      // then sees a crop-sized image whose window starts at (0, 0).
+      AugmentDraw draw = draw_augmentation(options_.seed, epoch, index, height, width, options_.transform);
+      const ImageView window = dataset_->read_window(index, draw.top, draw.left, crop, crop, buffers);
+      draw.top = draw.left = 0;
+      apply_train_transform(window, draw, options_.transform, out);
     } else if (options_.eval_crops == kTenCropCount) {
-      ten_crop_transform(s.image, options_.transform, out);
+      ten_crop_transform(dataset_->read_window(index, 0, 0, height, width, buffers), options_.transform, out);
     } else {
-      center_crop_transform(s.image, options_.transform, out);
+      const ImageView window =
+          dataset_->read_window(index, (height - crop) / 2, (width - crop) / 2, crop, crop, buffers);
+      center_crop_transform(window, options_.transform, out);
     }
     return dataset_->label(index);
   }
@@ -134,14 +139,9 @@ class AugmentedSource final : public SampleSource {
   }
 
  private:
-  struct Scratch {  // one per worker: decoder and buffers, reused for every image
-    JpegCodec codec;
-    Image image;
-    std::vector<uint8_t> encoded;
-  };
   std::shared_ptr<const ImageDataset> dataset_;
   AugmentedSourceOptions options_;
-  std::vector<std::unique_ptr<Scratch>> scratch_;
+  std::vector<std::unique_ptr<ReadBuffers>> buffers_;  // one per worker
 };
 
 }  // namespace

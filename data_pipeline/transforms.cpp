@@ -1,26 +1,21 @@
 #include "data_pipeline/transforms.h"
 
-#include <bit>
 #include <cmath>
 #include <cstring>
 
 #include "core/error.h"
 #include "core/philox.h"
+#include "data_pipeline/pixel_rows.h"
 
 namespace convoy {
 namespace {
 
-using ChannelTables = float[3][256];
-
-// write_crop unpacks pixels from 32-bit loads in little-endian byte order.
-static_assert(std::endian::native == std::endian::little);
-
-void check_image(const Image& in, const TransformOptions& options) {
+void check_image(const ImageView& in, const TransformOptions& options) {
   CONVOY_CHECK(in.channels == 1 || in.channels == 3, "images must have 1 or 3 channels, got ",
                in.channels);
-  CONVOY_CHECK(static_cast<int64_t>(in.pixels.size()) == in.height * in.width * in.channels,
-               "image holds ", in.pixels.size(), " bytes, expected ",
-               in.height * in.width * in.channels);
+  CONVOY_CHECK(in.data != nullptr && in.row_stride >= in.width * in.channels,
+               "image view without pixels or with rows ", in.row_stride, " bytes apart, under ",
+               in.width * in.channels);
   if (options.crop_size <= 0 || options.crop_size > in.height || options.crop_size > in.width)
     CONVOY_USER_ERROR("crop size ", options.crop_size, " does not fit in a ", in.height, "x",
                       in.width, " image");
@@ -29,109 +24,30 @@ void check_image(const Image& in, const TransformOptions& options) {
                       ") needs 3-channel images, got ", in.channels, " channel(s); use --pca off");
 }
 
-// table[c][p] = (p/255 + delta[c] - mean[c]) / std[c]: the whole per-pixel
-// arithmetic after crop and flip, for one image.
-void build_tables(int64_t channels, const std::array<double, 3>& delta,
-                  const TransformOptions& options, ChannelTables& tables) {
-  static const std::array<double, 256> kUnit = [] {  // pixel / 255, once
-    std::array<double, 256> unit{};
-    for (int p = 0; p < 256; ++p) unit[p] = p / 255.0;
-    return unit;
-  }();
+// value = pixel * scale[c] + bias[c] with scale = 1 / (255 std[c]) and
+// bias = (delta[c] - mean[c]) / std[c]: (pixel/255 + delta - mean) / std,
+// the whole per-pixel arithmetic after crop and flip, for one image.
+PixelAffine channel_affine(int64_t channels, const std::array<double, 3>& delta,
+                           const TransformOptions& options) {
+  PixelAffine affine;
   for (int64_t c = 0; c < channels; ++c) {
     CONVOY_CHECK(options.std[c] > 0.0, "channel ", c, " std must be positive, got ", options.std[c]);
-    const double inv_std = 1.0 / options.std[c];
-    const double offset = delta[c] - options.mean[c];
-    for (int p = 0; p < 256; ++p)
-      tables[c][p] = static_cast<float>((kUnit[p] + offset) * inv_std);
+    affine.scale[c] = static_cast<float>(1.0 / (255.0 * options.std[c]));
+    affine.bias[c] = static_cast<float>((delta[c] - options.mean[c]) / options.std[c]);
   }
+  return affine;
 }
 
-// Crop window (top, left, crop x crop), optionally mirrored, mapped through
-// the tables into CHW planes.
-void write_crop(const Image& in, int64_t top, int64_t left, int64_t crop, bool flip,
-                const ChannelTables& tables, float* out) {
+// Crop window (top, left, crop x crop), optionally mirrored, into CHW planes.
+void write_crop(const ImageView& in, int64_t top, int64_t left, int64_t crop, bool flip,
+                const PixelAffine& affine, float* out) {
   const int64_t plane = crop * crop;
-  if (in.channels == 3) {
-    const float* t0 = tables[0];
-    const float* t1 = tables[1];
-    const float* t2 = tables[2];
-    float* o0 = out;
-    float* o1 = out + plane;
-    float* o2 = out + 2 * plane;
-    for (int64_t y = 0; y < crop; ++y) {
-      const uint8_t* src = in.row(top + y) + left * 3;
-      int64_t x = 0;
-      // Four pixels (12 bytes) per step through three 32-bit loads: ~30% faster
-      // than byte loads, as the table lookups are the only other work.
-      if (!flip) {
-        for (; x + 4 <= crop; x += 4) {
-          uint32_t a, b, c;
-          std::memcpy(&a, src + 3 * x, 4);
-          std::memcpy(&b, src + 3 * x + 4, 4);
-          std::memcpy(&c, src + 3 * x + 8, 4);
-          o0[x] = t0[a & 255];
-          o1[x] = t1[(a >> 8) & 255];
-          o2[x] = t2[(a >> 16) & 255];
-          o0[x + 1] = t0[a >> 24];
-          o1[x + 1] = t1[b & 255];
-          o2[x + 1] = t2[(b >> 8) & 255];
-          o0[x + 2] = t0[(b >> 16) & 255];
-          o1[x + 2] = t1[b >> 24];
-          o2[x + 2] = t2[c & 255];
-          o0[x + 3] = t0[(c >> 8) & 255];
-          o1[x + 3] = t1[(c >> 16) & 255];
-          o2[x + 3] = t2[c >> 24];
-        }
-        for (; x < crop; ++x) {
-          o0[x] = t0[src[3 * x]];
-          o1[x] = t1[src[3 * x + 1]];
-          o2[x] = t2[src[3 * x + 2]];
-        }
-      } else {
-        // Output x takes source pixel crop-1-x; a step reads source pixels
-        // q..q+3 (q = crop-4-x) and writes them to outputs x+3..x.
-        for (; x + 4 <= crop; x += 4) {
-          const uint8_t* block = src + 3 * (crop - 4 - x);
-          uint32_t a, b, c;
-          std::memcpy(&a, block, 4);
-          std::memcpy(&b, block + 4, 4);
-          std::memcpy(&c, block + 8, 4);
-          o0[x + 3] = t0[a & 255];
-          o1[x + 3] = t1[(a >> 8) & 255];
-          o2[x + 3] = t2[(a >> 16) & 255];
-          o0[x + 2] = t0[a >> 24];
-          o1[x + 2] = t1[b & 255];
-          o2[x + 2] = t2[(b >> 8) & 255];
-          o0[x + 1] = t0[(b >> 16) & 255];
-          o1[x + 1] = t1[b >> 24];
-          o2[x + 1] = t2[c & 255];
-          o0[x] = t0[(c >> 8) & 255];
-          o1[x] = t1[(c >> 16) & 255];
-          o2[x] = t2[c >> 24];
-        }
-        for (; x < crop; ++x) {
-          const uint8_t* pixel = src + 3 * (crop - 1 - x);
-          o0[x] = t0[pixel[0]];
-          o1[x] = t1[pixel[1]];
-          o2[x] = t2[pixel[2]];
-        }
-      }
-      o0 += crop;
-      o1 += crop;
-      o2 += crop;
-    }
-  } else {
-    const float* t0 = tables[0];
-    for (int64_t y = 0; y < crop; ++y) {
-      const uint8_t* src = in.row(top + y) + left;
-      float* o = out + y * crop;
-      if (!flip) {
-        for (int64_t x = 0; x < crop; ++x) o[x] = t0[src[x]];
-      } else {
-        for (int64_t x = 0; x < crop; ++x) o[x] = t0[src[crop - 1 - x]];
-      }
-    }
+  for (int64_t y = 0; y < crop; ++y) {
+    float* o = out + y * crop;
+    if (in.channels == 3)
+      rgb_row_to_planes(in.row(top + y) + left * 3, crop, flip, affine, o, o + plane, o + 2 * plane);
+    else
+      grey_row_to_plane(in.row(top + y) + left, crop, flip, affine, o);
   }
 }
 
@@ -144,7 +60,7 @@ std::array<double, 3> delta_from(const Eigen3& eigen, const std::array<double, 3
 
 // SPEC §5 steps 1-4 on a crop: the covariance of the per-channel standardised
 // pixels is their correlation matrix, computed here from exact integer sums.
-Eigen3 crop_eigen(const Image& in, int64_t top, int64_t left, int64_t crop) {
+Eigen3 crop_eigen(const ImageView& in, int64_t top, int64_t left, int64_t crop) {
   uint64_t sum[3] = {0, 0, 0};
   uint64_t products[6] = {0, 0, 0, 0, 0, 0};  // rr rg rb gg gb bb
   // The row is read as interleaved bytes v in 48-byte chunks (16 pixels), so
@@ -223,7 +139,7 @@ Eigen3 crop_eigen(const Image& in, int64_t top, int64_t left, int64_t crop) {
   return eigen_symmetric3(correlation);
 }
 
-void check_window(const Image& in, int64_t top, int64_t left, int64_t crop) {
+void check_window(const ImageView& in, int64_t top, int64_t left, int64_t crop) {
   CONVOY_CHECK(top >= 0 && left >= 0 && top + crop <= in.height && left + crop <= in.width,
                "crop window (", top, ", ", left, ") of size ", crop, " outside a ", in.height, "x",
                in.width, " image");
@@ -269,7 +185,7 @@ AugmentDraw draw_augmentation(uint64_t seed, int64_t epoch, int64_t sample_index
   return draw;
 }
 
-std::array<double, 3> lighting_delta(const Image& in, const AugmentDraw& draw,
+std::array<double, 3> lighting_delta(const ImageView& in, const AugmentDraw& draw,
                                      const TransformOptions& options) {
   switch (options.pca) {
     case PcaMode::kOff: return {0.0, 0.0, 0.0};
@@ -282,35 +198,32 @@ std::array<double, 3> lighting_delta(const Image& in, const AugmentDraw& draw,
   return {0.0, 0.0, 0.0};
 }
 
-void apply_train_transform(const Image& in, const AugmentDraw& draw,
+void apply_train_transform(const ImageView& in, const AugmentDraw& draw,
                            const TransformOptions& options, float* out) {
   check_image(in, options);
   check_window(in, draw.top, draw.left, options.crop_size);
-  ChannelTables tables;
-  build_tables(in.channels, lighting_delta(in, draw, options), options, tables);
-  write_crop(in, draw.top, draw.left, options.crop_size, draw.flip, tables, out);
+  const PixelAffine affine = channel_affine(in.channels, lighting_delta(in, draw, options), options);
+  write_crop(in, draw.top, draw.left, options.crop_size, draw.flip, affine, out);
 }
 
-void center_crop_transform(const Image& in, const TransformOptions& options, float* out) {
+void center_crop_transform(const ImageView& in, const TransformOptions& options, float* out) {
   check_image(in, options);
   const int64_t crop = options.crop_size;
-  ChannelTables tables;
-  build_tables(in.channels, {0.0, 0.0, 0.0}, options, tables);
-  write_crop(in, (in.height - crop) / 2, (in.width - crop) / 2, crop, false, tables, out);
+  const PixelAffine affine = channel_affine(in.channels, {0.0, 0.0, 0.0}, options);
+  write_crop(in, (in.height - crop) / 2, (in.width - crop) / 2, crop, false, affine, out);
 }
 
-void ten_crop_transform(const Image& in, const TransformOptions& options, float* out) {
+void ten_crop_transform(const ImageView& in, const TransformOptions& options, float* out) {
   check_image(in, options);
   const int64_t crop = options.crop_size;
-  ChannelTables tables;
-  build_tables(in.channels, {0.0, 0.0, 0.0}, options, tables);
+  const PixelAffine affine = channel_affine(in.channels, {0.0, 0.0, 0.0}, options);
   const int64_t bottom = in.height - crop, right = in.width - crop;
   const int64_t origins[5][2] = {{0, 0}, {0, right}, {bottom, 0}, {bottom, right},
                                  {bottom / 2, right / 2}};
   const int64_t size = in.channels * crop * crop;
   for (int flip = 0; flip < 2; ++flip)
     for (int i = 0; i < 5; ++i)
-      write_crop(in, origins[i][0], origins[i][1], crop, flip == 1, tables,
+      write_crop(in, origins[i][0], origins[i][1], crop, flip == 1, affine,
                  out + (flip * 5 + i) * size);
 }
 

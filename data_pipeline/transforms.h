@@ -5,9 +5,10 @@
 // crop, flip and lighting whatever thread, worker or rank transforms it.
 //
 // Lighting and normalisation are both affine per channel, so every output
-// value is table[c][pixel] for one 256-entry table per channel, built per
-// image: no heap allocation, one pass over the crop (plus a statistics pass
-// over the crop in `image` PCA mode).
+// value is float(pixel) * scale[c] + bias[c] (float multiply then add, see
+// pixel_rows.h), with scale and bias computed once per image in double:
+// within a few float ulps of the exact value. No heap allocation, one pass
+// over the crop (plus a statistics pass over the crop in `image` PCA mode).
 #pragma once
 
 #include <array>
@@ -57,21 +58,21 @@ AugmentDraw draw_augmentation(uint64_t seed, int64_t epoch, int64_t sample_index
 // kImage: P, lambda from the crop standardised per channel (population
 // variance; below 1e-12 the channel becomes zeros), i.e. its correlation
 // matrix. kDataset: P, lambda = options.dataset_pca.
-std::array<double, 3> lighting_delta(const Image& in, const AugmentDraw& draw,
+std::array<double, 3> lighting_delta(const ImageView& in, const AugmentDraw& draw,
                                      const TransformOptions& options);
 
 // The training transform with the choices in `draw` (build a draw by hand for
 // fixed crops/alphas). Writes channels * crop * crop floats, CHW, to `out`.
-void apply_train_transform(const Image& in, const AugmentDraw& draw,
+void apply_train_transform(const ImageView& in, const AugmentDraw& draw,
                            const TransformOptions& options, float* out);
 
 // Evaluation: the centre window ((H-crop)/2, (W-crop)/2), no flip, no lighting.
-void center_crop_transform(const Image& in, const TransformOptions& options, float* out);
+void center_crop_transform(const ImageView& in, const TransformOptions& options, float* out);
 
 // AlexNet's 10 crops, each channels * crop * crop floats, one after another:
 // top-left, top-right, bottom-left, bottom-right, centre, then the horizontal
 // flips of those five in the same order. No lighting.
-void ten_crop_transform(const Image& in, const TransformOptions& options, float* out);
+void ten_crop_transform(const ImageView& in, const TransformOptions& options, float* out);
 inline constexpr int64_t kTenCropCount = 10;
 
 }  // namespace convoy

@@ -86,27 +86,26 @@ TEST(TransformTest, CropIsExactPixelOver255InCHW) {
   for (int64_t c = 0; c < 3; ++c)
     for (int64_t y = 0; y < 4; ++y)
       for (int64_t x = 0; x < 4; ++x)
-        EXPECT_EQ(out[(c * 4 + y) * 4 + x], static_cast<float>(pattern(2 + y, 5 + x, c) / 255.0));
+        EXPECT_NEAR(out[(c * 4 + y) * 4 + x], pattern(2 + y, 5 + x, c) / 255.0, 1e-7);
 }
 
 TEST(TransformTest, FlipMirrorsTheCrop) {
-  // Crop widths 1..9 cover both the 4-pixel blocks and the leftover pixels.
-  const Image image = make_image(9, 11, 3, pattern);
-  for (int64_t crop = 1; crop <= 9; ++crop)
+  // Crop widths 1..40 cover the 8-pixel SIMD steps and the leftover pixels.
+  const Image image = make_image(40, 43, 3, pattern);
+  for (int64_t crop = 1; crop <= 40; ++crop)
     for (bool flip : {false, true}) {
       SCOPED_TRACE(testing::Message() << "crop " << crop << " flip " << flip);
       const TransformOptions options = plain_options(crop);
       AugmentDraw draw;
-      draw.top = (9 - crop) / 3;
-      draw.left = 11 - crop;
+      draw.top = (40 - crop) / 3;
+      draw.left = 43 - crop;
       draw.flip = flip;
       const auto out = run_train(image, draw, options);
       for (int64_t c = 0; c < 3; ++c)
         for (int64_t y = 0; y < crop; ++y)
           for (int64_t x = 0; x < crop; ++x) {
             const int64_t source_x = draw.left + (flip ? crop - 1 - x : x);
-            ASSERT_EQ(out[(c * crop + y) * crop + x],
-                      static_cast<float>(pattern(draw.top + y, source_x, c) / 255.0));
+            ASSERT_NEAR(out[(c * crop + y) * crop + x], pattern(draw.top + y, source_x, c) / 255.0, 1e-7);
           }
     }
 }
@@ -160,8 +159,7 @@ TEST(TransformTest, TenCropOrderAndContent) {
         for (int64_t y = 0; y < 4; ++y)
           for (int64_t x = 0; x < 4; ++x) {
             const int64_t source_x = origins[i][1] + (flip ? 3 - x : x);
-            EXPECT_EQ(crop[(c * 4 + y) * 4 + x],
-                      static_cast<float>(pattern(origins[i][0] + y, source_x, c) / 255.0))
+            EXPECT_NEAR(crop[(c * 4 + y) * 4 + x], pattern(origins[i][0] + y, source_x, c) / 255.0, 1e-7)
                 << "crop " << flip * 5 + i;
           }
     }

@@ -1,0 +1,30 @@
+// The innermost loop of every image transform: one row of interleaved 8-bit
+// pixels to float planes, value = float(pixel) * scale[c] + bias[c] (a float
+// multiply, then a float add: never fused, so that every code path and every
+// machine gives the same bits). Optionally mirrored: output x takes input
+// pixel n-1-x. An AVX2 version is chosen at run time where the CPU has it;
+// the portable version is the reference it is tested against.
+#pragma once
+
+#include <cstdint>
+
+namespace convoy {
+
+struct PixelAffine {
+  float scale[3] = {1.0f, 1.0f, 1.0f};
+  float bias[3] = {0.0f, 0.0f, 0.0f};
+};
+
+// n RGB pixels (3n bytes at src) to r[0..n), g[0..n), b[0..n).
+void rgb_row_to_planes(const uint8_t* src, int64_t n, bool mirror, const PixelAffine& affine, float* r,
+                       float* g, float* b);
+// n grey pixels to out[0..n), channel 0's scale and bias.
+void grey_row_to_plane(const uint8_t* src, int64_t n, bool mirror, const PixelAffine& affine, float* out);
+
+// The portable reference of rgb_row_to_planes (also its fallback).
+void rgb_row_to_planes_portable(const uint8_t* src, int64_t n, bool mirror, const PixelAffine& affine,
+                                float* r, float* g, float* b);
+// Whether rgb_row_to_planes runs the AVX2 version on this machine.
+bool pixel_rows_use_avx2();
+
+}  // namespace convoy

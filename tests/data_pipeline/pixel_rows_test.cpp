@@ -1,0 +1,58 @@
+// The row kernel: the dispatched (AVX2 where available) version gives exactly
+// the bits of the portable one, for every length and both directions, and the
+// portable one matches double arithmetic.
+#include "data_pipeline/pixel_rows.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <vector>
+
+namespace convoy {
+namespace {
+
+TEST(PixelRows, DispatchedKernelMatchesThePortableOneBitForBit) {
+  if (!pixel_rows_use_avx2()) std::printf("note: this CPU has no AVX2; both runs use the portable code\n");
+  std::mt19937 random(11);
+  PixelAffine affine;
+  for (int c = 0; c < 3; ++c) {
+    affine.scale[c] = static_cast<float>(1.0 / (255.0 * (0.2 + 0.01 * c)));
+    affine.bias[c] = static_cast<float>(-0.45 / (0.2 + 0.01 * c) + 0.013 * c);
+  }
+  for (int64_t n = 1; n <= 300; ++n)
+    for (bool mirror : {false, true}) {
+      // Exactly 3n bytes, so that reading past the row would show under ASan.
+      std::vector<uint8_t> row(static_cast<size_t>(3 * n));
+      for (uint8_t& v : row) v = static_cast<uint8_t>(random());
+      std::vector<float> fast(static_cast<size_t>(3 * n), NAN), portable(static_cast<size_t>(3 * n), NAN);
+      rgb_row_to_planes(row.data(), n, mirror, affine, fast.data(), fast.data() + n, fast.data() + 2 * n);
+      rgb_row_to_planes_portable(row.data(), n, mirror, affine, portable.data(), portable.data() + n,
+                                 portable.data() + 2 * n);
+      ASSERT_EQ(std::memcmp(fast.data(), portable.data(), fast.size() * sizeof(float)), 0)
+          << "n " << n << " mirror " << mirror;
+      for (int64_t x = 0; x < n; ++x)
+        for (int c = 0; c < 3; ++c) {
+          const int64_t source = mirror ? n - 1 - x : x;
+          const double exact = row[static_cast<size_t>(3 * source + c)] * static_cast<double>(affine.scale[c]) +
+                               static_cast<double>(affine.bias[c]);
+          ASSERT_NEAR(portable[static_cast<size_t>(c * n + x)], exact, 1e-6) << "n " << n << " x " << x;
+        }
+    }
+}
+
+TEST(PixelRows, GreyRowsMapAndMirror) {
+  PixelAffine affine;
+  affine.scale[0] = 0.5f;
+  affine.bias[0] = -1.0f;
+  const std::vector<uint8_t> row = {0, 2, 4, 10, 255};
+  std::vector<float> out(5);
+  grey_row_to_plane(row.data(), 5, false, affine, out.data());
+  EXPECT_EQ(out, (std::vector<float>{-1.0f, 0.0f, 1.0f, 4.0f, 126.5f}));
+  grey_row_to_plane(row.data(), 5, true, affine, out.data());
+  EXPECT_EQ(out, (std::vector<float>{126.5f, 4.0f, 1.0f, 0.0f, -1.0f}));
+}
+
+}  // namespace
+}  // namespace convoy
