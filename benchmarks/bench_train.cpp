@@ -1,10 +1,14 @@
-// bench_train: training throughput (images/s) of LeNet-5 or AlexNet on
-// synthetic data: forward, loss, backward and the SGD step, as train_* runs
-// them. Medians of several repeats; optionally a per-layer forward/backward
-// table showing where the time goes. Last line: "summary key=value ...".
+// bench_train: training throughput (images/s) of LeNet-5 or AlexNet:
+// forward, loss, backward and the SGD step, as train_* runs them. Medians of
+// several repeats; optionally a per-layer forward/backward table showing where
+// the time goes. With --data FILE.h5 it also trains through the data loader
+// (--workers threads reading, augmenting and batching that file, as the
+// trainers do) in rounds alternating with training on batches of the same
+// file already in memory, and reports the ratio. Last line: "summary key=value ...".
 #include <algorithm>
 #include <boost/program_options.hpp>
 #include <chrono>
+#include <functional>
 #include <cstdio>
 #include <iostream>
 #include <map>
@@ -12,6 +16,7 @@
 
 #include "launch/command_line.h"
 #include "core/threads.h"
+#include "data_pipeline/hdf5_dataset.h"
 #include "data_pipeline/loader.h"
 #include "data_pipeline/sample_source.h"
 #include "data_pipeline/sampler.h"
@@ -39,6 +44,35 @@ double median(std::vector<double> v) {
 // Forward FLOPs per image (a multiply-add counts 2), from SPEC §1-§2.
 double forward_flops(const std::string& model) { return model == "lenet5" ? 0.83e6 : 2.27e9; }
 
+// What the trainers would feed the model from `dataset`: images of the
+// model's input size normalised by the file's channel statistics (MNIST), or
+// larger images randomly cropped, flipped, PCA-lit (where the file has its
+// PCA) and normalised (ImageNet-style sets).
+std::unique_ptr<SampleSource> data_source(const std::shared_ptr<const ImageDataset>& dataset, const Shape& input) {
+  if (dataset->channels() != input[1])
+    CONVOY_USER_ERROR(dataset->path(), " holds ", dataset->channels(), "-channel images; the model takes ",
+                      input[1]);
+  if (dataset->height() == input[2] && dataset->width() == input[3])
+    return make_normalized_source(dataset, dataset->channel_mean(), dataset->channel_std());
+  AugmentedSourceOptions o;
+  o.transform.crop_size = input[2];
+  if (dataset->has_pca()) {
+    o.transform.pca = PcaMode::kDataset;
+    o.transform.dataset_pca = dataset->pca();
+  }
+  for (int64_t c = 0; c < dataset->channels(); ++c) {
+    o.transform.mean[c] = dataset->channel_mean()[c];
+    o.transform.std[c] = dataset->channel_std()[c];
+  }
+  return make_augmented_source(dataset, o);
+}
+
+struct HeldBatch {
+  Tensor images;
+  std::vector<int32_t> labels;
+  std::vector<int64_t> ids;
+};
+
 struct LayerTimes {
   std::vector<double> forward_ms, backward_ms;
 };
@@ -51,6 +85,8 @@ int main(int argc, char** argv) {
     int64_t batch = 64, steps = 20, warmup = 3, repeats = 5, input_size = 0, classes = 0;
     int threads = 0;
     bool per_layer = false;
+    std::string data_path, cache_mode = "auto";
+    int workers = 1;
     po::options_description desc("bench_train options");
     desc.add_options()("model", po::value(&model_name)->default_value(model_name), "lenet5 | alexnet")
         ("batch-size", po::value(&batch)->default_value(batch), "images per step")
@@ -61,6 +97,9 @@ int main(int argc, char** argv) {
         ("input-size", po::value(&input_size)->default_value(input_size), "input side (0: model default)")
         ("num-classes", po::value(&classes)->default_value(classes), "classes (0: model default)")
         ("per-layer", po::bool_switch(&per_layer), "also time each layer's forward and backward")
+        ("data", po::value(&data_path), "HDF5 file (SPEC §8) to train from, in memory and through the loader, side by side")
+        ("workers", po::value(&workers)->default_value(workers), "loader threads with --data (0: load in the training thread)")
+        ("cache-in-memory", po::value(&cache_mode)->default_value(cache_mode), "with --data: auto | on | off")
         ("help,h", "show this help");
     po::variables_map vm;
     if (!convoy::parse_command_line(argc, argv, desc, nullptr, vm)) return 0;
@@ -71,15 +110,41 @@ int main(int argc, char** argv) {
     Sgd sgd(model->parameters(), SgdOptions{0.9, 5e-4, false});
     const Shape input = models::model_input_shape(spec);
     const Shape out = model->output_shape(input);
-    auto source = make_synthetic_source(batch, out[1],
-                                        Shape{input[1], input[2], input[3]}, 7);
-    // One batch, loaded once: this benchmark times training, not input (bench_pipeline does).
-    Loader loader(*source, batch, 0, 1);
-    loader.start(sequential_order(batch), 0, 0, false);
-    const LoadedBatch& loaded = *loader.next();
-    const Tensor& images = loaded.images;
-    const std::vector<int32_t>& labels = loaded.labels;
-    const std::vector<int64_t>& ids = loaded.ids;
+    std::shared_ptr<const ImageDataset> dataset;
+    std::unique_ptr<SampleSource> source;
+    if (data_path.empty()) {
+      source = make_synthetic_source(batch, out[1], Shape{input[1], input[2], input[3]}, 7);
+    } else {
+      dataset = std::make_shared<const ImageDataset>(ImageDataset::open(data_path, parse_cache_mode(cache_mode)));
+      source = data_source(dataset, input);
+      if (source->size() < batch) CONVOY_USER_ERROR(data_path, " holds fewer than one batch of images");
+      if (source->num_classes() > out[1])
+        CONVOY_USER_ERROR(data_path, " has ", source->num_classes(), " classes; the model has ", out[1],
+                          " outputs (--num-classes)");
+    }
+    // Batches held in memory: the first few batches of the data (one batch of
+    // synthetic images), loaded once, cycled through.
+    std::vector<HeldBatch> held;
+    {
+      const int64_t count = std::min<int64_t>(8, source->size() / batch) * batch;
+      Loader once(*source, batch, 0, 1);
+      once.start(sequential_order(count), 0, 0, false);
+      while (const LoadedBatch* b = once.next()) held.push_back({b->images.clone(), b->labels, b->ids});
+    }
+    // The loader, as the trainers run it: buffers allocated once, a shuffled
+    // order per epoch, `workers` threads preparing the next batches.
+    std::unique_ptr<Loader> loader;
+    int64_t loader_epoch = 0;
+    if (dataset) loader = std::make_unique<Loader>(*source, batch, workers, std::max(2, workers));
+    auto next_from_loader = [&]() -> const LoadedBatch& {
+      if (const LoadedBatch* b = loader->next()) return *b;
+      loader->start(shuffled_order(source->size(), 1, ++loader_epoch), loader_epoch, 0, false);
+      return *loader->next();
+    };
+    if (loader) loader->start(shuffled_order(source->size(), 1, 0), 0, 0, false);
+    const Tensor& images = held[0].images;
+    const std::vector<int32_t>& labels = held[0].labels;
+    const std::vector<int64_t>& ids = held[0].ids;
     SoftmaxCrossEntropy loss;
     int64_t step = 0;
     auto context = [&] {
@@ -90,20 +155,38 @@ int main(int argc, char** argv) {
       ctx.sample_ids = ids;
       return ctx;
     };
-    auto train_step = [&] {
-      const Tensor& logits = model->forward(images, context());
-      loss.forward(logits, labels);
+    auto train_on = [&](const Tensor& x, const std::vector<int32_t>& y, const std::vector<int64_t>& sample_ids) {
+      StepContext ctx = context();
+      ctx.sample_ids = sample_ids;
+      const Tensor& logits = model->forward(x, ctx);
+      loss.forward(logits, y);
       model->backward(loss.grad_logits(), false, nullptr);
       sgd.step(0.01);
       ++step;
     };
+    auto train_step = [&] {  // on a batch held in memory
+      const HeldBatch& b = held[static_cast<size_t>(step) % held.size()];
+      train_on(b.images, b.labels, b.ids);
+    };
+    auto loader_step = [&] {
+      const LoadedBatch& b = next_from_loader();
+      train_on(b.images, b.labels, b.ids);
+    };
+    auto timed_round = [&](const std::function<void()>& one_step) {
+      const auto start = Clock::now();
+      for (int64_t i = 0; i < steps; ++i) one_step();
+      return static_cast<double>(steps * batch) * 1000.0 / ms_since(start);
+    };
 
     for (int64_t i = 0; i < warmup; ++i) train_step();
-    std::vector<double> rates;
+    for (int64_t i = 0; loader && i < warmup; ++i) loader_step();
+    // Alternating rounds, so that both inputs see the same machine.
+    std::vector<double> rates, loader_rates, ratios;
     for (int64_t r = 0; r < repeats; ++r) {
-      const auto start = Clock::now();
-      for (int64_t i = 0; i < steps; ++i) train_step();
-      rates.push_back(static_cast<double>(steps * batch) * 1000.0 / ms_since(start));
+      rates.push_back(timed_round(train_step));
+      if (!loader) continue;
+      loader_rates.push_back(timed_round(loader_step));
+      ratios.push_back(loader_rates.back() / rates.back());
     }
 
     if (per_layer) {
@@ -159,6 +242,24 @@ int main(int argc, char** argv) {
                 static_cast<long long>(batch), compute_threads(), rate,
                 *std::min_element(rates.begin(), rates.end()),
                 *std::max_element(rates.begin(), rates.end()), gflops);
+    if (loader) {
+      const double loader_rate = median(loader_rates), ratio = median(ratios);
+      std::printf("\ninput from %s (%s, %lld images), %d loader worker(s), %lld steps a round, %lld rounds\n",
+                  data_path.c_str(), dataset->is_jpeg() ? "jpeg" : "raw", static_cast<long long>(dataset->size()),
+                  workers, static_cast<long long>(steps), static_cast<long long>(repeats));
+      std::printf("%-28s %12s %16s\n", "input", "img/s (med)", "min..max");
+      std::printf("%-28s %12.1f %7.1f..%-8.1f\n", "batches already in memory", rate,
+                  *std::min_element(rates.begin(), rates.end()), *std::max_element(rates.begin(), rates.end()));
+      std::printf("%-28s %12.1f %7.1f..%-8.1f\n", "through the loader", loader_rate,
+                  *std::min_element(loader_rates.begin(), loader_rates.end()),
+                  *std::max_element(loader_rates.begin(), loader_rates.end()));
+      std::printf("loader / memory, median of paired rounds: %.3f (%+.1f%%)\n", ratio, 100.0 * (ratio - 1.0));
+      std::printf("summary model=%s batch=%lld threads=%d img_per_s=%.1f gflops=%.1f workers=%d "
+                  "loader_img_per_s=%.1f loader_vs_memory=%.3f\n",
+                  model_name.c_str(), static_cast<long long>(batch), compute_threads(), rate, gflops, workers,
+                  loader_rate, ratio);
+      return 0;
+    }
     std::printf("summary model=%s batch=%lld threads=%d img_per_s=%.1f gflops=%.1f\n", model_name.c_str(),
                 static_cast<long long>(batch), compute_threads(), rate, gflops);
     return 0;
