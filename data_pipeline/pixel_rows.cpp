@@ -2,12 +2,25 @@
 
 #include <algorithm>
 
+#include "core/error.h"
+
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #define CONVOY_PIXEL_ROWS_X86 1
 #endif
 
 namespace convoy {
+
+PixelAffine normalising_affine(int64_t channels, const double* mean, const double* std, const double* delta) {
+  CONVOY_CHECK(channels >= 1 && channels <= 3, "normalisation of ", channels, " channels (1..3 supported)");
+  PixelAffine affine;
+  for (int64_t c = 0; c < channels; ++c) {
+    CONVOY_CHECK(std[c] > 0.0, "channel ", c, " std must be positive, got ", std[c]);
+    affine.scale[c] = static_cast<float>(1.0 / (255.0 * std[c]));
+    affine.bias[c] = static_cast<float>(((delta ? delta[c] : 0.0) - mean[c]) / std[c]);
+  }
+  return affine;
+}
 
 // Written so that the compiler cannot contract the multiply and the add into
 // a fused multiply-add (which would round once instead of twice): this file

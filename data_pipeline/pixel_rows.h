@@ -15,6 +15,13 @@ struct PixelAffine {
   float bias[3] = {0.0f, 0.0f, 0.0f};
 };
 
+// Normalisation with an optional per-channel offset (PCA lighting), from
+// [0,1] units: value = (pixel/255 + delta[c] - mean[c]) / std[c], i.e.
+// scale = 1/(255 std) and bias = (delta - mean)/std, computed in double and
+// rounded to float. std must be positive; channels is 1..3.
+PixelAffine normalising_affine(int64_t channels, const double* mean, const double* std,
+                               const double* delta = nullptr);
+
 // n RGB pixels (3n bytes at src) to r[0..n), g[0..n), b[0..n).
 void rgb_row_to_planes(const uint8_t* src, int64_t n, bool mirror, const PixelAffine& affine, float* r,
                        float* g, float* b);

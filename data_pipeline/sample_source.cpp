@@ -7,6 +7,7 @@
 #include "core/philox.h"
 #include "data_pipeline/hdf5_dataset.h"
 #include "data_pipeline/image_codec.h"
+#include "data_pipeline/pixel_rows.h"
 
 namespace convoy {
 
@@ -23,13 +24,9 @@ class NormalizedSource final : public SampleSource {
     if (static_cast<int64_t>(mean.size()) != c || static_cast<int64_t>(std_dev.size()) != c)
       CONVOY_USER_ERROR(dataset_->path(), ": normalisation needs ", c, " channel means and stds, got ",
                         mean.size(), " and ", std_dev.size());
-    // One lookup table per channel: pixel value -> normalised float.
-    table_.resize(static_cast<size_t>(c * 256));
-    for (int64_t ch = 0; ch < c; ++ch) {
-      const double scale = std_dev[ch] > 1e-12 ? std_dev[ch] : 1.0;
-      for (int v = 0; v < 256; ++v)
-        table_[ch * 256 + v] = static_cast<float>((v / 255.0 - mean[ch]) / scale);
-    }
+    if (c != 1 && c != 3)
+      CONVOY_USER_ERROR(dataset_->path(), " holds ", c, "-channel images; 1 or 3 are supported");
+    affine_ = normalising_affine(c, mean.data(), std_dev.data());
   }
 
   int64_t size() const override { return dataset_->size(); }
@@ -41,12 +38,15 @@ class NormalizedSource final : public SampleSource {
   int32_t load(int64_t index, int64_t, float* out, int) override {
     CONVOY_CHECK(index >= 0 && index < dataset_->size(), "sample ", index, " outside ",
                  dataset_->path(), " (", dataset_->size(), " samples)");
-    const int64_t c = dataset_->channels(), hw = dataset_->height() * dataset_->width();
+    const int64_t c = dataset_->channels(), h = dataset_->height(), w = dataset_->width(), hw = h * w;
     const uint8_t* pixels = dataset_->image(index);
-    for (int64_t ch = 0; ch < c; ++ch) {
-      const float* lut = table_.data() + ch * 256;
-      float* plane = out + ch * hw;
-      for (int64_t p = 0; p < hw; ++p) plane[p] = lut[pixels[p * c + ch]];
+    if (c == 1) {  // one plane, contiguous: a single row of h * w pixels
+      grey_row_to_plane(pixels, hw, false, affine_, out);
+      return dataset_->label(index);
+    }
+    for (int64_t y = 0; y < h; ++y) {
+      const uint8_t* row = pixels + y * w * c;
+      rgb_row_to_planes(row, w, false, affine_, out + y * w, out + hw + y * w, out + 2 * hw + y * w);
     }
     return dataset_->label(index);
   }
@@ -57,7 +57,7 @@ class NormalizedSource final : public SampleSource {
 
  private:
   std::shared_ptr<const ImageDataset> dataset_;
-  std::vector<float> table_;
+  PixelAffine affine_;
 };
 
 class SyntheticSource final : public SampleSource {

@@ -24,18 +24,11 @@ void check_image(const ImageView& in, const TransformOptions& options) {
                       ") needs 3-channel images, got ", in.channels, " channel(s); use --pca off");
 }
 
-// value = pixel * scale[c] + bias[c] with scale = 1 / (255 std[c]) and
-// bias = (delta[c] - mean[c]) / std[c]: (pixel/255 + delta - mean) / std,
-// the whole per-pixel arithmetic after crop and flip, for one image.
+// (pixel/255 + delta - mean) / std per channel: the whole per-pixel
+// arithmetic after crop and flip, for one image.
 PixelAffine channel_affine(int64_t channels, const std::array<double, 3>& delta,
                            const TransformOptions& options) {
-  PixelAffine affine;
-  for (int64_t c = 0; c < channels; ++c) {
-    CONVOY_CHECK(options.std[c] > 0.0, "channel ", c, " std must be positive, got ", options.std[c]);
-    affine.scale[c] = static_cast<float>(1.0 / (255.0 * options.std[c]));
-    affine.bias[c] = static_cast<float>((delta[c] - options.mean[c]) / options.std[c]);
-  }
-  return affine;
+  return normalising_affine(channels, options.mean.data(), options.std.data(), delta.data());
 }
 
 // Crop window (top, left, crop x crop), optionally mirrored, into CHW planes.
