@@ -401,6 +401,41 @@ TEST(AugmentedSource, DeterministicAcrossWorkersAndKeyedByEpoch) {
   EXPECT_EQ(got, expected);
 }
 
+// Training reads only the crop window (a view into the cache, or a partial
+// JPEG decode); the sample must equal the transform of the whole image with
+// the same draw, in every storage and cache mode, lighting included.
+TEST(AugmentedSource, WindowedReadsEqualTheWholeImageTransform) {
+  Fixture f;
+  for (ImageStorage storage : {ImageStorage::kRaw, ImageStorage::kJpeg}) {
+    const std::string path = f.dir / (storage == ImageStorage::kRaw ? "raw.h5" : "jpeg.h5");
+    images_to_hdf5(list_image_folder(f.input), options_for(path, storage, 32));
+    for (CacheMode cache : {CacheMode::kOn, CacheMode::kOff}) {
+      SCOPED_TRACE(path + (cache == CacheMode::kOn ? " cached" : " by index"));
+      auto dataset = std::make_shared<const ImageDataset>(ImageDataset::open(path, cache));
+      AugmentedSourceOptions o;
+      o.seed = 5;
+      o.transform.crop_size = 21;
+      o.transform.pca = PcaMode::kImage;
+      auto source = make_augmented_source(dataset, o);
+      source->prepare_workers(1);
+      JpegCodec codec;
+      std::vector<uint8_t> scratch;
+      Image whole;
+      std::vector<float> got(3 * 21 * 21), expected(3 * 21 * 21);
+      for (int64_t epoch = 0; epoch < 3; ++epoch)
+        for (int64_t i = 0; i < dataset->size(); ++i) {
+          source->load(i, epoch, got.data(), 0);
+          dataset->read_image(i, whole, codec, scratch);
+          const AugmentDraw draw = draw_augmentation(5, epoch, i, 32, 32, o.transform);
+          apply_train_transform(whole, draw, o.transform, expected.data());
+          ASSERT_EQ(got, expected) << "image " << i << " epoch " << epoch;
+        }
+      ReadBuffers buffers;
+      expect_error([&] { dataset->read_window(0, 20, 0, 21, 21, buffers); }, "outside");
+    }
+  }
+}
+
 TEST(AugmentedSource, RejectsACropLargerThanTheImages) {
   Fixture f;
   const std::string path = f.dir / "set.h5";
