@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <span>
 
 #include "core/error.h"
 #include "data_pipeline/image_codec.h"
@@ -147,6 +148,15 @@ const uint8_t* ImageDataset::image(int64_t i) const {
   return images_.data() + i * image_bytes();
 }
 
+std::span<const uint8_t> ImageDataset::jpeg_bytes(int64_t i, std::vector<uint8_t>& scratch) const {
+  if (!cached_) {
+    file_->read_vlen_uint8("/jpeg", i, scratch);
+    return scratch;
+  }
+  const int64_t begin = jpeg_offsets_[static_cast<size_t>(i)], end = jpeg_offsets_[static_cast<size_t>(i) + 1];
+  return {images_.data() + begin, static_cast<size_t>(end - begin)};
+}
+
 void ImageDataset::read_image(int64_t i, Image& out, JpegCodec& codec, std::vector<uint8_t>& scratch) const {
   CONVOY_CHECK(i >= 0 && i < size_, "image index ", i, " outside [0, ", size_, ") of ", path_);
   const std::string name = "image " + std::to_string(i) + " of " + path_;
@@ -158,17 +168,8 @@ void ImageDataset::read_image(int64_t i, Image& out, JpegCodec& codec, std::vect
       file_->read_rows("/images", i, 1, out.pixels.data());
     return;
   }
-  const uint8_t* bytes;
-  size_t count;
-  if (cached_) {
-    bytes = images_.data() + jpeg_offsets_[static_cast<size_t>(i)];
-    count = static_cast<size_t>(jpeg_offsets_[static_cast<size_t>(i) + 1] - jpeg_offsets_[static_cast<size_t>(i)]);
-  } else {
-    file_->read_vlen_uint8("/jpeg", i, scratch);
-    bytes = scratch.data();
-    count = scratch.size();
-  }
-  codec.decode(bytes, count, name, out);
+  const std::span<const uint8_t> encoded = jpeg_bytes(i, scratch);
+  codec.decode(encoded.data(), encoded.size(), name, out);
   if (out.height != height_ || out.width != width_)
     CONVOY_USER_ERROR(name, " decodes to ", out.height, "x", out.width, " but the file says ", height_, "x", width_);
 }
@@ -183,16 +184,9 @@ ImageView ImageDataset::read_window(int64_t i, int64_t top, int64_t left, int64_
     file_->read_rows("/images", i, 1, buffers.image.pixels.data());
     return ImageView(buffers.image).window(top, left, height, width);
   }
-  const uint8_t* bytes;
-  size_t count;
-  if (cached_) {
-    bytes = images_.data() + jpeg_offsets_[static_cast<size_t>(i)];
-    count = static_cast<size_t>(jpeg_offsets_[static_cast<size_t>(i) + 1] - jpeg_offsets_[static_cast<size_t>(i)]);
-  } else {
-    file_->read_vlen_uint8("/jpeg", i, buffers.encoded);
-    bytes = buffers.encoded.data();
-    count = buffers.encoded.size();
-  }
+  const std::span<const uint8_t> encoded = jpeg_bytes(i, buffers.encoded);
+  const uint8_t* bytes = encoded.data();
+  const size_t count = encoded.size();
   const std::string name = "image " + std::to_string(i) + " of " + path_;
   auto check_size = [&](int64_t h, int64_t w) {
     if (h != height_ || w != width_)

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -69,6 +70,8 @@ class ImageDataset {
 
  private:
   ImageDataset() = default;
+  // The encoded bytes of image i of a JPEG set: in the cache, or read into scratch.
+  std::span<const uint8_t> jpeg_bytes(int64_t i, std::vector<uint8_t>& scratch) const;
 
   std::string path_;
   int64_t size_ = 0, height_ = 0, width_ = 0, channels_ = 0, num_classes_ = 0;
