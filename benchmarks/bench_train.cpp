@@ -132,16 +132,29 @@ int main(int argc, char** argv) {
       while (const LoadedBatch* b = once.next()) held.push_back({b->images.clone(), b->labels, b->ids});
     }
     // The loader, as the trainers run it: buffers allocated once, a shuffled
-    // order per epoch, `workers` threads preparing the next batches.
+    // order per epoch, `workers` threads preparing the next batches. Between
+    // its rounds it is paused (workers idle), so that it neither steals time
+    // from the in-memory rounds nor starts a round with batches made outside
+    // it: each round starts from an empty pipeline, like an epoch.
     std::unique_ptr<Loader> loader;
-    int64_t loader_epoch = 0;
-    if (dataset) loader = std::make_unique<Loader>(*source, batch, workers, std::max(2, workers));
+    std::vector<int64_t> loader_order;
+    int64_t loader_epoch = 0, loader_batch = 0;
+    const int64_t loader_batches = source->size() / batch;
+    if (dataset) {
+      loader = std::make_unique<Loader>(*source, batch, workers, std::max(2, workers));
+      loader_order = shuffled_order(source->size(), 1, 0);
+    }
+    auto resume_loader = [&] { loader->start(loader_order, loader_epoch, loader_batch, false); };
+    auto pause_loader = [&] { loader->start({}, loader_epoch, 0, false); };
     auto next_from_loader = [&]() -> const LoadedBatch& {
-      if (const LoadedBatch* b = loader->next()) return *b;
-      loader->start(shuffled_order(source->size(), 1, ++loader_epoch), loader_epoch, 0, false);
+      if (loader_batch == loader_batches) {
+        loader_order = shuffled_order(source->size(), 1, ++loader_epoch);
+        loader_batch = 0;
+        resume_loader();
+      }
+      ++loader_batch;
       return *loader->next();
     };
-    if (loader) loader->start(shuffled_order(source->size(), 1, 0), 0, 0, false);
     const Tensor& images = held[0].images;
     const std::vector<int32_t>& labels = held[0].labels;
     const std::vector<int64_t>& ids = held[0].ids;
@@ -179,13 +192,19 @@ int main(int argc, char** argv) {
     };
 
     for (int64_t i = 0; i < warmup; ++i) train_step();
-    for (int64_t i = 0; loader && i < warmup; ++i) loader_step();
+    if (loader) {
+      resume_loader();
+      for (int64_t i = 0; i < warmup; ++i) loader_step();
+      pause_loader();
+    }
     // Alternating rounds, so that both inputs see the same machine.
     std::vector<double> rates, loader_rates, ratios;
     for (int64_t r = 0; r < repeats; ++r) {
       rates.push_back(timed_round(train_step));
       if (!loader) continue;
+      resume_loader();
       loader_rates.push_back(timed_round(loader_step));
+      pause_loader();
       ratios.push_back(loader_rates.back() / rates.back());
     }
 

@@ -193,9 +193,15 @@ ImageView ImageDataset::read_window(int64_t i, int64_t top, int64_t left, int64_
       CONVOY_USER_ERROR(name, " decodes to ", h, "x", w, " but the file says ", height_, "x", width_);
   };
   if (looks_like_jpeg(bytes, count)) {
-    const JpegWindow window =
-        buffers.window_decoder.decode(bytes, count, name, top, left, height, width, buffers.image);
-    check_size(window.image_height, window.image_width);
+    // A partial decode never reads the rows below the window, so a cut-off
+    // file would pass until a crop reached the missing part: check for the
+    // end-of-image marker (FF D9, which entropy-coded data cannot contain).
+    const size_t tail = std::min<size_t>(count, 64);
+    bool has_end = false;
+    for (size_t k = count - tail; k + 1 < count && !has_end; ++k) has_end = bytes[k] == 0xFF && bytes[k + 1] == 0xD9;
+    if (!has_end) CONVOY_USER_ERROR("cannot decode JPEG '", name, "': no end-of-image marker (truncated?)");
+    const JpegWindow window = buffers.window_decoder.decode(bytes, count, name, top, left, height, width,
+                                                            buffers.image, {height_, width_});
     if (window.supported) return window.pixels;
   }
   buffers.codec.decode(bytes, count, name, buffers.image);  // PNG, CMYK: whole image

@@ -42,6 +42,8 @@ struct ImageView {
                  image.height * image.width * image.channels);
   }
 
+  ImageView(const Image&&) = delete;  // a view of a temporary would dangle
+
   const uint8_t* row(int64_t y) const { return data + y * row_stride; }
   // The h x w part starting at (top, left), sharing these pixels.
   ImageView window(int64_t top, int64_t left, int64_t h, int64_t w) const {

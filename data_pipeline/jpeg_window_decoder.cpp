@@ -44,6 +44,10 @@ JpegWindowDecoder::JpegWindowDecoder() : state_(std::make_unique<State>()) {
   s.cinfo.err = jpeg_std_error(&s.errors.pub);
   s.errors.pub.error_exit = &State::on_error;
   s.errors.pub.emit_message = &State::on_message;
+  if (setjmp(s.errors.jump)) {  // out of memory, or a libjpeg of another version
+    jpeg_destroy_decompress(&s.cinfo);
+    CONVOY_THROW("cannot create a libjpeg decompressor: ", s.errors.message);
+  }
   jpeg_create_decompress(&s.cinfo);
 }
 
@@ -51,7 +55,7 @@ JpegWindowDecoder::~JpegWindowDecoder() { jpeg_destroy_decompress(&state_->cinfo
 
 JpegWindow JpegWindowDecoder::decode(const uint8_t* bytes, size_t size, const std::string& name,
                                      int64_t top, int64_t left, int64_t height, int64_t width,
-                                     Image& buffer) {
+                                     Image& buffer, const JpegExpectedSize& expected) {
   State& s = *state_;
   jpeg_decompress_struct& cinfo = s.cinfo;
   if (setjmp(s.errors.jump)) {
@@ -67,6 +71,11 @@ JpegWindow JpegWindowDecoder::decode(const uint8_t* bytes, size_t size, const st
     jpeg_abort_decompress(&cinfo);
     result.supported = false;
     return result;
+  }
+  if (expected.height > 0 && (result.image_height != expected.height || result.image_width != expected.width)) {
+    jpeg_abort_decompress(&cinfo);
+    CONVOY_USER_ERROR("JPEG '", name, "' is ", result.image_height, "x", result.image_width, ", expected ",
+                      expected.height, "x", expected.width);
   }
   if (top < 0 || left < 0 || height <= 0 || width <= 0 || top + height > result.image_height ||
       left + width > result.image_width) {

@@ -24,6 +24,10 @@ struct JpegWindow {
   bool supported = true;       // false for CMYK/YCCK JPEGs: decode those whole
 };
 
+struct JpegExpectedSize {
+  int64_t height = 0, width = 0;  // 0: any size
+};
+
 class JpegWindowDecoder {
  public:
   JpegWindowDecoder();
@@ -33,10 +37,12 @@ class JpegWindowDecoder {
 
   // The window (top, left, height, width) of the JPEG in `bytes` as 3-channel
   // RGB (greyscale is expanded), decoded into `buffer` (reused). A corrupt
-  // or truncated JPEG, or a window outside the image, is a user error naming
-  // `name`.
+  // JPEG, one truncated above the window's last row, one whose size is not
+  // `expected`, or a window outside the image, is a user error naming `name`.
+  // (Rows below the window are never read: a file cut off there decodes.)
   JpegWindow decode(const uint8_t* bytes, size_t size, const std::string& name, int64_t top,
-                    int64_t left, int64_t height, int64_t width, Image& buffer);
+                    int64_t left, int64_t height, int64_t width, Image& buffer,
+                    const JpegExpectedSize& expected = {});
 
  private:
   struct State;

@@ -35,18 +35,27 @@ class NormalizedSource final : public SampleSource {
     return Shape{dataset_->channels(), dataset_->height(), dataset_->width()};
   }
 
-  int32_t load(int64_t index, int64_t, float* out, int) override {
+  void prepare_workers(int workers) override {
+    buffers_.clear();
+    for (int w = 0; w < workers; ++w) buffers_.push_back(std::make_unique<ReadBuffers>());
+  }
+
+  // Any storage and cache mode; a cached raw set (MNIST) is read in place.
+  int32_t load(int64_t index, int64_t, float* out, int worker) override {
     CONVOY_CHECK(index >= 0 && index < dataset_->size(), "sample ", index, " outside ",
                  dataset_->path(), " (", dataset_->size(), " samples)");
     const int64_t c = dataset_->channels(), h = dataset_->height(), w = dataset_->width(), hw = h * w;
-    const uint8_t* pixels = dataset_->image(index);
-    if (c == 1) {  // one plane, contiguous: a single row of h * w pixels
-      grey_row_to_plane(pixels, hw, false, affine_, out);
+    const ImageView image =
+        dataset_->read_window(index, 0, 0, h, w, *buffers_.at(static_cast<size_t>(worker)));
+    if (c == 1 && image.row_stride == w) {  // one contiguous plane (MNIST): a single long row
+      grey_row_to_plane(image.data, hw, false, affine_, out);
       return dataset_->label(index);
     }
     for (int64_t y = 0; y < h; ++y) {
-      const uint8_t* row = pixels + y * w * c;
-      rgb_row_to_planes(row, w, false, affine_, out + y * w, out + hw + y * w, out + 2 * hw + y * w);
+      if (c == 1)
+        grey_row_to_plane(image.row(y), w, false, affine_, out + y * w);
+      else
+        rgb_row_to_planes(image.row(y), w, false, affine_, out + y * w, out + hw + y * w, out + 2 * hw + y * w);
     }
     return dataset_->label(index);
   }
@@ -58,6 +67,7 @@ class NormalizedSource final : public SampleSource {
  private:
   std::shared_ptr<const ImageDataset> dataset_;
   PixelAffine affine_;
+  std::vector<std::unique_ptr<ReadBuffers>> buffers_;  // one per worker
 };
 
 class SyntheticSource final : public SampleSource {

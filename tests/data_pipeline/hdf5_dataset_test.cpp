@@ -13,6 +13,9 @@
 #include "core/error.h"
 #include "tests/common/test_support.h"
 #include "io/hdf5_file.h"
+#include "data_pipeline/loader.h"
+#include "data_pipeline/sample_source.h"
+#include "data_pipeline/sampler.h"
 
 namespace convoy {
 namespace {
@@ -217,6 +220,60 @@ TEST(Hdf5DatasetTest, RejectsClassNamesOfTheWrongCount) {
   FileSpec spec;
   spec.class_name_count = 3;  // num_classes = 4
   EXPECT_MENTIONS(malformed(dir, "names.h5", spec), "3 class names but num_classes = 4");
+}
+
+}  // namespace
+}  // namespace convoy
+
+namespace convoy {
+namespace {
+
+// MNIST-style samples: (pixel/255 - mean)/std per channel into CHW planes,
+// for 1 and 3 channels, held in memory or read by index, with 0 or 2 loader
+// workers; 2-channel sets are refused by name.
+TEST(NormalizedSource, NormalisesEveryChannelInEveryCacheMode) {
+  TempDir dir;
+  for (int64_t channels : {1, 3}) {
+    FileSpec spec;
+    spec.channels = channels;
+    spec.mean = channels == 1 ? std::vector<double>{0.1307} : std::vector<double>{0.485, 0.456, 0.406};
+    spec.std = channels == 1 ? std::vector<double>{0.3081} : std::vector<double>{0.229, 0.224, 0.225};
+    spec.width = 13;  // wider than one 8-pixel SIMD step
+    const std::string path = dir.file("c" + std::to_string(channels) + ".h5");
+    write_dataset(path, spec);
+    const std::vector<uint8_t> pixels = pixels_for(Shape{spec.n, spec.height, spec.width, channels});
+    for (CacheMode cache : {CacheMode::kOn, CacheMode::kOff})
+      for (int workers : {0, 2}) {
+        SCOPED_TRACE(::testing::Message() << channels << " channel(s), cache " << (cache == CacheMode::kOn)
+                                        << ", workers " << workers);
+        auto dataset = std::make_shared<const ImageDataset>(ImageDataset::open(path, cache));
+        auto source = make_normalized_source(dataset, spec.mean, spec.std);
+        EXPECT_EQ(source->sample_shape(), (Shape{channels, spec.height, spec.width}));
+        Loader loader(*source, 3, workers, 1);
+        loader.start(sequential_order(3), 0, 0, false);
+        const LoadedBatch* batch = loader.next();
+        ASSERT_NE(batch, nullptr);
+        EXPECT_EQ(batch->labels, spec.labels);
+        const int64_t hw = spec.height * spec.width;
+        for (int64_t i = 0; i < spec.n; ++i)
+          for (int64_t c = 0; c < channels; ++c)
+            for (int64_t p = 0; p < hw; ++p) {
+              const double pixel = pixels[static_cast<size_t>((i * hw + p) * channels + c)];
+              ASSERT_NEAR(batch->images.data()[(i * channels + c) * hw + p],
+                          (pixel / 255.0 - spec.mean[c]) / spec.std[c], 2e-6)
+                  << "image " << i << " channel " << c << " pixel " << p;
+            }
+      }
+  }
+  const std::string two = dir.file("c2.h5");
+  write_dataset(two, FileSpec{});  // 2 channels
+  auto dataset = std::make_shared<const ImageDataset>(ImageDataset::open(two));
+  try {
+    make_normalized_source(dataset, {0.25, 0.5}, {0.1, 0.2});
+    ADD_FAILURE() << "a 2-channel set should be refused";
+  } catch (const Error& e) {
+    EXPECT_MENTIONS(std::string(e.what()), two);
+  }
 }
 
 }  // namespace

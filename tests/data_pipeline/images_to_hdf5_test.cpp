@@ -436,6 +436,55 @@ TEST(AugmentedSource, WindowedReadsEqualTheWholeImageTransform) {
   }
 }
 
+// A JPEG set written by hand with what a converter never stores: a cut-off
+// JPEG, one of the wrong size (clear errors naming the image and file), a PNG
+// and a CMYK JPEG (decoded whole, then windowed), in both cache modes.
+TEST(ImageDataset, WindowedReadsOfOddJpegSetEntries) {
+  TempDir dir;
+  JpegCodec codec;
+  const Image rgb = pattern_image(64, 32, 21);  // tall: a cut near the end misses only low rows
+  std::vector<std::vector<uint8_t>> entries;
+  entries.push_back(codec.encode_jpeg(rgb, 90));
+  entries.push_back(std::vector<uint8_t>(entries[0].begin(), entries[0].begin() + entries[0].size() * 9 / 10));
+  entries.push_back(codec.encode_jpeg(pattern_image(24, 24, 22), 90));
+  testing::write_png(dir / "p.png", rgb.pixels.data(), 64, 32, PNG_FORMAT_RGB);
+  entries.push_back(read_file(dir / "p.png"));
+  entries.push_back(testing::cmyk_jpeg(rgb, 95));
+  const std::string path = dir / "odd.h5";
+  {
+    Hdf5File file(path, Hdf5File::Mode::kCreate);
+    file.create_vlen_uint8("/jpeg", 5, 5);
+    for (size_t i = 0; i < entries.size(); ++i)
+      file.write_vlen_uint8("/jpeg", static_cast<int64_t>(i), entries[i].data(), entries[i].size());
+    const std::vector<int32_t> labels = {0, 1, 0, 1, 0};
+    file.write("/labels", Shape{5}, labels.data());
+    file.set_attribute("/", "num_classes", int64_t{2});
+    file.set_attribute("/", "height", int64_t{64});
+    file.set_attribute("/", "width", int64_t{32});
+    file.set_attribute("/", "channels", int64_t{3});
+    file.set_attribute("/", "channel_mean", std::vector<double>{0.5, 0.5, 0.5});
+    file.set_attribute("/", "channel_std", std::vector<double>{0.25, 0.25, 0.25});
+  }
+  for (CacheMode cache : {CacheMode::kOn, CacheMode::kOff}) {
+    const ImageDataset set = ImageDataset::open(path, cache);
+    ReadBuffers buffers;
+    for (int64_t i : {0, 3, 4}) {
+      Image whole;
+      codec.decode(entries[static_cast<size_t>(i)].data(), entries[static_cast<size_t>(i)].size(), "entry", whole);
+      const ImageView window = set.read_window(i, 5, 7, 20, 19, buffers);
+      for (int64_t y = 0; y < 20; ++y)
+        ASSERT_TRUE(std::equal(window.row(y), window.row(y) + 19 * 3, whole.row(5 + y) + 7 * 3))
+            << "entry " << i << " row " << y;
+    }
+    // The window's rows lie in the part that is there: only the missing
+    // end-of-image marker tells that the file was cut off.
+    expect_error([&] { set.read_window(1, 0, 0, 4, 4, buffers); }, "image 1 of " + path);
+    expect_error([&] { set.read_window(1, 0, 0, 4, 4, buffers); }, "no end-of-image marker");
+    expect_error([&] { set.read_window(2, 0, 0, 4, 4, buffers); }, "image 2 of " + path);
+    expect_error([&] { set.read_window(2, 0, 0, 4, 4, buffers); }, "24x24, expected 64x32");
+  }
+}
+
 TEST(AugmentedSource, RejectsACropLargerThanTheImages) {
   Fixture f;
   const std::string path = f.dir / "set.h5";
