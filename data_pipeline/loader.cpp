@@ -105,8 +105,9 @@ void Loader::worker_loop(int worker) {
     lock.lock();
     --in_flight_;
     if (error && !failure_) failure_ = error;
-    --slot->remaining;
-    ready_cv_.notify_all();
+    // Waiters want a whole batch, a failure, or no work in flight (start()):
+    // waking them for every sample cost two context switches a sample.
+    if (--slot->remaining == 0 || error || in_flight_ == 0) ready_cv_.notify_all();
   }
 }
 
