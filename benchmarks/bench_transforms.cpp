@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 #include <vector>
 
 #include "data_pipeline/transforms.h"
@@ -40,6 +41,7 @@ int main(int argc, char** argv) {
     return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
   };
   std::printf("%-10s %16s %16s\n", "pca", "images/s(wall)", "images/cpu-s");
+  std::string summary;
   for (PcaMode mode : {PcaMode::kOff, PcaMode::kDataset, PcaMode::kImage}) {
     options.pca = mode;
     int64_t done = 0;
@@ -56,6 +58,8 @@ int main(int argc, char** argv) {
     }
     const double cpu = thread_seconds() - cpu_start;
     std::printf("%-10s %16.0f %16.0f\n", pca_mode_name(mode), done / elapsed, done / cpu);
+    summary += std::string(" ") + pca_mode_name(mode) + "_img_per_cpu_s=" + std::to_string(static_cast<int64_t>(done / cpu));
   }
+  std::printf("summary slots=%lld%s\n", static_cast<long long>(slots), summary.c_str());
   return 0;
 }
