@@ -56,11 +56,7 @@ double loader_rate(const std::shared_ptr<const ImageDataset>& dataset, int worke
   AugmentedSourceOptions o;
   o.transform.crop_size = 227;
   o.transform.pca = PcaMode::kDataset;
-  o.transform.dataset_pca = dataset->pca();
-  for (int c = 0; c < 3; ++c) {
-    o.transform.mean[c] = dataset->channel_mean()[c];
-    o.transform.std[c] = dataset->channel_std()[c];
-  }
+  use_dataset_statistics(*dataset, o.transform);
   auto source = make_augmented_source(dataset, o);
   Loader loader(*source, batch, workers, std::max(2, workers));
   int64_t done = 0, epoch = 0;

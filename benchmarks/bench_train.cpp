@@ -56,14 +56,8 @@ std::unique_ptr<SampleSource> data_source(const std::shared_ptr<const ImageDatas
     return make_normalized_source(dataset, dataset->channel_mean(), dataset->channel_std());
   AugmentedSourceOptions o;
   o.transform.crop_size = input[2];
-  if (dataset->has_pca()) {
-    o.transform.pca = PcaMode::kDataset;
-    o.transform.dataset_pca = dataset->pca();
-  }
-  for (int64_t c = 0; c < dataset->channels(); ++c) {
-    o.transform.mean[c] = dataset->channel_mean()[c];
-    o.transform.std[c] = dataset->channel_std()[c];
-  }
+  if (dataset->has_pca()) o.transform.pca = PcaMode::kDataset;
+  use_dataset_statistics(*dataset, o.transform);
   return make_augmented_source(dataset, o);
 }
 

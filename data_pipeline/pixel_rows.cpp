@@ -47,6 +47,20 @@ void grey_row_to_plane(const uint8_t* src, int64_t n, bool mirror, const PixelAf
   }
 }
 
+void view_to_planes(const ImageView& in, bool mirror, const PixelAffine& affine, float* out) {
+  CONVOY_CHECK(in.channels == 1 || in.channels == 3, "images must have 1 or 3 channels, got ", in.channels);
+  const int64_t w = in.width, plane = in.height * w;
+  if (in.channels == 1 && !mirror && in.row_stride == w)  // contiguous grey (MNIST): one long row
+    return grey_row_to_plane(in.data, plane, false, affine, out);
+  for (int64_t y = 0; y < in.height; ++y) {
+    float* o = out + y * w;
+    if (in.channels == 3)
+      rgb_row_to_planes(in.row(y), w, mirror, affine, o, o + plane, o + 2 * plane);
+    else
+      grey_row_to_plane(in.row(y), w, mirror, affine, o);
+  }
+}
+
 #ifdef CONVOY_PIXEL_ROWS_X86
 namespace {
 

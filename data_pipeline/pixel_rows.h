@@ -8,6 +8,8 @@
 
 #include <cstdint>
 
+#include "data_pipeline/image.h"
+
 namespace convoy {
 
 struct PixelAffine {
@@ -27,6 +29,10 @@ void rgb_row_to_planes(const uint8_t* src, int64_t n, bool mirror, const PixelAf
                        float* g, float* b);
 // n grey pixels to out[0..n), channel 0's scale and bias.
 void grey_row_to_plane(const uint8_t* src, int64_t n, bool mirror, const PixelAffine& affine, float* out);
+
+// A whole 1- or 3-channel view, optionally mirrored, into CHW float planes
+// (channels * height * width floats at out), row by row with the kernels above.
+void view_to_planes(const ImageView& in, bool mirror, const PixelAffine& affine, float* out);
 
 // The portable reference of rgb_row_to_planes (also its fallback).
 void rgb_row_to_planes_portable(const uint8_t* src, int64_t n, bool mirror, const PixelAffine& affine,

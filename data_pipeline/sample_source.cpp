@@ -15,11 +15,34 @@ std::string SampleSource::describe(int64_t index) const { return "sample " + std
 
 namespace {
 
-class NormalizedSource final : public SampleSource {
+// What the sources over an ImageDataset share: the set, its size and
+// classes, per-worker read buffers, and samples named by image and file.
+class DatasetSource : public SampleSource {
+ public:
+  explicit DatasetSource(std::shared_ptr<const ImageDataset> dataset) : dataset_(std::move(dataset)) {}
+  int64_t size() const override { return dataset_->size(); }
+  int64_t num_classes() const override { return dataset_->num_classes(); }
+  void prepare_workers(int workers) override {
+    buffers_.clear();
+    for (int w = 0; w < workers; ++w) buffers_.push_back(std::make_unique<ReadBuffers>());
+  }
+  std::string describe(int64_t index) const override {
+    return "image " + std::to_string(index) + " of " + dataset_->path();
+  }
+
+ protected:
+  ReadBuffers& buffers(int worker) { return *buffers_.at(static_cast<size_t>(worker)); }
+  std::shared_ptr<const ImageDataset> dataset_;
+
+ private:
+  std::vector<std::unique_ptr<ReadBuffers>> buffers_;  // one per worker
+};
+
+class NormalizedSource final : public DatasetSource {
  public:
   NormalizedSource(std::shared_ptr<const ImageDataset> dataset, const std::vector<double>& mean,
                    const std::vector<double>& std_dev)
-      : dataset_(std::move(dataset)) {
+      : DatasetSource(std::move(dataset)) {
     const int64_t c = dataset_->channels();
     if (static_cast<int64_t>(mean.size()) != c || static_cast<int64_t>(std_dev.size()) != c)
       CONVOY_USER_ERROR(dataset_->path(), ": normalisation needs ", c, " channel means and stds, got ",
@@ -29,45 +52,20 @@ class NormalizedSource final : public SampleSource {
     affine_ = normalising_affine(c, mean.data(), std_dev.data());
   }
 
-  int64_t size() const override { return dataset_->size(); }
-  int64_t num_classes() const override { return dataset_->num_classes(); }
   Shape sample_shape() const override {
     return Shape{dataset_->channels(), dataset_->height(), dataset_->width()};
   }
 
-  void prepare_workers(int workers) override {
-    buffers_.clear();
-    for (int w = 0; w < workers; ++w) buffers_.push_back(std::make_unique<ReadBuffers>());
-  }
-
   // Any storage and cache mode; a cached raw set (MNIST) is read in place.
   int32_t load(int64_t index, int64_t, float* out, int worker) override {
-    CONVOY_CHECK(index >= 0 && index < dataset_->size(), "sample ", index, " outside ",
-                 dataset_->path(), " (", dataset_->size(), " samples)");
-    const int64_t c = dataset_->channels(), h = dataset_->height(), w = dataset_->width(), hw = h * w;
     const ImageView image =
-        dataset_->read_window(index, 0, 0, h, w, *buffers_.at(static_cast<size_t>(worker)));
-    if (c == 1 && image.row_stride == w) {  // one contiguous plane (MNIST): a single long row
-      grey_row_to_plane(image.data, hw, false, affine_, out);
-      return dataset_->label(index);
-    }
-    for (int64_t y = 0; y < h; ++y) {
-      if (c == 1)
-        grey_row_to_plane(image.row(y), w, false, affine_, out + y * w);
-      else
-        rgb_row_to_planes(image.row(y), w, false, affine_, out + y * w, out + hw + y * w, out + 2 * hw + y * w);
-    }
+        dataset_->read_window(index, 0, 0, dataset_->height(), dataset_->width(), buffers(worker));
+    view_to_planes(image, false, affine_, out);
     return dataset_->label(index);
   }
 
-  std::string describe(int64_t index) const override {
-    return "sample " + std::to_string(index) + " of " + dataset_->path();
-  }
-
  private:
-  std::shared_ptr<const ImageDataset> dataset_;
   PixelAffine affine_;
-  std::vector<std::unique_ptr<ReadBuffers>> buffers_;  // one per worker
 };
 
 class SyntheticSource final : public SampleSource {
@@ -98,10 +96,10 @@ class SyntheticSource final : public SampleSource {
   uint64_t seed_;
 };
 
-class AugmentedSource final : public SampleSource {
+class AugmentedSource final : public DatasetSource {
  public:
   AugmentedSource(std::shared_ptr<const ImageDataset> dataset, const AugmentedSourceOptions& options)
-      : dataset_(std::move(dataset)), options_(options) {
+      : DatasetSource(std::move(dataset)), options_(options) {
     const int64_t crop = options_.transform.crop_size;
     if (crop > dataset_->height() || crop > dataset_->width())
       CONVOY_USER_ERROR(dataset_->path(), " holds ", dataset_->height(), "x", dataset_->width(),
@@ -113,19 +111,12 @@ class AugmentedSource final : public SampleSource {
                         "(convert it with images_to_hdf5, or use --pca image or off)");
   }
 
-  int64_t size() const override { return dataset_->size(); }
-  int64_t num_classes() const override { return dataset_->num_classes(); }
   Shape sample_shape() const override {
     const int64_t crops = options_.training ? 1 : options_.eval_crops;
     return Shape{crops * dataset_->channels(), options_.transform.crop_size, options_.transform.crop_size};
   }
-  void prepare_workers(int workers) override {
-    buffers_.clear();
-    for (int w = 0; w < workers; ++w) buffers_.push_back(std::make_unique<ReadBuffers>());
-  }
-
   int32_t load(int64_t index, int64_t epoch, float* out, int worker) override {
-    ReadBuffers& buffers = *buffers_.at(static_cast<size_t>(worker));
+    ReadBuffers& buffers = this->buffers(worker);
     const int64_t crop = options_.transform.crop_size, height = dataset_->height(), width = dataset_->width();
     if (options_.training) {
       // Only the crop window is read (decoded, for JPEG sets); the transform
@@ -144,17 +135,20 @@ class AugmentedSource final : public SampleSource {
     return dataset_->label(index);
   }
 
-  std::string describe(int64_t index) const override {
-    return "image " + std::to_string(index) + " of " + dataset_->path();
-  }
 
  private:
-  std::shared_ptr<const ImageDataset> dataset_;
   AugmentedSourceOptions options_;
-  std::vector<std::unique_ptr<ReadBuffers>> buffers_;  // one per worker
 };
 
 }  // namespace
+
+void use_dataset_statistics(const ImageDataset& dataset, TransformOptions& transform) {
+  for (int64_t c = 0; c < std::min<int64_t>(dataset.channels(), 3); ++c) {
+    transform.mean[static_cast<size_t>(c)] = dataset.channel_mean()[static_cast<size_t>(c)];
+    transform.std[static_cast<size_t>(c)] = dataset.channel_std()[static_cast<size_t>(c)];
+  }
+  if (dataset.has_pca()) transform.dataset_pca = dataset.pca();
+}
 
 std::unique_ptr<SampleSource> make_augmented_source(std::shared_ptr<const ImageDataset> dataset,
                                                     const AugmentedSourceOptions& options) {

@@ -55,6 +55,10 @@ struct AugmentedSourceOptions {
   uint64_t seed = 1;
   int eval_crops = 1;  // 1 or 10
 };
+// Sets transform's mean and std from the file's channel_mean/channel_std and,
+// where the file has them, dataset_pca from its pca_eigval/pca_eigvec.
+void use_dataset_statistics(const ImageDataset& dataset, TransformOptions& transform);
+
 std::unique_ptr<SampleSource> make_augmented_source(std::shared_ptr<const ImageDataset> dataset,
                                                     const AugmentedSourceOptions& options);
 

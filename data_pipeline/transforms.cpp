@@ -31,19 +31,6 @@ PixelAffine channel_affine(int64_t channels, const std::array<double, 3>& delta,
   return normalising_affine(channels, options.mean.data(), options.std.data(), delta.data());
 }
 
-// Crop window (top, left, crop x crop), optionally mirrored, into CHW planes.
-void write_crop(const ImageView& in, int64_t top, int64_t left, int64_t crop, bool flip,
-                const PixelAffine& affine, float* out) {
-  const int64_t plane = crop * crop;
-  for (int64_t y = 0; y < crop; ++y) {
-    float* o = out + y * crop;
-    if (in.channels == 3)
-      rgb_row_to_planes(in.row(top + y) + left * 3, crop, flip, affine, o, o + plane, o + 2 * plane);
-    else
-      grey_row_to_plane(in.row(top + y) + left, crop, flip, affine, o);
-  }
-}
-
 std::array<double, 3> delta_from(const Eigen3& eigen, const std::array<double, 3>& alpha) {
   std::array<double, 3> delta{};
   for (int c = 0; c < 3; ++c)
@@ -196,14 +183,15 @@ void apply_train_transform(const ImageView& in, const AugmentDraw& draw,
   check_image(in, options);
   check_window(in, draw.top, draw.left, options.crop_size);
   const PixelAffine affine = channel_affine(in.channels, lighting_delta(in, draw, options), options);
-  write_crop(in, draw.top, draw.left, options.crop_size, draw.flip, affine, out);
+  const int64_t crop = options.crop_size;
+  view_to_planes(in.window(draw.top, draw.left, crop, crop), draw.flip, affine, out);
 }
 
 void center_crop_transform(const ImageView& in, const TransformOptions& options, float* out) {
   check_image(in, options);
   const int64_t crop = options.crop_size;
   const PixelAffine affine = channel_affine(in.channels, {0.0, 0.0, 0.0}, options);
-  write_crop(in, (in.height - crop) / 2, (in.width - crop) / 2, crop, false, affine, out);
+  view_to_planes(in.window((in.height - crop) / 2, (in.width - crop) / 2, crop, crop), false, affine, out);
 }
 
 void ten_crop_transform(const ImageView& in, const TransformOptions& options, float* out) {
@@ -216,8 +204,8 @@ void ten_crop_transform(const ImageView& in, const TransformOptions& options, fl
   const int64_t size = in.channels * crop * crop;
   for (int flip = 0; flip < 2; ++flip)
     for (int i = 0; i < 5; ++i)
-      write_crop(in, origins[i][0], origins[i][1], crop, flip == 1, affine,
-                 out + (flip * 5 + i) * size);
+      view_to_planes(in.window(origins[i][0], origins[i][1], crop, crop), flip == 1, affine,
+                     out + (flip * 5 + i) * size);
 }
 
 }  // namespace convoy

@@ -37,11 +37,7 @@ TrainingData open_alexnet_data(TrainOptions& options) {
   augment.transform.flip = !options.no_flip;
   augment.transform.pca = parse_pca_mode(options.pca);
   augment.transform.pca_sigma = options.pca_sigma;
-  for (int c = 0; c < 3; ++c) {
-    augment.transform.mean[c] = reference.channel_mean()[c];
-    augment.transform.std[c] = reference.channel_std()[c];
-  }
-  if (reference.has_pca()) augment.transform.dataset_pca = reference.pca();
+  use_dataset_statistics(reference, augment.transform);
   augment.eval_crops = options.eval_crops;
   if (train) data.train = make_augmented_source(train, augment);
   if (val) {

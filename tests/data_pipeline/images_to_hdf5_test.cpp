@@ -370,11 +370,7 @@ TEST(AugmentedSource, DeterministicAcrossWorkersAndKeyedByEpoch) {
   o.seed = 3;
   o.transform.crop_size = 24;
   o.transform.pca = PcaMode::kDataset;
-  o.transform.dataset_pca = dataset->pca();
-  for (int c = 0; c < 3; ++c) {
-    o.transform.mean[c] = dataset->channel_mean()[c];
-    o.transform.std[c] = dataset->channel_std()[c];
-  }
+  use_dataset_statistics(*dataset, o.transform);
   auto epoch_values = [&](int workers, int64_t epoch) {
     auto source = make_augmented_source(dataset, o);
     Loader loader(*source, 3, workers, 2);

@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "reference/gradcheck.h"
+#include "common/test_support.h"
 
 namespace convoy::testing {
 namespace {
@@ -16,9 +17,6 @@ namespace fs = std::filesystem;
 class CheckpointTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("convoy_ckpt_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
     for (int i = 0; i < 2; ++i) {
       params_[i].name = i == 0 ? "fc.weight" : "fc.bias";
       const Shape shape = i == 0 ? Shape{3, 4} : Shape{3};
@@ -26,10 +24,10 @@ class CheckpointTest : public ::testing::Test {
       velocities_.push_back(to_tensor(random_vec(shape.numel(), 20 + i), shape));
     }
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   std::vector<Parameter*> pointers() { return {&params_[0], &params_[1]}; }
-  fs::path dir_;
+  TempDir temp_;
+  const fs::path dir_ = temp_.path();
   Parameter params_[2];
   std::vector<Tensor> velocities_;
 };

@@ -13,6 +13,7 @@
 #include "io/checkpoint.h"
 #include "launch/stop_signal.h"
 #include "models/lenet5.h"
+#include "tests/common/test_support.h"
 
 namespace convoy {
 namespace {
@@ -22,13 +23,9 @@ namespace fs = std::filesystem;
 class TrainerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_ = fs::temp_directory_path() / ("convoy_trainer_" + std::to_string(::getpid()) + "_" +
-                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(root_);
     source_ = make_synthetic_source(96, 10, Shape{1, 28, 28}, 5);
     val_ = make_synthetic_source(40, 10, Shape{1, 28, 28}, 6);
   }
-  void TearDown() override { fs::remove_all(root_); }
 
   TrainOptions options(const std::string& run, int64_t epochs) {
     TrainOptions o;
@@ -60,7 +57,8 @@ class TrainerTest : public ::testing::Test {
     return values;
   }
 
-  fs::path root_;
+  testing::TempDir temp_;
+  const fs::path root_ = temp_.path();
   std::unique_ptr<SampleSource> source_, val_;
 };
 
