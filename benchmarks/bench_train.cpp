@@ -167,7 +167,7 @@ int main(int argc, char** argv) {
       ctx.sample_ids = sample_ids;
       const Tensor& logits = model->forward(x, ctx);
       loss.forward(logits, y);
-      model->backward(loss.grad_logits(), false, nullptr);
+      model->backward(loss.grad_logits(), false, {});
       sgd.step(0.01);
       ++step;
     };
@@ -222,7 +222,7 @@ int main(int argc, char** argv) {
         const Tensor* g = &loss.grad_logits();
         for (size_t l = n; l-- > 0;) {
           t = Clock::now();
-          g = &model->at(l).backward(*g, l > 0, nullptr);
+          g = &model->at(l).backward(*g, l > 0, {});
           times.backward_ms[l] += ms_since(t);
         }
         t = Clock::now();

@@ -59,7 +59,7 @@ int main() {
     StepContext ctx;
     ctx.training = true;
     const double value = loss.forward(net.forward(images, ctx), labels);
-    net.backward(loss.grad_logits(), false, nullptr);
+    net.backward(loss.grad_logits(), false, {});
     sgd.step(schedule.lr(static_cast<double>(step) / steps));
     if (step % 50 == 0) std::printf("step %3lld  loss %.4f\n", static_cast<long long>(step), value);
   }

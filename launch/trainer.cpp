@@ -98,7 +98,7 @@ void Trainer::train_step(const LoadedBatch& batch, double lr, double& loss, int6
   const Tensor& logits = model_.forward(batch.images, ctx);
   loss = loss_.forward(logits, batch.labels);
   correct = count_top_k_correct(loss_.probabilities(), batch.labels, 1);
-  model_.backward(loss_.grad_logits(), false, nullptr);
+  model_.backward(loss_.grad_logits(), false, {});
   sgd_.step(lr);
 }
 

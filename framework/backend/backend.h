@@ -23,9 +23,10 @@ class Convolution2dOp {
   virtual ~Convolution2dOp() = default;
   virtual void forward(const Tensor& x, const Tensor& weight, const Tensor& bias, Tensor& y) = 0;
   virtual void backward_data(const Tensor& dy, const Tensor& weight, Tensor& dx) = 0;
-  // Writes (not accumulates) the weight and bias gradients.
+  // Writes the weight and bias gradients, or adds them to what dweight and
+  // dbias hold when `accumulate` (gradient accumulation over micro-batches).
   virtual void backward_weights(const Tensor& x, const Tensor& dy, Tensor& dweight,
-                                Tensor& dbias) = 0;
+                                Tensor& dbias, bool accumulate) = 0;
 };
 
 class Pooling2dOp {
@@ -57,12 +58,16 @@ class LinearOp {
   virtual ~LinearOp() = default;
   virtual void forward(const Tensor& x, const Tensor& weight, const Tensor& bias, Tensor& y) = 0;
   virtual void backward_data(const Tensor& dy, const Tensor& weight, Tensor& dx) = 0;
+  // As Convolution2dOp::backward_weights.
   virtual void backward_weights(const Tensor& x, const Tensor& dy, Tensor& dweight,
-                                Tensor& dbias) = 0;
+                                Tensor& dbias, bool accumulate) = 0;
 };
 
 struct SgdHyper {
   float lr = 0.01f, momentum = 0.0f, weight_decay = 0.0f;
+  // The gradient is used as grad_scale * grad: a data-parallel step passes
+  // 1 / (ranks x accumulated micro-batches) to average summed gradients.
+  float grad_scale = 1.0f;
 };
 
 class Backend {
@@ -91,7 +96,7 @@ class Backend {
   virtual double softmax_cross_entropy(const Tensor& logits, std::span<const int32_t> labels,
                                        Tensor& probabilities, Tensor& grad_logits) = 0;
 
-  // PyTorch's SGD: v = momentum * v + (g + weight_decay * w); w -= lr * v.
+  // PyTorch's SGD: v = momentum * v + (grad_scale * g + weight_decay * w); w -= lr * v.
   virtual void sgd_step(Tensor& weight, const Tensor& grad, Tensor& velocity,
                         const SgdHyper& hyper) = 0;
 };

@@ -26,6 +26,14 @@ struct StepContext {
 // buckets while the rest of backward runs (PyTorch DDP, Horovod).
 using GradientReadyHook = std::function<void(Parameter&)>;
 
+// What one backward pass needs besides dy.
+struct BackwardContext {
+  // Add the parameter gradients to what the gradient tensors hold instead of
+  // overwriting them (gradient accumulation over micro-batches).
+  bool accumulate = false;
+  GradientReadyHook on_ready;  // may be empty
+};
+
 class Module {
  public:
   virtual ~Module() = default;
@@ -39,11 +47,12 @@ class Module {
 
   // Returns the output, which stays valid until the next forward.
   virtual const Tensor& forward(const Tensor& x, const StepContext& ctx) = 0;
-  // dy: gradient of the loss w.r.t. the last forward's output. Writes parameter
-  // gradients (reporting each to on_ready) and returns the gradient w.r.t. the
-  // input, or an undefined tensor when need_input_grad is false.
+  // dy: gradient of the loss w.r.t. the last forward's output. Writes (or with
+  // ctx.accumulate adds to) the parameter gradients, reporting each to
+  // ctx.on_ready, and returns the gradient w.r.t. the input, or an undefined
+  // tensor when need_input_grad is false.
   virtual const Tensor& backward(const Tensor& dy, bool need_input_grad,
-                                 const GradientReadyHook& on_ready) = 0;
+                                 const BackwardContext& ctx) = 0;
 
   virtual std::vector<Parameter*> parameters() { return {}; }
 

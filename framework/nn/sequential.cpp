@@ -26,11 +26,11 @@ const Tensor& Sequential::forward(const Tensor& x, const StepContext& ctx) {
 }
 
 const Tensor& Sequential::backward(const Tensor& dy, bool need_input_grad,
-                                   const GradientReadyHook& on_ready) {
+                                   const BackwardContext& ctx) {
   const Tensor* grad = &dy;
   for (size_t i = modules_.size(); i-- > 0;) {
     const bool need = i > 0 || need_input_grad;
-    grad = &modules_[i]->backward(*grad, need, on_ready);
+    grad = &modules_[i]->backward(*grad, need, ctx);
   }
   return need_input_grad ? *grad : undefined_;
 }

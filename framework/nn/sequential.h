@@ -25,7 +25,7 @@ class Sequential : public Module {
   const Tensor& forward(const Tensor& x, const StepContext& ctx) override;
   // The first module never computes an input gradient (nothing consumes it).
   const Tensor& backward(const Tensor& dy, bool need_input_grad,
-                         const GradientReadyHook& on_ready) override;
+                         const BackwardContext& ctx) override;
   std::vector<Parameter*> parameters() override;
 
   // Folds each activation that directly follows a convolution into it (a

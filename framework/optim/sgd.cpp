@@ -10,12 +10,13 @@ Sgd::Sgd(std::vector<Parameter*> parameters, SgdOptions options)
     velocities_.push_back(Tensor::zeros(p->value.shape(), p->value.device()));
 }
 
-void Sgd::step(double lr) {
+void Sgd::step(double lr, double grad_scale) {
   for (size_t i = 0; i < parameters_.size(); ++i) {
     Parameter& p = *parameters_[i];
     SgdHyper hyper;
     hyper.lr = static_cast<float>(lr);
     hyper.momentum = static_cast<float>(options_.momentum);
+    hyper.grad_scale = static_cast<float>(grad_scale);
     hyper.weight_decay =
         (!p.is_bias || options_.decay_biases) ? static_cast<float>(options_.weight_decay) : 0.0f;
     backend_for(p.value.device()).sgd_step(p.value, p.grad, velocities_[i], hyper);

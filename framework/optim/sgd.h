@@ -18,7 +18,8 @@ class Sgd {
  public:
   Sgd(std::vector<Parameter*> parameters, SgdOptions options);
 
-  void step(double lr);
+  // One update; the gradients are used as grad_scale * grad (see SgdHyper).
+  void step(double lr, double grad_scale = 1.0);
   void zero_velocity();
 
   // Momentum buffers, one per parameter in order (checkpointed).

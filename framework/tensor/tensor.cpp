@@ -41,12 +41,36 @@ Tensor Tensor::slice_batch(int64_t begin, int64_t end) const {
   Tensor t = *this;
   t.offset_ += begin * shape_.per_sample();
   t.shape_ = shape_.with_batch(end - begin);
+  t.bound_ = true;
+  t.bound_numel_ = t.shape_.numel();
+  return t;
+}
+
+Tensor Tensor::view_at(int64_t offset, const Shape& shape) const {
+  require_plain("view_at()");
+  CONVOY_CHECK(offset >= 0 && offset + shape.numel() <= numel(), "view of ", shape.to_string(),
+               " at element ", offset, " is outside ", shape_.to_string());
+  Tensor t = *this;
+  t.offset_ += offset;
+  t.shape_ = shape;
+  t.bound_ = true;
+  t.bound_numel_ = shape.numel();
   return t;
 }
 
 void Tensor::ensure_shape(const Shape& shape, Device device) { ensure_layout(shape, nullptr, device); }
 
 void Tensor::ensure_layout(const Shape& shape, std::shared_ptr<const Layout> layout, Device device) {
+  if (bound_) {
+    // Reallocating would silently detach the tensor from the memory it views
+    // (a gradient leaving its all-reduce bucket): refuse.
+    CONVOY_CHECK(!layout && shape.numel() <= bound_numel_ && device == this->device(),
+                 "a view of ", bound_numel_, " elements cannot become ",
+                 layout ? layout->describe() + " " : std::string(), shape.to_string(),
+                 " without leaving the memory it views");
+    shape_ = shape;
+    return;
+  }
   const size_t needed = layout ? layout->bytes() : static_cast<size_t>(shape.numel()) * sizeof(float);
   const bool fits = storage_ && storage_->device() == device && offset_ == 0 &&
                     storage_->bytes() >= needed;

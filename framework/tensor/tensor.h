@@ -38,6 +38,13 @@ class Tensor {
   Tensor view(const Shape& shape) const;
   // Rows [begin, end) of the outermost axis, sharing memory.
   Tensor slice_batch(int64_t begin, int64_t end) const;
+  // Elements [offset, offset + shape.numel()) of this plain tensor seen with
+  // `shape`, sharing memory (a gradient inside a flat all-reduce bucket).
+  Tensor view_at(int64_t offset, const Shape& shape) const;
+  // Whether the tensor views part of a larger allocation (slice_batch,
+  // view_at). Such a tensor never moves to memory of its own: ensure_shape
+  // and ensure_layout throw instead of reallocating it.
+  bool is_bound_view() const { return bound_; }
 
   // Gives the tensor `shape` (plain, or in `layout`), keeping its memory when
   // that is large enough: buffers are allocated once and reused across steps.
@@ -56,6 +63,8 @@ class Tensor {
   std::shared_ptr<const Layout> layout_;
   int64_t offset_ = 0;  // in elements
   Shape shape_;
+  bool bound_ = false;       // a view into part of storage_ (see is_bound_view)
+  int64_t bound_numel_ = 0;  // the elements a bound view may use
 };
 
 }  // namespace convoy

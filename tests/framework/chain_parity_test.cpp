@@ -83,7 +83,7 @@ TEST_P(ChainParity, ConvReluLrnPoolConvSigmoidPoolLinear) {
     EXPECT_LT(relative_error(to_vec(out), y), 1e-5);
     std::vector<std::string> ready;
     const Tensor& grad_x = net.backward(to_tensor(r, Shape{xd.n, classes}), true,
-                                        [&](Parameter& p) { ready.push_back(p.name); });
+                                        {.on_ready = [&](Parameter& p) { ready.push_back(p.name); }});
     EXPECT_LT(relative_error(to_vec(grad_x), dx), 1e-5);
     EXPECT_LT(relative_error(to_vec(fc.weight().grad), dw3), 1e-5);
     EXPECT_LT(relative_error(to_vec(fc.bias().grad), db3), 1e-5);
@@ -95,6 +95,19 @@ TEST_P(ChainParity, ConvReluLrnPoolConvSigmoidPoolLinear) {
     EXPECT_EQ(ready, (std::vector<std::string>{"fc.bias", "fc.weight", "conv2.bias", "conv2.weight",
                                                "conv1.bias", "conv1.weight"}));
   }
+  // Accumulation (gradient accumulation over micro-batches): a second backward
+  // with accumulate adds its gradients to the first one's, in every layout.
+  net.backward(to_tensor(r, Shape{xd.n, classes}), false, {.accumulate = true});
+  auto twice = [](Vec v) {
+    for (double& e : v) e *= 2;
+    return v;
+  };
+  EXPECT_LT(relative_error(to_vec(fc.weight().grad), twice(dw3)), 1e-5);
+  EXPECT_LT(relative_error(to_vec(fc.bias().grad), twice(db3)), 1e-5);
+  EXPECT_LT(relative_error(to_vec(conv2.weight().grad), twice(dw2)), 1e-5);
+  EXPECT_LT(relative_error(to_vec(conv2.bias().grad), twice(db2)), 1e-5);
+  EXPECT_LT(relative_error(to_vec(conv1.weight().grad), twice(dw1)), 1e-5);
+  EXPECT_LT(relative_error(to_vec(conv1.bias().grad), twice(db1)), 1e-5);
 }
 
 INSTANTIATE_TEST_SUITE_P(Fusion, ChainParity, ::testing::Values(false, true),

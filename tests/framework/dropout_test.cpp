@@ -66,7 +66,7 @@ TEST(Dropout, BackwardUsesTheForwardMaskAndEvaluationPassesThrough) {
   const std::vector<int64_t> ids{0, 1};
   const Tensor x = to_tensor(Vec(2 * 64, 1.0), Shape{2, 64});
   const Vec y = to_vec(drop.forward(x, training_step(3, ids)));
-  const Vec dx = to_vec(drop.backward(to_tensor(Vec(128, 3.0), Shape{2, 64}), true, nullptr));
+  const Vec dx = to_vec(drop.backward(to_tensor(Vec(128, 3.0), Shape{2, 64}), true, {}));
   for (size_t i = 0; i < y.size(); ++i) EXPECT_EQ(dx[i], 3.0 * y[i]);  // mask is y / x
 
   const Tensor& eval = drop.forward(x, StepContext{});

@@ -41,7 +41,7 @@ TEST_P(ConvolutionParity, ForwardAndBackwardMatchReference) {
 
   Vec dx, dw, db;
   conv_backward(x, xd, w, g, dy, dx, dw, db);
-  const Tensor& grad_x = conv.backward(to_tensor(dy, shape_of(yd)), true, nullptr);
+  const Tensor& grad_x = conv.backward(to_tensor(dy, shape_of(yd)), true, {});
   EXPECT_LT(relative_error(to_vec(grad_x), dx), kBound);
   EXPECT_LT(relative_error(to_vec(conv.weight().grad), dw), kBound);
   EXPECT_LT(relative_error(to_vec(conv.bias().grad), db), kBound);
@@ -77,7 +77,7 @@ TEST_P(PoolingParity, ForwardAndBackwardMatchReference) {
   const Tensor& y = pool.forward(to_tensor(x, shape_of(xd)), ctx);
   ASSERT_EQ(y.shape(), shape_of(yd));
   EXPECT_LT(relative_error(to_vec(y), pool_forward(x, xd, g)), kBound);
-  const Tensor& dx = pool.backward(to_tensor(dy, shape_of(yd)), true, nullptr);
+  const Tensor& dx = pool.backward(to_tensor(dy, shape_of(yd)), true, {});
   EXPECT_LT(relative_error(to_vec(dx), pool_backward(x, xd, g, dy)), kBound);
 }
 
@@ -103,7 +103,7 @@ TEST_P(LrnParity, ForwardAndBackwardMatchReference) {
   ctx.training = true;
   const Tensor& y = lrn.forward(to_tensor(x, shape_of(xd)), ctx);
   EXPECT_LT(relative_error(to_vec(y), lrn_forward(x, xd, p)), kBound);
-  const Tensor& dx = lrn.backward(to_tensor(dy, shape_of(xd)), true, nullptr);
+  const Tensor& dx = lrn.backward(to_tensor(dy, shape_of(xd)), true, {});
   EXPECT_LT(relative_error(to_vec(dx), lrn_backward(x, xd, p, dy)), kBound);
 }
 
@@ -120,7 +120,7 @@ TEST(ActivationParity, ReluAndSigmoid) {
   for (ActivationKind kind : {ActivationKind::kRelu, ActivationKind::kSigmoid}) {
     Activation act(kind);
     const Tensor& y = act.forward(to_tensor(x, shape), StepContext{});
-    const Tensor& dx = act.backward(to_tensor(dy, shape), true, nullptr);
+    const Tensor& dx = act.backward(to_tensor(dy, shape), true, {});
     const bool relu = kind == ActivationKind::kRelu;
     EXPECT_LT(relative_error(to_vec(y), relu ? relu_forward(x) : sigmoid_forward(x)), kBound);
     EXPECT_LT(relative_error(to_vec(dx), relu ? relu_backward(x, dy) : sigmoid_backward(x, dy)), kBound);
@@ -140,7 +140,7 @@ TEST_P(LinearParity, ForwardAndBackwardMatchReference) {
   EXPECT_LT(relative_error(to_vec(y), linear_forward(x, batch, w, b, in, out)), kBound);
   Vec dx, dw, db;
   linear_backward(x, batch, w, in, out, dy, dx, dw, db);
-  const Tensor& grad_x = fc.backward(to_tensor(dy, Shape{batch, out}), true, nullptr);
+  const Tensor& grad_x = fc.backward(to_tensor(dy, Shape{batch, out}), true, {});
   EXPECT_LT(relative_error(to_vec(grad_x), dx), kBound);
   EXPECT_LT(relative_error(to_vec(fc.weight().grad), dw), kBound);
   EXPECT_LT(relative_error(to_vec(fc.bias().grad), db), kBound);

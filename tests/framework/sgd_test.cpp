@@ -51,5 +51,18 @@ TEST(Sgd, DecaysBiasesWhenAsked) {
   EXPECT_FLOAT_EQ(bias.value.data()[0], 0.5f);
 }
 
+// A data-parallel step passes the summed gradient and 1 / (ranks x micro-batches).
+TEST(Sgd, ScalesTheGradientBeforeDecay) {
+  Parameter weight;
+  weight.value = Tensor::empty(Shape{1});
+  weight.value.data()[0] = 2.0f;
+  weight.grad = Tensor::empty(Shape{1});
+  weight.grad.data()[0] = 3.0f;  // e.g. the sum over 4 ranks of a mean gradient 0.75
+  Sgd sgd({&weight}, SgdOptions{0.0, 0.1, false});
+  sgd.step(1.0, 0.25);
+  // d = 0.25 * 3 + 0.1 * 2 = 0.95; w = 2 - 0.95 = 1.05
+  EXPECT_FLOAT_EQ(weight.value.data()[0], 1.05f);
+}
+
 }  // namespace
 }  // namespace convoy

@@ -51,7 +51,7 @@ void expect_matches_pytorch(Sequential& model, const nlohmann::json& expected) {
   SoftmaxCrossEntropy loss;
   const double value = loss.forward(model.forward(make_input(input_shape, expected["input_scale"].get<double>()), ctx), labels);
   EXPECT_NEAR(value, expected["loss"].get<double>(), 1e-5 * std::abs(value));
-  model.backward(loss.grad_logits(), false, nullptr);
+  model.backward(loss.grad_logits(), false, {});
 
   const auto params = model.parameters();
   const auto& grads = expected["gradients"];

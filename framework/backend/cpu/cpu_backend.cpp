@@ -148,10 +148,10 @@ class CpuBackend final : public Backend {
     float* v = velocity.data();
     const float* g = grad.data();
     const int64_t n = weight.numel();
-    const float lr = h.lr, mu = h.momentum, wd = h.weight_decay;
+    const float lr = h.lr, mu = h.momentum, wd = h.weight_decay, scale = h.grad_scale;
 #pragma omp parallel for simd schedule(static)
     for (int64_t i = 0; i < n; ++i) {
-      const float d = g[i] + wd * w[i];
+      const float d = scale * g[i] + wd * w[i];
       v[i] = mu * v[i] + d;
       w[i] -= lr * v[i];
     }

@@ -42,19 +42,22 @@ class CpuConvolution2d final : public Convolution2dOp {
     });
   }
 
-  void backward_weights(const Tensor& x, const Tensor& dy, Tensor& dweight,
-                        Tensor& dbias) override {
+  void backward_weights(const Tensor& x, const Tensor& dy, Tensor& dweight, Tensor& dbias,
+                        bool accumulate) override {
     State& s = state_for(x.shape());
     ensure_backward_weights(s);
+    float* weight_out = dweight_target_.begin(dweight, accumulate);
     onednn_call("convolution backward weights", [&] {
-      s.dbias.set_data_handle(dbias.data());
+      s.dbias.set_data_handle(dbias_target_.begin(dbias, accumulate));
       s.bwd_weights->execute(stream(),
                              {{DNNL_ARG_SRC, s.bwdw_x.import(x)},
                               {DNNL_ARG_DIFF_DST, s.bwdw_dy.import(dy)},
-                              {DNNL_ARG_DIFF_WEIGHTS, s.bwdw_dweight.target(dweight.data())},
+                              {DNNL_ARG_DIFF_WEIGHTS, s.bwdw_dweight.target(weight_out)},
                               {DNNL_ARG_DIFF_BIAS, s.dbias}});
-      s.bwdw_dweight.export_to(dweight.data());
+      s.bwdw_dweight.export_to(weight_out);
     });
+    dweight_target_.finish(dweight, accumulate);
+    dbias_target_.finish(dbias, accumulate);
   }
 
  private:
@@ -152,6 +155,7 @@ class CpuConvolution2d final : public Convolution2dOp {
 
   Convolution2dConfig config_;
   std::unique_ptr<State> state_;
+  GradientTarget dweight_target_, dbias_target_;
 };
 
 }  // namespace

@@ -44,8 +44,8 @@ class CpuLinear final : public LinearOp {
     });
   }
 
-  void backward_weights(const Tensor& x, const Tensor& dy, Tensor& dweight,
-                        Tensor& dbias) override {
+  void backward_weights(const Tensor& x, const Tensor& dy, Tensor& dweight, Tensor& dbias,
+                        bool accumulate) override {
     State& s = state_for(x.shape(), dweight.shape());
     if (!s.bwd_weights) {
       onednn_call("inner product backward weights (create)", [&] {
@@ -55,10 +55,13 @@ class CpuLinear final : public LinearOp {
       });
     }
     onednn_call("inner product backward weights", [&] {
-      bind(s, x.data(), dweight.data(), dbias.data(), dy.data());
+      bind(s, x.data(), dweight_target_.begin(dweight, accumulate),
+           dbias_target_.begin(dbias, accumulate), dy.data());
       s.bwd_weights->execute(stream(), {{DNNL_ARG_SRC, s.x}, {DNNL_ARG_DIFF_DST, s.y},
                                         {DNNL_ARG_DIFF_WEIGHTS, s.w}, {DNNL_ARG_DIFF_BIAS, s.b}});
     });
+    dweight_target_.finish(dweight, accumulate);
+    dbias_target_.finish(dbias, accumulate);
   }
 
  private:
@@ -106,6 +109,7 @@ class CpuLinear final : public LinearOp {
 
   Shape cached_x_shape_;
   std::unique_ptr<State> state_;
+  GradientTarget dweight_target_, dbias_target_;
 };
 
 }  // namespace

@@ -131,4 +131,19 @@ void PlainOutputBridge::export_to(float* plain) {
   to_plain_->execute(stream(), *internal_, plain_);
 }
 
+float* GradientTarget::begin(Tensor& grad, bool accumulate) {
+  if (!accumulate) return grad.data();
+  scratch_.ensure_shape(grad.shape());
+  return scratch_.data();
+}
+
+void GradientTarget::finish(Tensor& grad, bool accumulate) {
+  if (!accumulate) return;
+  float* out = grad.data();
+  const float* add = scratch_.data();
+  const int64_t n = grad.numel();
+#pragma omp parallel for simd schedule(static)
+  for (int64_t i = 0; i < n; ++i) out[i] += add[i];
+}
+
 }  // namespace convoy::cpu

@@ -96,4 +96,16 @@ class PlainOutputBridge {
   std::optional<dnnl::reorder> to_plain_;
 };
 
+// Where a backward-weights primitive writes a gradient: straight into the
+// gradient tensor, or, when accumulating, into a scratch buffer (allocated
+// once) that finish() then adds to it.
+class GradientTarget {
+ public:
+  float* begin(Tensor& grad, bool accumulate);
+  void finish(Tensor& grad, bool accumulate);
+
+ private:
+  Tensor scratch_;
+};
+
 }  // namespace convoy::cpu

@@ -15,7 +15,7 @@ const Tensor& Activation::forward(const Tensor& x, const StepContext&) {
 }
 
 const Tensor& Activation::backward(const Tensor& dy, bool need_input_grad,
-                                   const GradientReadyHook&) {
+                                   const BackwardContext&) {
   if (fused_) {
     grad_input_ = need_input_grad ? dy : Tensor();
     return grad_input_;

@@ -57,17 +57,17 @@ const Tensor& Conv2d::forward(const Tensor& x, const StepContext&) {
 }
 
 const Tensor& Conv2d::backward(const Tensor& dy, bool need_input_grad,
-                               const GradientReadyHook& on_ready) {
+                               const BackwardContext& ctx) {
   CONVOY_CHECK(op_ && input_.defined(), name_, ": backward before forward");
   const Tensor* grad = &dy;
   if (activation_op_) {  // through the fused activation first
     activation_op_->backward(output_, dy, grad_preactivation_);
     grad = &grad_preactivation_;
   }
-  op_->backward_weights(input_, *grad, weight_.grad, bias_.grad);
-  if (on_ready) {
-    on_ready(bias_);
-    on_ready(weight_);
+  op_->backward_weights(input_, *grad, weight_.grad, bias_.grad, ctx.accumulate);
+  if (ctx.on_ready) {
+    ctx.on_ready(bias_);
+    ctx.on_ready(weight_);
   }
   if (!need_input_grad) return undefined_;
   op_->backward_data(*grad, weight_.value, grad_input_);

@@ -24,7 +24,7 @@ const Tensor& Dropout::forward(const Tensor& x, const StepContext& ctx) {
   return output_;
 }
 
-const Tensor& Dropout::backward(const Tensor& dy, bool need_input_grad, const GradientReadyHook&) {
+const Tensor& Dropout::backward(const Tensor& dy, bool need_input_grad, const BackwardContext&) {
   if (!need_input_grad) return undefined_;
   if (!last_forward_trained_) {
     passthrough_ = dy;

@@ -18,7 +18,7 @@ class Dropout final : public Module {
   Shape output_shape(const Shape& input) const override { return input; }
   const Tensor& forward(const Tensor& x, const StepContext& ctx) override;
   const Tensor& backward(const Tensor& dy, bool need_input_grad,
-                         const GradientReadyHook& on_ready) override;
+                         const BackwardContext& ctx) override;
   const Tensor& mask() const { return mask_; }
 
  private:

@@ -18,7 +18,7 @@ class Flatten final : public Module {
     output_ = as_plain(x, plain_).view(output_shape(x.shape()));
     return output_;
   }
-  const Tensor& backward(const Tensor& dy, bool need_input_grad, const GradientReadyHook&) override {
+  const Tensor& backward(const Tensor& dy, bool need_input_grad, const BackwardContext&) override {
     grad_input_ = need_input_grad ? dy.view(input_shape_) : Tensor();
     return grad_input_;
   }

@@ -36,12 +36,12 @@ const Tensor& Linear::forward(const Tensor& x, const StepContext&) {
 }
 
 const Tensor& Linear::backward(const Tensor& dy, bool need_input_grad,
-                               const GradientReadyHook& on_ready) {
+                               const BackwardContext& ctx) {
   CONVOY_CHECK(op_ && input_2d_.defined(), name_, ": backward before forward");
-  op_->backward_weights(input_2d_, dy, weight_.grad, bias_.grad);
-  if (on_ready) {
-    on_ready(bias_);
-    on_ready(weight_);
+  op_->backward_weights(input_2d_, dy, weight_.grad, bias_.grad, ctx.accumulate);
+  if (ctx.on_ready) {
+    ctx.on_ready(bias_);
+    ctx.on_ready(weight_);
   }
   if (!need_input_grad) return undefined_;
   op_->backward_data(dy, weight_.value, grad_input_);

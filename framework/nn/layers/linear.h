@@ -17,7 +17,7 @@ class Linear final : public Module {
   Shape output_shape(const Shape& input) const override;
   const Tensor& forward(const Tensor& x, const StepContext& ctx) override;
   const Tensor& backward(const Tensor& dy, bool need_input_grad,
-                         const GradientReadyHook& on_ready) override;
+                         const BackwardContext& ctx) override;
   std::vector<Parameter*> parameters() override { return {&weight_, &bias_}; }
 
   Parameter& weight() { return weight_; }

@@ -25,7 +25,7 @@ const Tensor& Lrn::forward(const Tensor& x, const StepContext& ctx) {
   return output_;
 }
 
-const Tensor& Lrn::backward(const Tensor& dy, bool need_input_grad, const GradientReadyHook&) {
+const Tensor& Lrn::backward(const Tensor& dy, bool need_input_grad, const BackwardContext&) {
   CONVOY_CHECK(op_, name_, ": backward before forward");
   if (!need_input_grad) return undefined_;
   op_->backward(input_, dy, grad_input_);

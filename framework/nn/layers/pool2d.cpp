@@ -32,7 +32,7 @@ const Tensor& Pool2d::forward(const Tensor& x, const StepContext& ctx) {
   return output_;
 }
 
-const Tensor& Pool2d::backward(const Tensor& dy, bool need_input_grad, const GradientReadyHook&) {
+const Tensor& Pool2d::backward(const Tensor& dy, bool need_input_grad, const BackwardContext&) {
   CONVOY_CHECK(op_, name_, ": backward before forward");
   if (!need_input_grad) return undefined_;
   op_->backward(dy, grad_input_);
