@@ -40,12 +40,13 @@ std::vector<double> per_channel_attribute(const Hdf5File& file, const char* name
   return values;
 }
 
-// Whether to hold the whole set in memory: up to a quarter of the RAM.
-bool fits_in_memory(const std::string& path) {
+// Whether to hold the whole set in memory: up to a quarter of the RAM,
+// shared by the processes on this machine that hold a copy each.
+bool fits_in_memory(const std::string& path, int sharing_processes) {
   std::error_code ec;
   const auto bytes = std::filesystem::file_size(path, ec);
   const double ram = static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGE_SIZE));
-  return !ec && static_cast<double>(bytes) <= 0.25 * ram;
+  return !ec && static_cast<double>(bytes) <= 0.25 * ram / std::max(1, sharing_processes);
 }
 
 }  // namespace
@@ -61,7 +62,7 @@ ImageDataset::ImageDataset(ImageDataset&&) noexcept = default;
 ImageDataset& ImageDataset::operator=(ImageDataset&&) noexcept = default;
 ImageDataset::~ImageDataset() = default;
 
-ImageDataset ImageDataset::open(const std::string& path, CacheMode cache) {
+ImageDataset ImageDataset::open(const std::string& path, CacheMode cache, int sharing_processes) {
   auto file = std::make_unique<Hdf5File>(path, Hdf5File::Mode::kRead);
   ImageDataset d;
   d.path_ = path;
@@ -125,7 +126,7 @@ ImageDataset ImageDataset::open(const std::string& path, CacheMode cache) {
                         d.num_classes_);
   }
 
-  d.cached_ = cache == CacheMode::kOn || (cache == CacheMode::kAuto && fits_in_memory(path));
+  d.cached_ = cache == CacheMode::kOn || (cache == CacheMode::kAuto && fits_in_memory(path, sharing_processes));
   if (d.cached_ && !d.jpeg_) {
     d.images_.resize(static_cast<size_t>(d.size_ * d.image_bytes()));
     f.read("/images", d.images_.data(), d.size_ * d.image_bytes());

@@ -33,7 +33,9 @@ CacheMode parse_cache_mode(const std::string& text);  // "auto" | "on" | "off"
 
 class ImageDataset {
  public:
-  static ImageDataset open(const std::string& path, CacheMode cache = CacheMode::kAuto);
+  // kAuto holds the set in memory when it fits in a quarter of the RAM
+  // divided by sharing_processes (the ranks on this node, each with a copy).
+  static ImageDataset open(const std::string& path, CacheMode cache = CacheMode::kAuto, int sharing_processes = 1);
   ImageDataset(ImageDataset&&) noexcept;
   ImageDataset& operator=(ImageDataset&&) noexcept;
   ~ImageDataset();

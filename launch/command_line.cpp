@@ -9,14 +9,15 @@ namespace convoy {
 namespace po = boost::program_options;
 
 bool parse_command_line(int argc, const char* const* argv, const po::options_description& options,
-                        const po::positional_options_description* positional, po::variables_map& vm) {
+                        const po::positional_options_description* positional, po::variables_map& vm,
+                        bool show_help) {
   try {
     po::command_line_parser parser(argc, argv);
     parser.options(options);
     if (positional) parser.positional(*positional);
     po::store(parser.run(), vm);
     if (vm.count("help")) {
-      std::cout << "Usage: " << argv[0] << " [options]\n" << options << "\n";
+      if (show_help) std::cout << "Usage: " << argv[0] << " [options]\n" << options << "\n";
       return false;
     }
     po::notify(vm);

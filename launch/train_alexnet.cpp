@@ -10,7 +10,7 @@ using namespace convoy;
 
 namespace {
 
-TrainingData open_alexnet_data(TrainOptions& options) {
+TrainingData open_alexnet_data(TrainOptions& options, const Communicator& comm) {
   TrainingData data;
   const int64_t side = options.input_size ? options.input_size : 227;
   const int64_t classes = options.num_classes ? options.num_classes : 1000;
@@ -25,8 +25,10 @@ TrainingData open_alexnet_data(TrainOptions& options) {
     CONVOY_USER_ERROR("train_alexnet needs --data FILE.h5 (or --synthetic N for random images)");
   const CacheMode cache = parse_cache_mode(options.cache_in_memory);
   std::shared_ptr<const ImageDataset> train, val;
-  if (!options.data.empty()) train = std::make_shared<const ImageDataset>(ImageDataset::open(options.data, cache));
-  if (!options.val.empty()) val = std::make_shared<const ImageDataset>(ImageDataset::open(options.val, cache));
+  // Each rank on a node holds its own copy of a cached set: they share the RAM budget.
+  const int sharing = comm.local_size();
+  if (!options.data.empty()) train = std::make_shared<const ImageDataset>(ImageDataset::open(options.data, cache, sharing));
+  if (!options.val.empty()) val = std::make_shared<const ImageDataset>(ImageDataset::open(options.val, cache, sharing));
   // Normalisation and dataset PCA come from the training set (the validation set's when evaluating alone).
   const ImageDataset& reference = train ? *train : *val;
   if (reference.channels() != 3) CONVOY_USER_ERROR(reference.path(), " holds ", reference.channels(), "-channel images; AlexNet takes RGB");

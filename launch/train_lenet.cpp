@@ -10,6 +10,7 @@
 #include "data_pipeline/hdf5_dataset.h"
 #include "data_pipeline/mnist_idx.h"
 #include "data_pipeline/mnist_to_hdf5.h"
+#include "launch/console.h"
 #include "launch/train_program.h"
 
 namespace fs = std::filesystem;
@@ -39,13 +40,14 @@ std::pair<std::string, std::string> cached_conversion(const fs::path& idx_folder
   const fs::path out = fs::path(cache_dir) / key.str();
   const fs::path train = out / kMnistTrainFile, test = out / kMnistTestFile;
   if (!fs::exists(train) || !fs::exists(test)) {
-    std::printf("converting MNIST from %s into %s (once)\n", canonical.c_str(), out.c_str());
+    // Each rank converts on its own (the files are written atomically).
+    say("converting MNIST from %s into %s (once)\n", canonical.c_str(), out.c_str());
     convert_mnist_folder(idx_folder.string(), out.string());
   }
   return {train.string(), test.string()};
 }
 
-TrainingData open_mnist(TrainOptions& options) {
+TrainingData open_mnist(TrainOptions& options, const Communicator&) {
   std::string train_path, test_path = options.val;
   if (options.data.empty()) {
     for (const char* candidate : {"data/mnist", "../shared/data/mnist"})

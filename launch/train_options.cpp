@@ -21,12 +21,31 @@ nlohmann::json TrainOptions::to_json() const {
           {"eval_crops", eval_crops}, {"cache_in_memory", cache_in_memory}, {"lr_step_size", lr_step_size}, {"lr_patience", lr_patience},
           {"lr_milestones", lr_milestones}, {"init", init}, {"seed", seed}, {"threads", threads}, {"workers", workers},
           {"max_steps", max_steps}, {"log_every", log_every}, {"metrics", metrics},
-          {"checkpoint_dir", checkpoint_dir}, {"keep_checkpoints", keep_checkpoints}};
+          {"checkpoint_dir", checkpoint_dir}, {"keep_checkpoints", keep_checkpoints},
+          {"accumulate_steps", accumulate_steps}, {"lr_scaling", lr_scaling}, {"lr_base_batch", lr_base_batch},
+          {"bucket_mb", bucket_mb}, {"no_overlap", no_overlap}, {"collective_timeout", collective_timeout},
+          {"timeline", timeline}};
+}
+
+nlohmann::json TrainOptions::shared_options() const {
+  nlohmann::json shared = to_json();
+  for (const char* local : {"data", "val", "cache_dir", "cache_in_memory", "threads", "workers", "log_every",
+                            "metrics", "checkpoint_dir", "keep_checkpoints", "no_overlap", "collective_timeout",
+                            "timeline"})
+    shared.erase(local);
+  return shared;
+}
+
+std::string TrainOptions::flag_name(const std::string& key) {
+  std::string flag = "--" + key;
+  for (char& c : flag)
+    if (c == '_') c = '-';
+  return flag;
 }
 
 std::optional<TrainOptions> parse_train_options(int argc, const char* const* argv,
                                                 const TrainOptions& defaults,
-                                                bool image_options) {
+                                                bool image_options, bool show_help) {
   TrainOptions o = defaults;
   const bool lenet = o.model == "lenet5";
   po::options_description data("Data");
@@ -75,6 +94,18 @@ std::optional<TrainOptions> parse_train_options(int argc, const char* const* arg
       ("init", po::value(&o.init)->default_value(o.init), "paper | xavier | kaiming")
       ("seed", po::value(&o.seed)->default_value(o.seed), "seed of initialisation, shuffling, dropout");
 
+  po::options_description parallel("Data parallel (under mpirun: --batch-size is per rank)");
+  parallel.add_options()
+      ("accumulate-steps", po::value(&o.accumulate_steps)->default_value(o.accumulate_steps),
+       "micro-batches per optimizer step on each rank (global batch = batch x ranks x this)")
+      ("lr-scaling", po::value(&o.lr_scaling)->default_value(o.lr_scaling),
+       "none | linear: lr x global batch / --lr-base-batch (Goyal et al.; pair with --warmup-epochs)")
+      ("lr-base-batch", po::value(&o.lr_base_batch)->default_value(o.lr_base_batch), "the batch --lr is meant for (linear scaling)")
+      ("bucket-mb", po::value(&o.bucket_mb)->default_value(o.bucket_mb), "gradient all-reduce bucket size in MiB (the first is 1 MiB)")
+      ("no-overlap", po::bool_switch(&o.no_overlap), "all-reduce gradients after backward, not during it (for comparison)")
+      ("collective-timeout", po::value(&o.collective_timeout)->default_value(o.collective_timeout),
+       "seconds a collective may wait for the other ranks before the job is ended");
+
   po::options_description running("Running");
   running.add_options()
       ("threads", po::value(&o.threads)->default_value(o.threads), "compute threads (0: OMP_NUM_THREADS or all cores)")
@@ -87,17 +118,26 @@ std::optional<TrainOptions> parse_train_options(int argc, const char* const* arg
       ("resume", po::value(&o.resume)->default_value(o.resume), "a checkpoint file, or 'auto': the newest in --checkpoint-dir")
       ("evaluate", po::value(&o.evaluate)->default_value(o.evaluate), "report the test accuracy of this checkpoint and exit")
       ("summary", po::bool_switch(&o.summary), "print the layer table and exit")
+      ("timeline", po::value(&o.timeline)->default_value(o.timeline),
+       "write a Chrome-trace timeline of every rank's steps and collectives (Perfetto, chrome://tracing)")
       ("help,h", "show this help");
 
   po::options_description all;
-  all.add(data).add(recipe).add(running);
+  all.add(data).add(recipe).add(parallel).add(running);
   po::variables_map vm;
-  if (!convoy::parse_command_line(argc, argv, all, nullptr, vm)) return std::nullopt;
+  if (!convoy::parse_command_line(argc, argv, all, nullptr, vm, show_help)) return std::nullopt;
   if (o.epochs < 1) CONVOY_USER_ERROR("--epochs must be >= 1, got ", o.epochs);
   if (o.batch_size < 1) CONVOY_USER_ERROR("--batch-size must be >= 1, got ", o.batch_size);
   if (o.log_every < 1) CONVOY_USER_ERROR("--log-every must be >= 1, got ", o.log_every);
   if (o.momentum < 0 || o.weight_decay < 0) CONVOY_USER_ERROR("--momentum and --weight-decay must be >= 0");
   if (o.workers < 0) CONVOY_USER_ERROR("--workers must be >= 0, got ", o.workers);
+  if (o.accumulate_steps < 1) CONVOY_USER_ERROR("--accumulate-steps must be >= 1, got ", o.accumulate_steps);
+  if (o.lr_scaling != "none" && o.lr_scaling != "linear")
+    CONVOY_USER_ERROR("unknown --lr-scaling '", o.lr_scaling, "': expected none or linear");
+  if (o.lr_base_batch < 1) CONVOY_USER_ERROR("--lr-base-batch must be >= 1, got ", o.lr_base_batch);
+  if (!(o.bucket_mb > 0)) CONVOY_USER_ERROR("--bucket-mb must be positive, got ", o.bucket_mb);
+  if (!(o.collective_timeout > 0)) CONVOY_USER_ERROR("--collective-timeout must be positive, got ", o.collective_timeout);
+  if (o.resume == "auto" && o.checkpoint_dir.empty()) CONVOY_USER_ERROR("--resume auto needs --checkpoint-dir");
   if (o.eval_batch_size == 0) o.eval_batch_size = o.batch_size;
   return o;
 }

@@ -23,7 +23,7 @@ struct TrainOptions {
   bool no_flip = false;
   int eval_crops = 1;
   // Recipe.
-  int64_t epochs = 1, batch_size = 64, eval_batch_size = 0;  // 0: batch_size
+  int64_t epochs = 1, batch_size = 64, eval_batch_size = 0;  // per rank; eval 0: batch_size
   double lr = 0.01, momentum = 0.9, weight_decay = 0.0;
   bool decay_biases = false;
   std::string lr_schedule = "constant";
@@ -32,22 +32,35 @@ struct TrainOptions {
   std::vector<int64_t> lr_milestones;
   std::string init = "xavier";
   uint64_t seed = 1;
+  // Data parallel (SPEC §6): global batch = batch_size x ranks x accumulate_steps.
+  int accumulate_steps = 1;
+  std::string lr_scaling = "none";  // none | linear: lr x global batch / lr_base_batch
+  int64_t lr_base_batch = 256;
+  double bucket_mb = 25.0;  // all-reduce bucket size (the first bucket is 1 MiB)
+  bool no_overlap = false;  // all-reduce after backward instead of during it
+  double collective_timeout = 600.0;  // seconds before a stalled collective ends the job
   // Running.
   int threads = 0;  // 0: OMP_NUM_THREADS or all cores
   int workers = 1;  // data-loading threads (0: load in the training thread)
   int64_t max_steps = 0;  // 0: no limit
   int64_t log_every = 10;
-  std::string metrics, checkpoint_dir, resume, evaluate;
+  std::string metrics, checkpoint_dir, resume, evaluate, timeline;
   int64_t keep_checkpoints = 2;
   bool summary = false;
 
   nlohmann::json to_json() const;
+  // The options every rank must share: those that change the maths or the
+  // sequence of collectives (not paths, threads, workers, logging, timeouts).
+  nlohmann::json shared_options() const;
+  // "--lr-base-batch" for the key "lr_base_batch".
+  static std::string flag_name(const std::string& key);
 };
 
 // Parses argv over `defaults`; image_options adds --synthetic and the
 // augmentation options. Returns nullopt after printing --help.
 // A bad option is a user error (one sentence naming it).
 std::optional<TrainOptions> parse_train_options(int argc, const char* const* argv,
-                                                const TrainOptions& defaults, bool image_options);
+                                                const TrainOptions& defaults, bool image_options,
+                                                bool show_help = true);
 
 }  // namespace convoy

@@ -1,11 +1,15 @@
 #include "launch/train_program.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 
 #include "core/error.h"
 #include "core/threads.h"
-#include "io/checkpoint.h"
+#include "dist/agreement.h"
+#include "dist/launch.h"
+#include "launch/checkpointer.h"
+#include "launch/console.h"
 #include "launch/trainer.h"
 #include "models/registry.h"
 #include "nn/summary.h"
@@ -23,63 +27,133 @@ int run_guarded(const char* program, const std::function<int()>& body) {
   return 1;
 }
 
-int run_training_program(const char* program, int argc, const char* const* argv,
-                         const TrainOptions& defaults, bool synthetic_options,
-                         const DataOpener& open_data) {
-  return run_guarded(program, [&] {
-    std::optional<TrainOptions> parsed = parse_train_options(argc, argv, defaults, synthetic_options);
-    if (!parsed) return 0;
-    TrainOptions options = *parsed;
-    set_compute_threads(options.threads);
+namespace {
 
-    const models::ModelSpec spec{options.model, options.num_classes, options.input_size};
-    if (options.summary) {
-      auto model = models::make_model(spec);
-      print_summary(std::cout, *model, models::model_input_shape(spec));
-      return 0;
-    }
+std::string describe_source(const SampleSource& source) {
+  return std::to_string(source.size()) + " samples, " + std::to_string(source.num_classes()) + " classes, samples " +
+         source.sample_shape().to_string();
+}
 
-    TrainingData data = open_data(options);
-    models::ModelSpec data_spec = spec;
-    const SampleSource* shape_source = data.train ? data.train.get() : data.val.get();
-    CONVOY_CHECK(shape_source, "no data was opened");
-    const Shape sample = shape_source->sample_shape();
-    const Shape expected = models::model_input_shape(spec);
-    if (!options.input_size && (sample[1] != expected[2] || sample[2] != expected[3]))
-      CONVOY_USER_ERROR("the data holds ", sample[1], "x", sample[2], " images but ", options.model,
-                        " expects ", expected[2], "x", expected[3], " (set --input-size)");
-    if (!options.num_classes) data_spec.num_classes = shape_source->num_classes();
-    auto model = models::make_model(data_spec);
+// What every rank must share (SPEC §7): the options that change the maths,
+// the model and the data.
+std::vector<Fact> shared_facts(const TrainOptions& options, Sequential* model, const TrainingData& data) {
+  std::vector<Fact> facts;
+  const nlohmann::json shared = options.shared_options();
+  for (const auto& [key, value] : shared.items())
+    facts.push_back({TrainOptions::flag_name(key), value.is_string() ? value.get<std::string>() : value.dump()});
+  if (model) {
+    facts.push_back({"model", options.model + " with " + std::to_string(model->parameter_count()) + " parameters"});
+    for (Parameter* p : model->parameters()) facts.push_back({"parameter " + p->name, p->value.shape().to_string()});
+  }
+  if (data.train) facts.push_back({"training data", describe_source(*data.train)});
+  if (data.val) facts.push_back({"validation data", describe_source(*data.val)});
+  return facts;
+}
 
-    SampleSource* train = data.train.get();
-    Trainer trainer(options, *model, train ? *train : *data.val, data.val.get());
-    if (!options.evaluate.empty()) {
-      if (!data.val) CONVOY_USER_ERROR("--evaluate needs test data (--val)");
-      trainer.load(options.evaluate, false);
-      const EvalResult r = trainer.evaluate();
-      std::printf("%s: %lld test images, loss %.4f, top-1 accuracy %.2f%%, top-5 accuracy %.2f%%\n",
-                  options.evaluate.c_str(), static_cast<long long>(r.count), r.loss, 100.0 * r.top1,
-                  100.0 * r.top5);
-      return 0;
+int compute_threads_for(const TrainOptions& options, int default_threads) {
+  if (options.threads > 0) return options.threads;
+  if (const char* env = std::getenv("OMP_NUM_THREADS"); env && std::atoi(env) > 0) return std::atoi(env);
+  return default_threads;
+}
+
+int train_or_evaluate(const char* program, int argc, const char* const* argv, const TrainOptions& defaults,
+                      bool synthetic_options, const DataOpener& open_data, Communicator& comm) {
+  const int default_threads = default_threads_per_rank(comm);
+  // Set-up errors do not end a rank on their own: they travel to the
+  // agreement, so that every rank learns of them and none waits forever.
+  std::optional<TrainOptions> parsed;
+  TrainingData data;
+  std::unique_ptr<Sequential> model;
+  std::string action = "train", setup_error;
+  try {
+    parsed = parse_train_options(argc, argv, defaults, synthetic_options, console_is_root());
+    if (!parsed) {
+      action = "help";
+    } else if (parsed->summary) {
+      action = "summary";
+      const models::ModelSpec spec{parsed->model, parsed->num_classes, parsed->input_size};
+      auto summary_model = models::make_model(spec);
+      if (console_is_root()) print_summary(std::cout, *summary_model, models::model_input_shape(spec));
+    } else {
+      TrainOptions& options = *parsed;
+      action = options.evaluate.empty() ? "train" : "evaluate";
+      data = open_data(options, comm);
+      const SampleSource* shape_source = data.train ? data.train.get() : data.val.get();
+      if (!shape_source) CONVOY_USER_ERROR("no data was opened");
+      if (action == "evaluate" && !data.val) CONVOY_USER_ERROR("--evaluate needs test data (--val)");
+      if (action == "train" && !data.train) CONVOY_USER_ERROR("no training data");
+      models::ModelSpec spec{options.model, options.num_classes, options.input_size};
+      const Shape sample = shape_source->sample_shape();
+      const Shape expected = models::model_input_shape(spec);
+      if (!options.input_size && (sample[1] != expected[2] || sample[2] != expected[3]))
+        CONVOY_USER_ERROR("the data holds ", sample[1], "x", sample[2], " images but ", options.model, " expects ",
+                          expected[2], "x", expected[3], " (set --input-size)");
+      if (!options.num_classes) spec.num_classes = shape_source->num_classes();
+      model = models::make_model(spec);
     }
-    if (!options.resume.empty()) {
-      std::string path = options.resume;
-      if (path == "auto") {
-        if (options.checkpoint_dir.empty()) CONVOY_USER_ERROR("--resume auto needs --checkpoint-dir");
-        const auto latest = find_latest_checkpoint(options.checkpoint_dir);
-        path = latest.value_or("");
-        if (path.empty())
-          std::printf("no checkpoint in %s yet: starting from scratch\n", options.checkpoint_dir.c_str());
-      }
-      if (!path.empty()) {
-        trainer.load(path, true);
-        std::printf("resumed from %s at step %lld\n", path.c_str(),
-                    static_cast<long long>(trainer.global_step()));
-      }
+  } catch (const Error& e) {
+    setup_error = e.is_user_error() ? e.message() : e.what();
+  } catch (const std::exception& e) {
+    setup_error = std::string("internal error: ") + e.what();
+  }
+  std::vector<Fact> facts{{"program", program}, {"action", action}};
+  if (parsed && setup_error.empty()) {
+    const std::vector<Fact> shared = shared_facts(*parsed, model.get(), data);
+    facts.insert(facts.end(), shared.begin(), shared.end());
+  }
+  require_agreement(comm, facts, setup_error);
+  if (action == "help" || action == "summary") return 0;
+
+  TrainOptions options = *parsed;
+  set_compute_threads(compute_threads_for(options, default_threads));
+  comm.set_collective_timeout(options.collective_timeout);
+  SampleSource* train = data.train.get();
+  Trainer trainer(options, *model, train ? *train : *data.val, data.val.get(), comm);
+  if (action == "evaluate") {
+    trainer.load(options.evaluate, false);
+    const EvalResult r = trainer.evaluate();
+    say("%s: %lld test images, loss %.4f, top-1 accuracy %.2f%%, top-5 accuracy %.2f%%\n", options.evaluate.c_str(),
+        static_cast<long long>(r.count), r.loss, 100.0 * r.top1, 100.0 * r.top5);
+    return 0;
+  }
+  if (!options.resume.empty()) {
+    const std::string path = Checkpointer(options, comm).resume_path();
+    if (path.empty()) {
+      say("no checkpoint in %s yet: starting from scratch\n", options.checkpoint_dir.c_str());
+    } else {
+      trainer.load(path, true);
+      say("resumed from %s at step %lld\n", path.c_str(), static_cast<long long>(trainer.global_step()));
     }
-    if (!train) CONVOY_USER_ERROR("no training data");
-    return trainer.run();
-  });
+  }
+  return trainer.run();
+}
+
+}  // namespace
+
+int run_training_program(const char* program, int argc, const char* const* argv, const TrainOptions& defaults,
+                         bool synthetic_options, const DataOpener& open_data) {
+  std::unique_ptr<Communicator> comm;
+  try {
+    comm = make_communicator();
+  } catch (const std::exception& e) {
+    std::cerr << program << ": error: cannot start MPI: " << e.what() << "\n";
+    return 1;
+  }
+  set_console_rank(comm->rank(), comm->size());
+  try {
+    return train_or_evaluate(program, argc, argv, defaults, synthetic_options, open_data, *comm);
+  } catch (const JobError& e) {
+    // Every rank reached this error alike: rank 0 tells, every rank exits 1.
+    if (console_is_root()) std::cerr << program << ": error: " << e.message() << "\n";
+    return 1;
+  } catch (const Error& e) {
+    std::cerr << program << ": " << rank_prefix() << "error: " << e.what() << "\n";
+  } catch (const std::exception& e) {
+    std::cerr << program << ": " << rank_prefix() << "internal error: " << e.what() << "\n";
+  }
+  // An error on this rank alone: the others cannot go on without it.
+  if (comm->size() > 1) comm->abort(1);
+  return 1;
 }
 
 }  // namespace convoy

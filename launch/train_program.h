@@ -1,11 +1,16 @@
-// What train_lenet and train_alexnet share after their data differs: options,
-// --summary, --evaluate, --resume, the Trainer, and one clear error line.
+// What train_lenet and train_alexnet share after their data differs: the
+// communicator (MPI under mpirun, else one process), options, the agreement
+// of all ranks, --summary, --evaluate, --resume, the Trainer, and how errors
+// end the job: an error every rank reaches alike is printed once by rank 0
+// and every rank exits 1; an error on one rank is printed with its rank and
+// ends the whole job (MPI_Abort), so nothing hangs.
 #pragma once
 
 #include <functional>
 #include <memory>
 
 #include "data_pipeline/sample_source.h"
+#include "dist/communicator.h"
 #include "launch/train_options.h"
 
 namespace convoy {
@@ -15,7 +20,7 @@ struct TrainingData {
   std::unique_ptr<SampleSource> val;    // may be null: no evaluation
 };
 
-using DataOpener = std::function<TrainingData(TrainOptions&)>;
+using DataOpener = std::function<TrainingData(TrainOptions&, const Communicator&)>;
 
 // Parses options over `defaults`, then runs. Returns the process exit code;
 // errors are printed as "<program>: error: <reason>".

@@ -1,7 +1,10 @@
-// The training loop shared by train_lenet and train_alexnet: epochs of shuffled
-// batches, SGD with a schedule, evaluation after each epoch, progress, JSON-lines
-// metrics, atomic checkpoints (each epoch, at --max-steps, on SIGINT/SIGTERM)
-// and exact resume.
+// The training loop shared by train_lenet and train_alexnet, for one process
+// or N MPI ranks that train one model (DataParallel): epochs of sharded,
+// shuffled batches, SGD with a schedule, sharded evaluation after each epoch,
+// stop requests agreed by all ranks, checkpoints and exact resume (also at
+// another rank count with the same global batch). Reporting (TrainingReport),
+// checkpoints (Checkpointer) and evaluation (Evaluator) live in files of
+// their own; this file is the step loop.
 #pragma once
 
 #include <memory>
@@ -9,8 +12,14 @@
 
 #include "data_pipeline/loader.h"
 #include "data_pipeline/sample_source.h"
+#include "dist/communicator.h"
+#include "dist/data_parallel.h"
 #include "io/checkpoint.h"
+#include "io/timeline.h"
+#include "launch/checkpointer.h"
+#include "launch/evaluator.h"
 #include "launch/train_options.h"
+#include "launch/training_report.h"
 #include "nn/loss.h"
 #include "nn/sequential.h"
 #include "optim/lr_schedule.h"
@@ -18,40 +27,59 @@
 
 namespace convoy {
 
-struct EvalResult {
-  double loss = 0, top1 = 0, top5 = 0;  // accuracies in [0, 1]
-  int64_t count = 0;
-};
-
 class Trainer {
  public:
-  // val may be null (no evaluation).
-  Trainer(TrainOptions options, Sequential& model, SampleSource& train, SampleSource* val);
+  // val may be null (no evaluation). Every rank builds its Trainer with the
+  // same options; the parameters start as rank 0's.
+  Trainer(TrainOptions options, Sequential& model, SampleSource& train, SampleSource* val, Communicator& comm);
+  ~Trainer();
 
-  // Trains to --epochs (or --max-steps, or a stop signal); returns the exit code.
+  // Trains to --epochs (or --max-steps, or an agreed stop request); returns the exit code.
   int run();
-  EvalResult evaluate();  // on the validation source
-  // Loads parameters (and optimizer state when resuming) from a checkpoint.
+  EvalResult evaluate();  // on the validation source; collective
+  // Rank 0 reads parameters (and the optimizer state and position when
+  // resuming) from a checkpoint and every rank receives them. Collective.
   void load(const std::string& path, bool with_optimizer_state);
 
   Sgd& optimizer() { return sgd_; }
   int64_t global_step() const { return position_.global_step; }
+  // Images per optimizer step over all ranks.
+  int64_t global_batch() const { return position_.global_batch; }
+  double base_lr() const { return schedule_.options().base_lr; }
 
  private:
-  void train_step(const LoadedBatch& batch, double lr, double& loss, int64_t& correct);
+  struct StepOutcome {
+    double loss = 0;  // this rank's mean over its micro-batches
+    int64_t correct = 0;
+    double data_ms = 0, compute_ms = 0, allreduce_ms = 0;
+  };
+  // What each rank tells the others after every step (one small all-gather).
+  struct StepReport {
+    double loss = 0, compute_ms = 0;
+    int64_t correct = 0;
+    int32_t stop_signal = 0, padding = 0;
+  };
+
+  StepOutcome train_step(int64_t steps_per_epoch, double lr);
+  std::vector<StepReport> exchange_reports(const StepOutcome& outcome);
   std::string save_checkpoint_now();
+  void write_timeline();
 
   TrainOptions options_;
   Sequential& model_;
   SampleSource& train_;
   SampleSource* val_;
-  std::unique_ptr<Loader> train_loader_, val_loader_;
-  std::vector<int32_t> crop_labels_;  // multi-crop evaluation scratch
-  Tensor averaged_;
+  Communicator& comm_;
   Sgd sgd_;
   LrSchedule schedule_;
+  DataParallel data_parallel_;
+  Checkpointer checkpointer_;
   SoftmaxCrossEntropy loss_;
   TrainingPosition position_;
+  std::unique_ptr<Loader> train_loader_;
+  std::unique_ptr<Evaluator> evaluator_;
+  std::unique_ptr<Timeline> timeline_;  // with --timeline
+  bool resumed_ = false;
 };
 
 }  // namespace convoy

@@ -42,6 +42,7 @@ void save_checkpoint(const std::string& path, const std::vector<Parameter*>& par
     file.set_attribute("/", "epoch", position.epoch);
     file.set_attribute("/", "batch_in_epoch", position.batch_in_epoch);
     file.set_attribute("/", "global_step", position.global_step);
+    file.set_attribute("/", "global_batch", position.global_batch);
     file.set_attribute("/", "seed", static_cast<int64_t>(position.seed));
     file.set_attribute("/", "options", position.options_json);
     file.set_attribute("/", "schedule_state",
@@ -67,6 +68,7 @@ TrainingPosition load_checkpoint(const std::string& path, const std::vector<Para
   position.epoch = file.attribute_int("/", "epoch");
   position.batch_in_epoch = file.attribute_int("/", "batch_in_epoch");
   position.global_step = file.attribute_int("/", "global_step");
+  if (file.has_attribute("/", "global_batch")) position.global_batch = file.attribute_int("/", "global_batch");
   position.seed = static_cast<uint64_t>(file.attribute_int("/", "seed"));
   position.options_json = file.attribute_string("/", "options");
   const std::vector<double> schedule = file.attribute_doubles("/", "schedule_state");

@@ -18,6 +18,9 @@ struct TrainingPosition {
   int64_t epoch = 0;           // the epoch in progress (0-based)
   int64_t batch_in_epoch = 0;  // batches of that epoch already trained
   int64_t global_step = 0;     // optimizer steps taken in all
+  // Images per optimizer step (per-rank batch x ranks x accumulation steps):
+  // the unit of batch_in_epoch and global_step. 0: not recorded (older files).
+  int64_t global_batch = 0;
   uint64_t seed = 0;
   std::string model;           // "lenet5", "alexnet"
   std::string options_json;    // the resolved options of the run that wrote it

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "dist/single_process_communicator.h"
 #include "io/checkpoint.h"
 #include "launch/stop_signal.h"
 #include "models/lenet5.h"
@@ -48,7 +49,7 @@ class TrainerTest : public ::testing::Test {
   // Trains with `o` (resuming from `resume` when given) and returns the final parameters.
   std::vector<std::vector<float>> train(const TrainOptions& o, const std::string& resume = "") {
     auto model = models::make_lenet5();
-    Trainer trainer(o, *model, *source_, val_.get());
+    Trainer trainer(o, *model, *source_, val_.get(), comm_);
     if (!resume.empty()) trainer.load(resume, true);
     EXPECT_EQ(trainer.run(), 0);
     std::vector<std::vector<float>> values;
@@ -60,6 +61,7 @@ class TrainerTest : public ::testing::Test {
   testing::TempDir temp_;
   const fs::path root_ = temp_.path();
   std::unique_ptr<SampleSource> source_, val_;
+  SingleProcessCommunicator comm_;
 };
 
 TEST_F(TrainerTest, ResumeAtEpochBoundaryIsBitExact) {
@@ -104,7 +106,7 @@ TEST_F(TrainerTest, StopSignalWritesACheckpointAndReturnsCleanly) {
   clear_stop_request();
   TrainOptions o = options("signal", 100000);  // far longer than the test waits
   auto model = models::make_lenet5();
-  Trainer trainer(o, *model, *source_, nullptr);
+  Trainer trainer(o, *model, *source_, nullptr, comm_);
   int code = -1;
   std::thread worker([&] { code = trainer.run(); });
   std::this_thread::sleep_for(std::chrono::milliseconds(300));

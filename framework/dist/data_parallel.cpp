@@ -1,0 +1,48 @@
+#include "dist/data_parallel.h"
+
+#include "core/error.h"
+
+namespace convoy {
+
+DataParallel::DataParallel(Module& model, Sgd& optimizer, Communicator& comm, DataParallelOptions options)
+    : model_(model),
+      optimizer_(optimizer),
+      comm_(comm),
+      options_(options),
+      reducer_(model.parameters(), comm, options.reducer) {
+  CONVOY_CHECK(options.accumulate_steps >= 1, "accumulate_steps must be >= 1, got ", options.accumulate_steps);
+  CONVOY_CHECK(optimizer.parameters() == model.parameters(), "the optimizer does not hold the model's parameters");
+  context_.on_ready = [this](Parameter& p) { reducer_.mark_ready(p); };
+}
+
+void DataParallel::broadcast_parameters(bool with_optimizer_state) {
+  const std::vector<Parameter*> parameters = model_.parameters();
+  for (size_t i = 0; i < parameters.size(); ++i) {
+    Tensor& value = parameters[i]->value;
+    comm_.broadcast(value.data(), value.numel() * 4, 0, "broadcast of " + parameters[i]->name);
+    if (with_optimizer_state) {
+      Tensor& velocity = optimizer_.velocities()[i];
+      comm_.broadcast(velocity.data(), velocity.numel() * 4, 0, "broadcast of the momentum of " + parameters[i]->name);
+    }
+  }
+}
+
+void DataParallel::backward(const Tensor& dy) {
+  CONVOY_CHECK(micro_batch_ < options_.accumulate_steps, "backward() called ", micro_batch_ + 1,
+               " times before step(); accumulate_steps is ", options_.accumulate_steps);
+  const bool last = micro_batch_ + 1 == options_.accumulate_steps;
+  reducer_.begin_backward(last);
+  context_.accumulate = micro_batch_ > 0;
+  model_.backward(dy, false, context_);
+  ++micro_batch_;
+}
+
+void DataParallel::step(double lr) {
+  CONVOY_CHECK(micro_batch_ == options_.accumulate_steps, "step() after ", micro_batch_,
+               " backward() calls; expected ", options_.accumulate_steps);
+  last_wait_ms_ = reducer_.finish();
+  optimizer_.step(lr, 1.0 / (static_cast<double>(comm_.size()) * options_.accumulate_steps));
+  micro_batch_ = 0;
+}
+
+}  // namespace convoy

@@ -1,0 +1,22 @@
+// How this process takes part in a job: which communicator, how many threads.
+#pragma once
+
+#include <memory>
+
+#include "dist/communicator.h"
+#include "dist/mpi_communicator.h"
+
+namespace convoy {
+
+// MPI when an MPI launcher (mpirun, srun --mpi=pmix) started the process,
+// else the single-process communicator (no MPI initialisation at all).
+std::unique_ptr<Communicator> make_communicator(const MpiOptions& options = {});
+
+// Compute threads per rank: the cores in this process's affinity mask divided
+// by the ranks on this node that share the same mask, at least 1. Open MPI
+// binds each rank to its own core up to 2 ranks and not at all when
+// oversubscribed: then 3 ranks on 2 cores share one mask and get 1 thread each.
+// Collective (every rank calls it).
+int default_threads_per_rank(Communicator& comm);
+
+}  // namespace convoy
