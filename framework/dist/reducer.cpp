@@ -54,7 +54,8 @@ Reducer::Reducer(std::vector<Parameter*> parameters, Communicator& comm, Reducer
 }
 
 void Reducer::begin_backward(bool reduce) {
-  CONVOY_CHECK(!in_backward_ || !reducing_, "begin_backward before the last reducing backward's finish()");
+  for (const auto& work : work_)
+    CONVOY_CHECK(!work, "begin_backward while the last step's all-reduce is in flight (call finish() first)");
   for (size_t b = 0; b < buckets_.size(); ++b) pending_[b] = static_cast<int64_t>(buckets_[b].parameters.size());
   for (auto& [parameter, slot] : slots_) slot.reported = false;
   next_launch_ = 0;
@@ -82,31 +83,38 @@ void Reducer::launch_ready_buckets() {
   }
 }
 
-void Reducer::check_gradients_in_place() const {
-  for (size_t b = 0; b < buckets_.size(); ++b) {
-    for (const Parameter* p : buckets_[b].parameters) {
-      const float* expected = flat_.data() + slots_.at(p).offset;
-      CONVOY_CHECK(p->grad.data() == expected && p->grad.numel() == p->value.numel(), "the gradient of ",
-                   p->name, " left its all-reduce bucket (it was replaced or reallocated)");
-    }
-  }
-}
-
 double Reducer::finish() {
   CONVOY_CHECK(in_backward_ && reducing_, "finish() without a reducing backward");
+  in_backward_ = false;
+  // What is in flight writes into the buckets: wait for it before anything can throw.
+  const auto start = std::chrono::steady_clock::now();
+  auto wait_in_flight = [&] {
+    for (auto& work : work_)
+      if (work) {
+        std::shared_ptr<Work> done = std::move(work);
+        done->wait();
+      }
+  };
+  try {
+    check_reported_and_in_place();
+  } catch (...) {
+    wait_in_flight();
+    throw;
+  }
+  launch_ready_buckets();  // all of them without overlap
+  wait_in_flight();
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+}
+
+void Reducer::check_reported_and_in_place() const {
   for (const GradientBucket& bucket : buckets_)
     for (const Parameter* p : bucket.parameters)
       CONVOY_CHECK(slots_.at(p).reported, "the gradient of ", p->name,
                    " was not reported ready in this backward (a module that skips its GradientReadyHook?)");
-  check_gradients_in_place();
-  const auto start = std::chrono::steady_clock::now();
-  launch_ready_buckets();  // all of them without overlap
-  for (auto& work : work_) {
-    work->wait();
-    work.reset();
-  }
-  in_backward_ = false;
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  for (const GradientBucket& bucket : buckets_)
+    for (const Parameter* p : bucket.parameters)
+      CONVOY_CHECK(p->grad.data() == flat_.data() + slots_.at(p).offset && p->grad.numel() == p->value.numel(),
+                   "the gradient of ", p->name, " left its all-reduce bucket (it was replaced or reallocated)");
 }
 
 }  // namespace convoy

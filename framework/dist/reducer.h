@@ -53,7 +53,7 @@ class Reducer {
 
  private:
   void launch_ready_buckets();
-  void check_gradients_in_place() const;
+  void check_reported_and_in_place() const;
 
   Communicator& comm_;
   ReducerOptions options_;
