@@ -273,7 +273,7 @@ void write_all(const std::string& tmp, const ImageListing& listing, const Images
   std::vector<int32_t> labels;
   labels.reserve(static_cast<size_t>(n));
   Pipeline pipeline(listing, options, threads);
-  ProgressBar progress("images_to_hdf5", n, 100);
+  ProgressBar progress("images_to_hdf5", n);
   const auto start = std::chrono::steady_clock::now();
   for (int64_t i = 0; i < n; ++i) {
     Slot& slot = pipeline.wait(i);

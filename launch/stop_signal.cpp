@@ -17,6 +17,7 @@ extern "C" void on_stop_signal(int signal_number) {
 void install_stop_handlers() {
   std::signal(SIGINT, on_stop_signal);
   std::signal(SIGTERM, on_stop_signal);
+  std::signal(SIGUSR1, on_stop_signal);
 }
 
 int stop_requested() { return g_stop_signal.load(); }
@@ -27,6 +28,7 @@ const char* signal_name(int signal_number) {
   switch (signal_number) {
     case SIGINT: return "SIGINT";
     case SIGTERM: return "SIGTERM";
+    case SIGUSR1: return "SIGUSR1";
     default: return "a signal";
   }
 }

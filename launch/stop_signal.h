@@ -1,6 +1,9 @@
-// SIGINT/SIGTERM handling for training: the first signal asks the loop to
-// finish its step, write a checkpoint and exit cleanly (a cluster scheduler's
-// preemption loses at most one step); a second one ends the process at once.
+// SIGINT/SIGTERM/SIGUSR1 handling for training: the first signal asks the
+// loop to finish its step, write a checkpoint and exit cleanly (a cluster
+// scheduler's preemption loses at most one step); a second one ends the
+// process at once. SIGUSR1 is there for mpirun: it forwards SIGUSR1 to the
+// ranks and then waits for them, while on SIGTERM it tears the job down
+// itself (after odls_base_sigkill_timeout) and exits 1 whatever the ranks did.
 #pragma once
 
 namespace convoy {

@@ -111,7 +111,7 @@ std::optional<TrainOptions> parse_train_options(int argc, const char* const* arg
       ("threads", po::value(&o.threads)->default_value(o.threads), "compute threads (0: OMP_NUM_THREADS or all cores)")
       ("workers", po::value(&o.workers)->default_value(o.workers), "data-loading worker threads (0: load in the training thread)")
       ("max-steps", po::value(&o.max_steps)->default_value(o.max_steps), "stop (with a checkpoint) after this many steps in all (0: no limit)")
-      ("log-every", po::value(&o.log_every)->default_value(o.log_every), "steps between progress lines and step metrics")
+      ("log-every", po::value(&o.log_every)->default_value(o.log_every), "steps between step metrics lines (the progress line: every 30 s without a terminal)")
       ("metrics", po::value(&o.metrics)->default_value(o.metrics), "write JSON-lines metrics to this file")
       ("checkpoint-dir", po::value(&o.checkpoint_dir)->default_value(o.checkpoint_dir), "where checkpoints go (empty: none)")
       ("keep-checkpoints", po::value(&o.keep_checkpoints)->default_value(o.keep_checkpoints), "how many recent checkpoints to keep (0: all)")

@@ -27,7 +27,7 @@ void TrainingReport::start_run(const std::string& line) {
 void TrainingReport::start_epoch(int64_t epoch, int64_t steps_per_epoch) {
   if (!root_) return;
   progress_ = std::make_unique<ProgressBar>(
-      "epoch " + std::to_string(epoch + 1) + "/" + std::to_string(options_.epochs), steps_per_epoch, options_.log_every);
+      "epoch " + std::to_string(epoch + 1) + "/" + std::to_string(options_.epochs), steps_per_epoch);
 }
 
 void TrainingReport::step(const StepFigures& f) {

@@ -58,6 +58,18 @@ void Hdf5File::fail(const std::string& what) const {
   CONVOY_USER_ERROR("HDF5 file '", path_, "': ", what);
 }
 
+std::vector<std::string> Hdf5File::list(const std::string& group) const {
+  std::vector<std::string> names;
+  auto collect = [](hid_t, const char* name, const H5L_info_t*, void* out) -> herr_t {
+    static_cast<std::vector<std::string>*>(out)->emplace_back(name);
+    return 0;
+  };
+  if (H5Literate_by_name(file_.get(), group.c_str(), H5_INDEX_NAME, H5_ITER_INC, nullptr, collect, &names,
+                          H5P_DEFAULT) < 0)
+    fail("cannot list the group " + group);
+  return names;
+}
+
 bool Hdf5File::has(const std::string& object) const {
   // Check each path component, as H5Lexists requires.
   std::string prefix;

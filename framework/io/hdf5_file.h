@@ -38,6 +38,8 @@ class Hdf5File {
   void close();  // flushes; further use throws
 
   bool has(const std::string& object) const;
+  // The names of a group's members, in the file's (alphabetical) order.
+  std::vector<std::string> list(const std::string& group) const;
   void create_group(const std::string& group);
   Shape dataset_shape(const std::string& dataset) const;
 

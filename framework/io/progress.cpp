@@ -6,12 +6,14 @@
 
 namespace convoy {
 
-ProgressBar::ProgressBar(std::string label, int64_t total, int64_t every)
+ProgressBar::ProgressBar(std::string label, int64_t total, double log_interval_s)
     : label_(std::move(label)),
       total_(total),
-      every_(every > 0 ? every : 1),
       terminal_(::isatty(STDERR_FILENO) == 1),
-      start_(std::chrono::steady_clock::now()) {}
+      start_(std::chrono::steady_clock::now()),
+      last_print_(start_) {
+  interval_s_ = terminal_ ? 0.1 : log_interval_s;
+}
 
 std::string format_duration(double seconds) {
   const long s = static_cast<long>(seconds + 0.5);
@@ -25,9 +27,11 @@ std::string format_duration(double seconds) {
 
 void ProgressBar::update(int64_t done, const std::string& status) {
   const bool last = done >= total_;
-  if (!terminal_ && done % every_ != 0 && !last) return;
-  const double elapsed =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  const auto now = std::chrono::steady_clock::now();
+  if (printed_ && !last && std::chrono::duration<double>(now - last_print_).count() < interval_s_) return;
+  printed_ = true;
+  last_print_ = now;
+  const double elapsed = std::chrono::duration<double>(now - start_).count();
   const double eta = done > 0 ? elapsed * static_cast<double>(total_ - done) / static_cast<double>(done) : 0.0;
   constexpr int kWidth = 24;
   const int filled = total_ > 0 ? static_cast<int>(kWidth * done / total_) : kWidth;
