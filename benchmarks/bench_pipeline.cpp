@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "benchmarks/bench_stats.h"
 #include "launch/command_line.h"
 #include "data_pipeline/hdf5_dataset.h"
 #include "data_pipeline/image_codec.h"
@@ -25,16 +26,13 @@
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
 using namespace convoy;
+using bench::median;
 using Clock = std::chrono::steady_clock;
 
 namespace {
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
-}
 
 std::string converted(const std::string& images, const std::string& cache_dir, ImageStorage storage) {
   const fs::path out = fs::path(cache_dir) / (storage == ImageStorage::kRaw ? "samples_raw.h5" : "samples_jpeg.h5");

@@ -14,6 +14,7 @@
 #include <map>
 #include <numeric>
 
+#include "benchmarks/bench_stats.h"
 #include "launch/command_line.h"
 #include "core/threads.h"
 #include "data_pipeline/hdf5_dataset.h"
@@ -28,18 +29,13 @@
 
 namespace po = boost::program_options;
 using namespace convoy;
+using bench::median;
+using bench::ms_since;
 using Clock = std::chrono::steady_clock;
 
 namespace {
 
-double ms_since(Clock::time_point t) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
-}
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
-}
 
 // Forward FLOPs per image (a multiply-add counts 2), from SPEC §1-§2.
 double forward_flops(const std::string& model) { return model == "lenet5" ? 0.83e6 : 2.27e9; }

@@ -13,6 +13,7 @@ packages=(
   libjpeg62-turbo-dev libturbojpeg0-dev   # JPEG decoding and encoding (data pipeline)
   libpng-dev                              # PNG input and the inspect_dataset grid
   libopenmpi-dev openmpi-bin              # multi-rank training on CPUs
+  slurm-wlm munge                         # the Slurm launch template's test (a one-node cluster)
   nlohmann-json3-dev                      # metrics JSON lines
 )
 # Peer comparisons and plots (benchmarks only, never a runtime dependency).

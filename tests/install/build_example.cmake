@@ -1,6 +1,7 @@
 # Installs convoy into a scratch prefix, then configures, builds and runs
-# examples/ against it with find_package(convoy), as a user would.
-foreach(var BUILD_DIR SOURCE_DIR WORK_DIR)
+# examples/ against it with find_package(convoy), as a user would; the
+# data-parallel example runs under mpirun -np 2.
+foreach(var BUILD_DIR SOURCE_DIR WORK_DIR MPIEXEC)
   if(NOT DEFINED ${var})
     message(FATAL_ERROR "pass -D${var}=...")
   endif()
@@ -17,4 +18,8 @@ run(${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${WORK_DIR}/prefix)
 run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/examples -B ${WORK_DIR}/build -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix -DCMAKE_BUILD_TYPE=Release)
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/build)
 run(${WORK_DIR}/build/tiny_convnet)
+# The data-parallel example under mpirun: 2 ranks train one model.
+set(ENV{OMPI_ALLOW_RUN_AS_ROOT} 1)
+set(ENV{OMPI_ALLOW_RUN_AS_ROOT_CONFIRM} 1)
+run(${MPIEXEC} -np 2 --bind-to none ${WORK_DIR}/build/data_parallel_convnet)
 file(REMOVE_RECURSE ${WORK_DIR})
