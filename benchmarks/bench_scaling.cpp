@@ -231,7 +231,7 @@ int run_sweep(int rounds, int max_ranks, const std::string& csv, const std::stri
       if (c.model == model && c.ranks == ranks && c.batch == batch && c.overlap == overlap) return &c;
     return nullptr;
   };
-  std::printf("\n%-8s %-10s %5s %7s %10s %12s %10s %10s %12s %11s %9s\n", "model", "scaling", "ranks", "threads",
+  std::printf("\n%-8s %-11s %5s %7s %10s %12s %10s %10s %12s %11s %9s\n", "model", "scaling", "ranks", "threads",
               "batch/rank", "global batch", "images/s", "step ms", "exposed ms", "alone ms", "ratio");
   std::ofstream out(csv);
   out << "model,scaling,ranks,threads,batch_per_rank,global_batch,images_per_sec,step_ms,exposed_ms,alone_ms,ratio\n";
@@ -244,7 +244,7 @@ int run_sweep(int rounds, int max_ranks, const std::string& csv, const std::stri
                                                                               : find(m.name, 1, m.batch);
       const double rate = med(c, "images_per_sec");
       const double ratio = base ? rate / med(*base, "images_per_sec") : 0.0;  // efficiency or speedup
-      std::printf("%-8s %-10s %5d %7d %10lld %12lld %10.1f %10.2f %12.2f %11.2f %9.3f\n", c.model.c_str(),
+      std::printf("%-8s %-11s %5d %7d %10lld %12lld %10.1f %10.2f %12.2f %11.2f %9.3f\n", c.model.c_str(),
                   c.kind.c_str(), c.ranks, c.threads, static_cast<long long>(c.batch),
                   static_cast<long long>(c.batch * c.ranks), rate, med(c, "step_ms"), med(c, "wait_ms"),
                   med(c, "alone_ms"), ratio);

@@ -9,7 +9,6 @@
 #include <numeric>
 #include <set>
 
-#include "core/philox.h"
 #include "data_pipeline/sampler.h"
 #include "dist/agreement.h"
 #include "dist/data_parallel.h"
@@ -18,6 +17,7 @@
 #include "models/lenet5.h"
 #include "nn/init.h"
 #include "nn/loss.h"
+#include "tests/common/synthetic_batch.h"
 #include "tests/dist/mpi_test_support.h"
 
 namespace convoy::testing {
@@ -100,17 +100,8 @@ TEST(MpiCommunicator, BroadcastsFromEveryRootAndGathersDifferentLengths) {
   for (int r = 0; r < comm.size(); ++r) EXPECT_EQ(all[static_cast<size_t>(r)], std::string(static_cast<size_t>(r) * 3, 'x') + "|");
 }
 
-// Synthetic MNIST-sized samples, each a function of its global index.
 void make_batch(int64_t first, int64_t batch, Tensor& images, std::vector<int32_t>& labels, std::vector<int64_t>& ids) {
-  images = Tensor::empty(Shape{batch, 1, 28, 28});
-  labels.resize(static_cast<size_t>(batch));
-  ids.resize(static_cast<size_t>(batch));
-  for (int64_t b = 0; b < batch; ++b) {
-    RandomStream rng(9, RandomPurpose::kSynthetic, static_cast<uint64_t>(first + b));
-    for (int64_t i = 0; i < 784; ++i) images.data()[b * 784 + i] = static_cast<float>(rng.next_normal());
-    labels[static_cast<size_t>(b)] = static_cast<int32_t>(rng.next_word() % 10);
-    ids[static_cast<size_t>(b)] = first + b;
-  }
+  make_synthetic_batch(9, first, batch, images, labels, ids);
 }
 
 std::vector<float> gradients_of(Sequential& model) {

@@ -7,12 +7,12 @@
 
 #include <gtest/gtest.h>
 
-#include "core/philox.h"
 #include "dist/data_parallel.h"
 #include "dist/single_process_communicator.h"
 #include "models/lenet5.h"
 #include "nn/init.h"
 #include "nn/loss.h"
+#include "tests/common/synthetic_batch.h"
 #include "tests/common/test_support.h"
 
 namespace convoy {
@@ -126,18 +126,9 @@ TEST(Reducer, UnreportedOrTwiceReportedGradientsAreErrors) {
   expect_error([&] { reducer.mark_ready(stranger); }, "the reducer does not hold it");
 }
 
-// A batch of 8 synthetic MNIST-sized images, deterministic per sample.
 void make_batch(int64_t first, int64_t batch, Tensor& images, std::vector<int32_t>& labels,
                 std::vector<int64_t>& ids) {
-  images = Tensor::empty(Shape{batch, 1, 28, 28});
-  labels.resize(static_cast<size_t>(batch));
-  ids.resize(static_cast<size_t>(batch));
-  for (int64_t b = 0; b < batch; ++b) {
-    RandomStream rng(3, RandomPurpose::kSynthetic, static_cast<uint64_t>(first + b));
-    for (int64_t i = 0; i < 28 * 28; ++i) images.data()[b * 784 + i] = static_cast<float>(rng.next_normal());
-    labels[static_cast<size_t>(b)] = static_cast<int32_t>(rng.next_word() % 10);
-    ids[static_cast<size_t>(b)] = first + b;
-  }
+  testing::make_synthetic_batch(3, first, batch, images, labels, ids);
 }
 
 struct LenetRun {
