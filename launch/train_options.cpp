@@ -30,9 +30,12 @@ nlohmann::json TrainOptions::to_json() const {
 nlohmann::json TrainOptions::shared_options() const {
   nlohmann::json shared = to_json();
   for (const char* local : {"data", "val", "cache_dir", "cache_in_memory", "threads", "workers", "log_every",
-                            "metrics", "checkpoint_dir", "keep_checkpoints", "no_overlap", "collective_timeout",
-                            "timeline"})
+                            "metrics", "checkpoint_dir", "keep_checkpoints", "no_overlap", "collective_timeout"})
     shared.erase(local);
+  // Not part of a checkpoint's options, but they decide which collectives run
+  // (rank 0 broadcasts what it resumes from; a timeline is gathered at the end).
+  shared["resume"] = resume;
+  shared["evaluate"] = evaluate;
   return shared;
 }
 

@@ -50,7 +50,8 @@ struct TrainOptions {
 
   nlohmann::json to_json() const;
   // The options every rank must share: those that change the maths or the
-  // sequence of collectives (not paths, threads, workers, logging, timeouts).
+  // sequence of collectives (not data paths, threads, workers, logging,
+  // timeouts).
   nlohmann::json shared_options() const;
   // "--lr-base-batch" for the key "lr_base_batch".
   static std::string flag_name(const std::string& key);
