@@ -30,6 +30,10 @@ while [[ $# -gt 0 ]]; do
 done
 [[ $# -ge 1 ]] || { echo "usage: $0 -n RANKS [--hostfile FILE] [--mpi-arg ARG]... PROGRAM [OPTIONS]" >&2; exit 2; }
 args=(-np "$ranks" --mca odls_base_sigkill_timeout "${CONVOY_SIGKILL_TIMEOUT:-60}")
+# mpirun's daemons send keepalives on their idle connections, so that a node
+# cut off is noticed in about a minute instead of after the kernel's default
+# (a peer that stops answering data: net.ipv4.tcp_retries2, 15 minutes).
+args+=(--mca oob_tcp_keepalive_time 30 --mca oob_tcp_keepalive_intvl 10 --mca oob_tcp_keepalive_probes 3)
 [[ -n $hostfile ]] && args+=(--hostfile "$hostfile")
 # A process group of its own: Ctrl-C reaches this script only, not mpirun.
 setsid mpirun "${args[@]}" "${mpi_args[@]}" "$@" &

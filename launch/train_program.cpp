@@ -58,7 +58,9 @@ int compute_threads_for(const TrainOptions& options, int default_threads) {
 
 int train_or_evaluate(const char* program, int argc, const char* const* argv, const TrainOptions& defaults,
                       bool synthetic_options, const DataOpener& open_data, Communicator& comm) {
-  const int default_threads = default_threads_per_rank(comm);
+  const Placement placement = place_ranks(comm);
+  if (comm.size() > 1) say("%s on %s\n", comm.describe().c_str(), placement.ranks_by_host.c_str());
+  const int default_threads = placement.threads_per_rank;
   // Set-up errors do not end a rank on their own: they travel to the
   // agreement, so that every rank learns of them and none waits forever.
   std::optional<TrainOptions> parsed;

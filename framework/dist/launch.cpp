@@ -35,12 +35,33 @@ std::string placement(int& cores) {
 }
 }  // namespace
 
-int default_threads_per_rank(Communicator& comm) {
+Placement place_ranks(Communicator& comm) {
   int cores = 1;
   const std::string mine = placement(cores);
   const std::vector<std::string> all = comm.all_gather(mine, "placement of the ranks");
   const auto sharing = std::count(all.begin(), all.end(), mine);
-  return std::max(1, cores / static_cast<int>(std::max<int64_t>(1, sharing)));
+  Placement result;
+  result.threads_per_rank = std::max(1, cores / static_cast<int>(std::max<int64_t>(1, sharing)));
+  // Hosts in order of their first rank; each host's ranks as ranges.
+  std::vector<std::pair<std::string, std::vector<int>>> hosts;
+  for (size_t r = 0; r < all.size(); ++r) {
+    const std::string host = all[r].substr(0, all[r].find('|'));
+    auto it = std::find_if(hosts.begin(), hosts.end(), [&](const auto& h) { return h.first == host; });
+    if (it == hosts.end()) it = hosts.insert(hosts.end(), {host, {}});
+    it->second.push_back(static_cast<int>(r));
+  }
+  for (const auto& [host, ranks] : hosts) {
+    std::string list;
+    for (size_t i = 0; i < ranks.size(); ++i) {
+      size_t j = i;
+      while (j + 1 < ranks.size() && ranks[j + 1] == ranks[j] + 1) ++j;
+      list += (list.empty() ? "" : ", ") + std::to_string(ranks[i]) + (j > i ? "-" + std::to_string(ranks[j]) : "");
+      i = j;
+    }
+    result.ranks_by_host += (result.ranks_by_host.empty() ? "" : "; ") + host + ": rank" +
+                            (ranks.size() > 1 ? "s " : " ") + list;
+  }
+  return result;
 }
 
 }  // namespace convoy

@@ -12,11 +12,16 @@ namespace convoy {
 // else the single-process communicator (no MPI initialisation at all).
 std::unique_ptr<Communicator> make_communicator(const MpiOptions& options = {});
 
-// Compute threads per rank: the cores in this process's affinity mask divided
-// by the ranks on this node that share the same mask, at least 1. Open MPI
-// binds each rank to its own core up to 2 ranks and not at all when
-// oversubscribed: then 3 ranks on 2 cores share one mask and get 1 thread each.
+struct Placement {
+  // Compute threads per rank: the cores in this process's affinity mask
+  // divided by the ranks on this node that share the same mask, at least 1.
+  // Open MPI binds each rank to its own core up to 2 ranks and not at all when
+  // oversubscribed: then 3 ranks on 2 cores share one mask and get 1 thread each.
+  int threads_per_rank = 1;
+  // "node001: ranks 0-7; node002: ranks 8-15" (which host runs which ranks).
+  std::string ranks_by_host;
+};
 // Collective (every rank calls it).
-int default_threads_per_rank(Communicator& comm);
+Placement place_ranks(Communicator& comm);
 
 }  // namespace convoy

@@ -153,12 +153,16 @@ struct MpiCommunicator::Impl {
   std::condition_variable watch_cv;
   bool watch_stop = false;
   std::thread watchdog;
+  std::mutex answer_mutex;  // the watchdog and a failing collective both answer
   std::vector<Whereabouts> answers_out;  // one per peer: the send buffers of answers
   std::vector<MPI_Request> answer_requests;
 
   void comm_loop();
   void watch_loop();
   void answer_queries();
+  // Asks every other rank where it is (answering their questions meanwhile)
+  // and says which ranks have not arrived at collective `stuck`.
+  std::string ask_peers(const Whereabouts& stuck);
   [[noreturn]] void report_stall(const Whereabouts& stuck, double waited_s);
   std::shared_ptr<MpiWork> enqueue(std::string label, int64_t bytes, std::function<void()> run);
 };
@@ -282,6 +286,18 @@ void MpiCommunicator::Impl::comm_loop() {
     std::exception_ptr error;
     try {
       task.run();
+    } catch (const Error& e) {
+      // A failed collective (a peer gone, a link down): say so at once (mpirun
+      // may end this process any moment), then name who is missing.
+      Whereabouts mine;
+      {
+        std::lock_guard<std::mutex> lock(state_mutex);
+        mine = now;
+      }
+      const std::string what = std::string(mine.label) + " at step " + std::to_string(mine.step) + " failed: " + e.message();
+      std::fprintf(stderr, "convoy: rank %d: %s; asking the other ranks where they are\n", rank, what.c_str());
+      std::fflush(stderr);
+      error = std::make_exception_ptr(Error::user(what + ask_peers(mine)));
     } catch (...) {
       error = std::current_exception();
     }
@@ -295,16 +311,20 @@ void MpiCommunicator::Impl::comm_loop() {
   }
 }
 
-// Answers every pending "where are you?" from a stalled rank.
+// Answers every pending "where are you?" from a stalled rank. Matched probes
+// (MPI_Improbe/MPI_Mrecv): two threads may answer at once.
 void MpiCommunicator::Impl::answer_queries() {
   if (!can_query) return;
   while (true) {
     int pending = 0;
+    MPI_Message message;
     MPI_Status status;
-    if (MPI_Iprobe(MPI_ANY_SOURCE, kQueryTag, control, &pending, &status) != MPI_SUCCESS || !pending) return;
+    if (MPI_Improbe(MPI_ANY_SOURCE, kQueryTag, control, &pending, &message, &status) != MPI_SUCCESS || !pending)
+      return;
     int64_t asked = 0;
-    MPI_Recv(&asked, 1, MPI_INT64_T, status.MPI_SOURCE, kQueryTag, control, MPI_STATUS_IGNORE);
+    MPI_Mrecv(&asked, 1, MPI_INT64_T, &message, MPI_STATUS_IGNORE);
     const auto peer = static_cast<size_t>(status.MPI_SOURCE);
+    std::lock_guard<std::mutex> answering(answer_mutex);
     if (answer_requests[peer] != MPI_REQUEST_NULL) {
       int done = 0;
       MPI_Test(&answer_requests[peer], &done, MPI_STATUS_IGNORE);
@@ -340,59 +360,62 @@ void MpiCommunicator::Impl::watch_loop() {
   }
 }
 
+std::string MpiCommunicator::Impl::ask_peers(const Whereabouts& stuck) {
+  if (!can_query || size < 2) return "";
+  // Keep answering the others' questions meanwhile: they may be asking at the same time.
+  std::vector<int64_t> query(static_cast<size_t>(size), stuck.sequence);
+  std::vector<Whereabouts> answers(static_cast<size_t>(size));
+  std::vector<MPI_Request> sends(static_cast<size_t>(size), MPI_REQUEST_NULL);
+  std::vector<MPI_Request> receives(static_cast<size_t>(size), MPI_REQUEST_NULL);
+  std::vector<int> answered(static_cast<size_t>(size), 0);
+  for (int peer = 0; peer < size; ++peer) {
+    if (peer == rank) continue;
+    const auto p = static_cast<size_t>(peer);
+    MPI_Isend(&query[p], 1, MPI_INT64_T, peer, kQueryTag, control, &sends[p]);
+    MPI_Irecv(&answers[p], sizeof(Whereabouts), MPI_BYTE, peer, kAnswerTag, control, &receives[p]);
+  }
+  const auto deadline = Clock::now() + std::chrono::duration<double>(std::clamp(timeout_s.load() / 4, 2.0, 10.0));
+  int remaining = size - 1;
+  while (remaining > 0 && Clock::now() < deadline) {
+    answer_queries();
+    for (int peer = 0; peer < size; ++peer) {
+      const auto p = static_cast<size_t>(peer);
+      if (peer == rank || answered[p]) continue;
+      int done = 0;
+      MPI_Test(&receives[p], &done, MPI_STATUS_IGNORE);
+      if (done) answered[p] = 1, --remaining;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  // Unanswered requests are left behind: the job is ending.
+  std::vector<int> arrived{rank}, silent;
+  std::ostringstream text, elsewhere;
+  for (int peer = 0; peer < size; ++peer) {
+    const auto p = static_cast<size_t>(peer);
+    if (peer == rank) continue;
+    const Whereabouts& a = answers[p];
+    if (!answered[p]) {
+      silent.push_back(peer);
+    } else if (a.in_collective && a.sequence == stuck.sequence) {
+      arrived.push_back(peer);
+    } else {
+      elsewhere << "; rank " << peer << " has not arrived: it is at step " << a.step << ", "
+                << (a.in_collective ? std::string("in ") + a.label + " (collective #" + std::to_string(a.sequence) + ")"
+                                    : "computing (" + std::to_string(a.sequence) + " collectives started)");
+    }
+  }
+  std::sort(arrived.begin(), arrived.end());
+  if (!silent.empty())
+    text << "; ranks not arrived: " << rank_list(silent) << " (no answer within a few seconds: hung, dead or unreachable)";
+  text << elsewhere.str() << "; arrived: " << rank_list(arrived);
+  return text.str();
+}
+
 void MpiCommunicator::Impl::report_stall(const Whereabouts& stuck, double waited_s) {
   std::ostringstream text;
   text << "convoy: rank " << rank << ": " << stuck.label << " (collective #" << stuck.sequence << ") at step "
        << stuck.step << " has not completed after " << static_cast<int64_t>(waited_s)
-       << " s (--collective-timeout)";
-  if (can_query && size > 1) {
-    // Ask every other rank where it is; keep answering their questions meanwhile
-    // (the other stalled ranks ask at the same time).
-    std::vector<int64_t> query(static_cast<size_t>(size), stuck.sequence);
-    std::vector<Whereabouts> answers(static_cast<size_t>(size));
-    std::vector<MPI_Request> sends(static_cast<size_t>(size), MPI_REQUEST_NULL);
-    std::vector<MPI_Request> receives(static_cast<size_t>(size), MPI_REQUEST_NULL);
-    std::vector<int> answered(static_cast<size_t>(size), 0);
-    for (int peer = 0; peer < size; ++peer) {
-      if (peer == rank) continue;
-      MPI_Isend(&query[static_cast<size_t>(peer)], 1, MPI_INT64_T, peer, kQueryTag, control, &sends[static_cast<size_t>(peer)]);
-      MPI_Irecv(&answers[static_cast<size_t>(peer)], sizeof(Whereabouts), MPI_BYTE, peer, kAnswerTag, control,
-                &receives[static_cast<size_t>(peer)]);
-    }
-    const auto deadline = Clock::now() + std::chrono::duration<double>(std::clamp(timeout_s.load() / 4, 2.0, 10.0));
-    int remaining = size - 1;
-    while (remaining > 0 && Clock::now() < deadline) {
-      answer_queries();
-      for (int peer = 0; peer < size; ++peer) {
-        auto& request = receives[static_cast<size_t>(peer)];
-        if (peer == rank || answered[static_cast<size_t>(peer)] || request == MPI_REQUEST_NULL) continue;
-        int done = 0;
-        MPI_Test(&request, &done, MPI_STATUS_IGNORE);
-        if (done) answered[static_cast<size_t>(peer)] = 1, --remaining;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    std::vector<int> arrived{rank}, silent;
-    std::ostringstream elsewhere;
-    for (int peer = 0; peer < size; ++peer) {
-      if (peer == rank) continue;
-      const Whereabouts& a = answers[static_cast<size_t>(peer)];
-      if (!answered[static_cast<size_t>(peer)]) {
-        silent.push_back(peer);
-      } else if (a.in_collective && a.sequence == stuck.sequence) {
-        arrived.push_back(peer);
-      } else {
-        elsewhere << "; rank " << peer << " has not arrived: it is at step " << a.step << ", "
-                  << (a.in_collective ? std::string("in ") + a.label + " (collective #" + std::to_string(a.sequence) + ")"
-                                      : "computing (" + std::to_string(a.sequence) + " collectives started)");
-      }
-    }
-    std::sort(arrived.begin(), arrived.end());
-    if (!silent.empty())
-      text << "; ranks not arrived: " << rank_list(silent) << " (no answer within a few seconds: hung, dead or unreachable)";
-    text << elsewhere.str() << "; arrived: " << rank_list(arrived);
-  }
-  text << ". Ending the job.\n";
+       << " s (--collective-timeout)" << ask_peers(stuck) << ". Ending the job.\n";
   std::fputs(text.str().c_str(), stderr);
   abort_job(kExitCollectiveStalled, options.abort_grace_s);
 }

@@ -38,7 +38,7 @@ int main(int argc, char** argv) {
   auto comm = convoy::make_communicator();
   convoy::testing::g_comm = comm.get();
   convoy::set_console_rank(comm->rank(), comm->size());
-  convoy::set_compute_threads(convoy::default_threads_per_rank(*comm));
+  convoy::set_compute_threads(convoy::place_ranks(*comm).threads_per_rank);
   if (comm->rank() != 0) {
     auto& listeners = ::testing::UnitTest::GetInstance()->listeners();
     delete listeners.Release(listeners.default_result_printer());
