@@ -10,6 +10,7 @@
 #include <chrono>
 #include <functional>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <numeric>
@@ -75,7 +76,7 @@ int main(int argc, char** argv) {
     int64_t batch = 64, steps = 20, warmup = 3, repeats = 5, input_size = 0, classes = 0;
     int threads = 0;
     bool per_layer = false;
-    std::string data_path, cache_mode = "auto";
+    std::string data_path, cache_mode = "auto", per_layer_csv;
     int workers = 1;
     po::options_description desc("bench_train options");
     desc.add_options()("model", po::value(&model_name)->default_value(model_name), "lenet5 | alexnet")
@@ -87,6 +88,7 @@ int main(int argc, char** argv) {
         ("input-size", po::value(&input_size)->default_value(input_size), "input side (0: model default)")
         ("num-classes", po::value(&classes)->default_value(classes), "classes (0: model default)")
         ("per-layer", po::bool_switch(&per_layer), "also time each layer's forward and backward")
+        ("per-layer-csv", po::value(&per_layer_csv), "with --per-layer: also write the table as CSV (the cluster model's input)")
         ("data", po::value(&data_path), "HDF5 file (SPEC §8) to train from, in memory and through the loader, side by side")
         ("workers", po::value(&workers)->default_value(workers), "loader threads with --data (0: load in the training thread)")
         ("cache-in-memory", po::value(&cache_mode)->default_value(cache_mode), "with --data: auto | on | off")
@@ -241,6 +243,16 @@ int main(int argc, char** argv) {
                   100.0 * loss_ms / total);
       std::printf("%-10s %-11s %10s %10.3f %7.1f%%\n", "sgd", "update", "", sgd_ms / steps,
                   100.0 * sgd_ms / total);
+      if (!per_layer_csv.empty()) {
+        std::ofstream csv(per_layer_csv);
+        csv << "layer,kind,forward_ms,backward_ms,batch,threads\n";
+        for (size_t l = 0; l < n; ++l)
+          csv << model->at(l).name() << "," << model->at(l).kind() << "," << times.forward_ms[l] / steps << ","
+              << times.backward_ms[l] / steps << "," << batch << "," << compute_threads() << "\n";
+        csv << "loss,softmax_xent," << loss_ms / steps << ",0," << batch << "," << compute_threads() << "\n";
+        csv << "sgd,update,0," << sgd_ms / steps << "," << batch << "," << compute_threads() << "\n";
+        if (!csv) CONVOY_USER_ERROR("cannot write ", per_layer_csv);
+      }
     }
 
     const double rate = median(rates);

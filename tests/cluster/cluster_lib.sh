@@ -79,8 +79,12 @@ cluster_shape() {
     ip netns exec "$CLUSTER_PREFIX-h$k" tc qdisc del dev eth0 root 2> /dev/null || true
     ip netns exec "$CLUSTER_PREFIX-switch" tc qdisc del dev "port$k" root 2> /dev/null || true
     if [[ $rate != none ]]; then
-      ip netns exec "$CLUSTER_PREFIX-h$k" tc qdisc add dev eth0 root tbf rate "$rate" burst 256kb latency 100ms
-      ip netns exec "$CLUSTER_PREFIX-switch" tc qdisc add dev "port$k" root tbf rate "$rate" burst 256kb latency 100ms
+      # A small bucket (32 kB): a burst as large as a message (LeNet's 247 kB
+      # of gradients) would cross the link at full speed, unshaped.
+      # A queue of a second's worth: TCP sees delay, not drops, so large
+      # messages get the rate too.
+      ip netns exec "$CLUSTER_PREFIX-h$k" tc qdisc add dev eth0 root tbf rate "$rate" burst 32kb latency 1s
+      ip netns exec "$CLUSTER_PREFIX-switch" tc qdisc add dev "port$k" root tbf rate "$rate" burst 32kb latency 1s
     fi
   done
   CLUSTER_RATE=$rate
@@ -88,7 +92,13 @@ cluster_shape() {
 
 # mpirun on host 1 over the cluster's TCP links; its daemons' idle
 # connections send keepalives, so that a host cut off is noticed.
-CLUSTER_MPIRUN_ENV=(OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1)
+# The hosts share this machine's cores: a rank waiting in MPI yields its core
+# (Open MPI cannot know that the "nodes" are one machine). All-reduce runs as
+# a ring, the bandwidth-optimal algorithm the cluster model assumes (Open
+# MPI's own choice for 3 ranks moves the whole buffer through one rank).
+CLUSTER_MPIRUN_ENV=(OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+                    OMPI_MCA_mpi_yield_when_idle=1 OMPI_MCA_coll_tuned_use_dynamic_rules=1
+                    OMPI_MCA_coll_tuned_allreduce_algorithm=4)
 cluster_mpirun_command() {
   CLUSTER_MPIRUN=(mpirun --hostfile "$CLUSTER_HOSTFILE"
     --mca plm_rsh_agent "$CLUSTER_DIR/netns_rsh" --mca pml ob1 --mca btl tcp,self
