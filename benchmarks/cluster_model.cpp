@@ -18,7 +18,7 @@
 //       [--communication-cpu unshaped.csv]
 //     the namespace cluster: per-layer times from `bench_train --per-layer --per-layer-csv`, alpha and bandwidth
 //     fitted from `bench_allreduce --csv` on the links (alpha from the smallest message, bandwidth from the
-//     messages of 64 KiB and more); ranks sharing cores slow compute by ranks x threads / cores.
+//     messages within 4x of the model's bucket sizes); ranks sharing cores slow compute by ranks x threads / cores.
 //     Where the hosts are one machine, moving bytes (TCP over veth) is work for the same cores: with
 //     --communication-cpu, each rank's compute also pays the CPU time of its bytes, measured as the time per
 //     byte of an all-reduce on unshaped links (CPU-bound there).
@@ -106,10 +106,13 @@ struct Ring {
   }
 };
 
-// alpha from the smallest message; bandwidth from the messages of 64 KiB and
-// more, with alpha fixed, minimising the relative errors (each size counts
-// alike, not just the largest). bench_allreduce --csv: bytes,count,time_us,...,ranks,...
-Ring fit_links(const std::string& path) {
+// alpha from the smallest message; bandwidth, with alpha fixed, from the
+// messages in [min_bytes, max_bytes] (the sizes of the buckets it will
+// predict: on shaped TCP links throughput depends on the message size),
+// minimising the relative errors; when fewer than two messages fall in that
+// range, from all messages of 64 KiB and more.
+// bench_allreduce --csv: bytes,count,time_us,...,ranks,...
+Ring fit_links(const std::string& path, double min_bytes = 0, double max_bytes = 1e300) {
   const auto rows = read_csv(path);
   if (rows.empty() || rows[0].size() < 7) CONVOY_USER_ERROR("'", path, "' is not a bench_allreduce --csv table");
   const int n = std::stoi(rows[0][6]);
@@ -118,17 +121,23 @@ Ring fit_links(const std::string& path) {
   const double latency = std::stod(rows[0][2]) * 1e-6;
   ring.alpha_s = latency / (2.0 * (n - 1));
   // t = latency + slope x bytes; minimise sum(((t_i - latency - slope x_i) / t_i)^2) over slope.
-  double numerator = 0, denominator = 0;
-  int m = 0;
-  for (const auto& r : rows) {
-    const double bytes = std::stod(r[0]), t = std::stod(r[2]) * 1e-6;
-    if (bytes < (64 << 10)) continue;
-    numerator += bytes * (t - latency) / (t * t);
-    denominator += bytes * bytes / (t * t);
-    ++m;
-  }
-  if (m < 2) CONVOY_USER_ERROR("'", path, "' needs two or more messages of 64 KiB or more");
-  ring.bandwidth = 2.0 * (n - 1) / n / (numerator / denominator);
+  auto fit = [&](double lo, double hi, double& slope) {
+    double numerator = 0, denominator = 0;
+    int m = 0;
+    for (const auto& r : rows) {
+      const double bytes = std::stod(r[0]), t = std::stod(r[2]) * 1e-6;
+      if (bytes < std::max(lo, 65536.0) || bytes > hi) continue;
+      numerator += bytes * (t - latency) / (t * t);
+      denominator += bytes * bytes / (t * t);
+      ++m;
+    }
+    if (m >= 2) slope = numerator / denominator;
+    return m >= 2;
+  };
+  double slope = 0;
+  if (!fit(min_bytes, max_bytes, slope) && !fit(0, 1e300, slope))
+    CONVOY_USER_ERROR("'", path, "' needs two or more messages of 64 KiB or more");
+  ring.bandwidth = 2.0 * (n - 1) / n / slope;
   return ring;
 }
 
@@ -192,14 +201,17 @@ Prediction predict(const Profile& p, const std::vector<BucketPlan>& buckets, dou
 int run_predict(const std::string& model, const std::string& per_layer, const std::string& links, int ranks,
                 int cores, int threads, double bucket_mb, const std::string& cpu_links) {
   const Profile p = read_profile(per_layer);
-  const Ring ring = fit_links(links);
+  const std::vector<BucketPlan> buckets = plan_buckets(model, bucket_mb);
+  double smallest = 1e300, largest = 0;
+  for (const BucketPlan& b : buckets) smallest = std::min(smallest, b.bytes), largest = std::max(largest, b.bytes);
+  const Ring ring = fit_links(links, smallest / 4, largest * 4);
   const double share = std::max(1.0, static_cast<double>(ranks) * threads / std::max(1, cores));
   std::function<double(double)> cpu = [](double) { return 0.0; };
   if (!cpu_links.empty()) {
     const Ring unshaped = fit_links(cpu_links);
     cpu = [unshaped, ranks](double bytes) { return 2.0 * (ranks - 1) / ranks * bytes / unshaped.bandwidth; };
   }
-  const Prediction r = predict(p, plan_buckets(model, bucket_mb), share,
+  const Prediction r = predict(p, buckets, share,
                                [&](double bytes) { return ring.seconds(ranks, bytes); }, ring.seconds(ranks, 8.0 * ranks),
                                cpu);
   std::printf("prediction model=%s ranks=%d batch=%lld step_ms=%.3f compute_ms=%.3f communication_ms=%.3f "

@@ -5,7 +5,7 @@
 # predicted step time beside the measured one. The model's inputs come from
 # other runs: per-layer times from one process (bench_train --per-layer), and
 # alpha and bandwidth fitted from bench_allreduce on the same hosts at each
-# bandwidth. The measured step is rank 0's step time without its data loading
+# bandwidth (bandwidth over the message sizes of the model's buckets). The measured step is rank 0's step time without its data loading
 # (what the model predicts), the median over the steps after a warm-up.
 # Then the predictions for 8 H200 per node (cluster_model h200).
 #   BUILD_DIR=build tests/cluster/check_model.sh
@@ -61,9 +61,11 @@ for rate in $(echo none $rates_lenet5 $rates_alexnet | tr ' ' '\n' | sort -u); d
   for hosts in 2 3; do
     cluster_mpirun -np $hosts "$bin/bench_allreduce" -b 4 -f 4 -e 16M --seconds 0.1 \
       --csv "$work/links_${rate}_$hosts.csv" > /dev/null || { echo "bench_allreduce failed at $rate"; exit 1; }
-    fit=$("$bin/cluster_model" predict --model lenet5 --per-layer "$work/lenet5_layers.csv" \
-      --allreduce "$work/links_${rate}_$hosts.csv" --ranks $hosts | grep -oE "alpha_us=[0-9.]+ bandwidth_mbps=[0-9.]+")
-    echo "inputs: links at $rate, $hosts hosts: $(echo "$fit" | sed 's/_us=/ (us) /; s/bandwidth_mbps=/bandwidth (MB\/s) /')"
+    for model in lenet5 alexnet; do  # bandwidth is fitted over the sizes of each model's buckets
+      fit=$("$bin/cluster_model" predict --model $model --per-layer "$work/${model}_layers.csv" \
+        --allreduce "$work/links_${rate}_$hosts.csv" --ranks $hosts | grep -oE "alpha_us=[0-9.]+ bandwidth_mbps=[0-9.]+")
+      echo "inputs: links at $rate, $hosts hosts, for $model: $(echo "$fit" | sed 's/_us=/ (us) /; s/bandwidth_mbps=/bandwidth (MB\/s) /')"
+    done
   done
 done
 
