@@ -32,32 +32,7 @@ pass() {
   echo "passed: $*"
   exit 0
 }
-wait_for_step() {
-  for _ in $(seq 600); do
-    grep -qE "\"step\":$1[,}]" "$metrics" 2> /dev/null && return 0
-    kill -0 "$job" 2> /dev/null || return 1
-    sleep 0.1
-  done
-  return 1
-}
-wait_for_file() {
-  for _ in $(seq 600); do
-    [[ -e $1 ]] && return 0
-    kill -0 "$job" 2> /dev/null || return 1
-    sleep 0.1
-  done
-  return 1
-}
-wait_for_end() {  # sets rc and elapsed
-  local limit=$1 start=$SECONDS
-  while kill -0 "$job" 2> /dev/null; do
-    ((SECONDS - start > limit)) && fail "mpirun still runs after ${limit} s"
-    sleep 0.2
-  done
-  wait "$job"
-  rc=$?
-  elapsed=$((SECONDS - start))
-}
+source "$(dirname "$0")/../common/job_wait.sh"
 # No rank process may remain on any host once mpirun has returned; Open MPI's
 # daemon on a host that was cut off leaves when its keepalives go unanswered
 # (within 30 s).

@@ -40,26 +40,7 @@ rank_pid() {
   done
   return 1
 }
-# Waits (up to 60 s) until rank 0's metrics show training step N.
-wait_for_step() {
-  local step=$1
-  for _ in $(seq 600); do
-    grep -qE "\"step\":$step[,}]" "$metrics" 2>/dev/null && return 0
-    kill -0 "$job" 2>/dev/null || return 1
-    sleep 0.1
-  done
-  return 1
-}
-# Waits for the job to end, at most `limit` seconds; sets rc and elapsed.
-wait_for_end() {
-  local limit=$1 start=$SECONDS
-  while kill -0 "$job" 2>/dev/null; do
-    (( SECONDS - start > limit )) && fail "the job still runs after ${limit} s"
-    sleep 0.2
-  done
-  wait "$job"; rc=$?
-  elapsed=$((SECONDS - start))
-}
+source "$(dirname "$0")/../common/job_wait.sh"
 no_ranks_left() {
   sleep 1
   [[ -z "$(our_ranks)" ]] || fail "rank processes remain: $(our_ranks | tr '\n' ' ')"
