@@ -14,6 +14,7 @@ packages=(
   libpng-dev                              # PNG input and the inspect_dataset grid
   libopenmpi-dev openmpi-bin              # multi-rank training on CPUs
   slurm-wlm munge                         # the Slurm launch template's test (a one-node cluster)
+  iproute2 procps                         # the namespace-cluster and whole-job tests (ip, tc; pgrep, ps)
   nlohmann-json3-dev                      # metrics JSON lines
 )
 # Peer comparisons and plots (benchmarks only, never a runtime dependency).
