@@ -15,10 +15,12 @@
 //
 // Two uses:
 //   cluster_model predict --model alexnet --per-layer alexnet_layers.csv --allreduce links.csv --ranks 3 --cores 2
-//       [--communication-cpu unshaped.csv]
+//       [--communication-cpu unshaped.csv] [--compute-scale 1.6] [--link-burst 32768]
 //     the namespace cluster: per-layer times from `bench_train --per-layer --per-layer-csv`, alpha and bandwidth
 //     fitted from `bench_allreduce --csv` on the links (alpha from the smallest message, bandwidth from the
-//     messages within 4x of the model's bucket sizes); ranks sharing cores slow compute by ranks x threads / cores.
+//     messages within 4x of the model's bucket sizes). Ranks sharing cores slow compute: by --compute-scale, as
+//     measured by bench_lockstep (N processes stepping together on the same cores), or else by
+//     ranks x threads / cores (a perfect share, which steps of about a time slice do not get).
 //     Where the hosts are one machine, moving bytes (TCP over veth) is work for the same cores: with
 //     --communication-cpu, each rank's compute also pays the CPU time of its bytes, measured as the time per
 //     byte of an all-reduce on unshaped links (CPU-bound there).
@@ -166,10 +168,13 @@ struct Prediction {
 
 // all_reduce_s(bytes): one bucket's all-reduce; report_s: the per-step
 // exchange; cpu_s(bytes): the CPU time a bucket's all-reduce takes from the
-// rank's cores (0 where a NIC or copy engine moves the bytes).
+// rank's cores (0 where a NIC or copy engine moves the bytes); burst_credit_ms:
+// what the step's first bucket saves on links shaped by a token bucket, whose
+// burst crosses at once when the link was idle long enough to refill it.
 Prediction predict(const Profile& p, const std::vector<BucketPlan>& buckets, double compute_scale,
                    const std::function<double(double)>& all_reduce_s, double report_s,
-                   const std::function<double(double)>& cpu_s = [](double) { return 0.0; }) {
+                   const std::function<double(double)>& cpu_s = [](double) { return 0.0; },
+                   double burst_credit_ms = 0) {
   // When each layer's backward ends, counted from the start of backward.
   std::map<std::string, double> done_ms;
   double t = 0;
@@ -185,7 +190,8 @@ Prediction predict(const Profile& p, const std::vector<BucketPlan>& buckets, dou
   double comm_end = 0, comm_total = 0, stolen = 0;
   for (const BucketPlan& b : buckets) {
     const double ready = (done_ms.count(b.last_layer) ? done_ms.at(b.last_layer) : t) + stolen;
-    const double cost = std::max(all_reduce_s(b.bytes), cpu_s(b.bytes) * compute_scale) * 1000.0;
+    double cost = std::max(all_reduce_s(b.bytes), cpu_s(b.bytes) * compute_scale) * 1000.0;
+    if (&b == &buckets.front()) cost = std::max(0.0, cost - burst_credit_ms);
     comm_end = std::max(comm_end, ready) + cost;
     comm_total += cost;
     stolen += cpu_s(b.bytes) * 1000.0 * compute_scale;
@@ -199,21 +205,30 @@ Prediction predict(const Profile& p, const std::vector<BucketPlan>& buckets, dou
 }
 
 int run_predict(const std::string& model, const std::string& per_layer, const std::string& links, int ranks,
-                int cores, int threads, double bucket_mb, const std::string& cpu_links) {
+                int cores, int threads, double compute_scale, double bucket_mb, const std::string& cpu_links,
+                double link_burst) {
   const Profile p = read_profile(per_layer);
   const std::vector<BucketPlan> buckets = plan_buckets(model, bucket_mb);
   double smallest = 1e300, largest = 0;
   for (const BucketPlan& b : buckets) smallest = std::min(smallest, b.bytes), largest = std::max(largest, b.bytes);
   const Ring ring = fit_links(links, smallest / 4, largest * 4);
-  const double share = std::max(1.0, static_cast<double>(ranks) * threads / std::max(1, cores));
+  const double share = compute_scale > 0 ? compute_scale
+                                         : std::max(1.0, static_cast<double>(ranks) * threads / std::max(1, cores));
   std::function<double(double)> cpu = [](double) { return 0.0; };
   if (!cpu_links.empty()) {
     const Ring unshaped = fit_links(cpu_links);
     cpu = [unshaped, ranks](double bytes) { return 2.0 * (ranks - 1) / ranks * bytes / unshaped.bandwidth; };
   }
+  // The links idle from the end of one step's all-reduces to the first
+  // bucket of the next (forward and the first layers' backward): a token
+  // bucket refills by up to its burst meanwhile, and the first bucket's
+  // first bytes cross without waiting for tokens.
+  const double idle_s = (p.forward_total() + p.sgd_ms) * share / 1000.0;
+  const double first_bytes = buckets.empty() ? 0.0 : 2.0 * (ranks - 1) / ranks * buckets.front().bytes;
+  const double credit_ms = std::min({link_burst, ring.bandwidth * idle_s, first_bytes}) / ring.bandwidth * 1000.0;
   const Prediction r = predict(p, buckets, share,
                                [&](double bytes) { return ring.seconds(ranks, bytes); }, ring.seconds(ranks, 8.0 * ranks),
-                               cpu);
+                               cpu, credit_ms);
   std::printf("prediction model=%s ranks=%d batch=%lld step_ms=%.3f compute_ms=%.3f communication_ms=%.3f "
               "exposed_ms=%.3f alpha_us=%.2f bandwidth_mbps=%.1f compute_scale=%.2f\n",
               model.c_str(), ranks, static_cast<long long>(p.batch), r.step_ms, r.compute_ms, r.communication_ms,
@@ -317,7 +332,7 @@ int run_h200(const std::string& alexnet_csv, const std::string& lenet_csv, doubl
 int main(int argc, char** argv) {
   std::string mode, model = "alexnet", per_layer, links, cpu_links, alexnet_csv, lenet_csv, csv = "cluster_model.csv", png;
   int ranks = 2, cores = 0, threads = 1;
-  double bucket_mb = 25.0, alexnet_rate = 20000.0, lenet_step_ms = 0.25;
+  double compute_scale = 0, link_burst = 0, bucket_mb = 25.0, alexnet_rate = 20000.0, lenet_step_ms = 0.25;
   po::options_description desc("cluster_model predict|h200 [options]");
   desc.add_options()("mode", po::value(&mode), "predict | h200")
       ("model", po::value(&model)->default_value(model), "predict: lenet5 | alexnet")
@@ -327,6 +342,11 @@ int main(int argc, char** argv) {
       ("ranks", po::value(&ranks)->default_value(ranks), "predict: ranks (one per host)")
       ("cores", po::value(&cores)->default_value(cores), "predict: cores the ranks share (0: one each)")
       ("threads", po::value(&threads)->default_value(threads), "predict: compute threads per rank")
+      ("compute-scale", po::value(&compute_scale)->default_value(compute_scale),
+       "predict: how much slower a rank computes beside the others, measured (bench_lockstep's slowdown_N); "
+       "0: ranks x threads / cores, a perfect share")
+      ("link-burst", po::value(&link_burst)->default_value(link_burst),
+       "predict: bytes a link's token bucket lets through at once after a pause (tc tbf burst; 0: unshaped)")
       ("bucket-mb", po::value(&bucket_mb)->default_value(bucket_mb), "bucket size (as --bucket-mb)")
       ("per-layer-alexnet", po::value(&alexnet_csv), "h200: AlexNet's bench_train --per-layer-csv")
       ("per-layer-lenet", po::value(&lenet_csv), "h200: LeNet-5's bench_train --per-layer-csv")
@@ -342,8 +362,8 @@ int main(int argc, char** argv) {
     if (!parse_command_line(argc, argv, desc, &positional, vm)) return 0;
     if (mode == "predict") {
       if (per_layer.empty() || links.empty()) CONVOY_USER_ERROR("predict needs --per-layer and --allreduce");
-      return run_predict(model, per_layer, links, ranks, cores == 0 ? ranks * threads : cores, threads, bucket_mb,
-                         cpu_links);
+      return run_predict(model, per_layer, links, ranks, cores == 0 ? ranks * threads : cores, threads, compute_scale,
+                         bucket_mb, cpu_links, link_burst);
     }
     if (mode == "h200") {
       if (alexnet_csv.empty() || lenet_csv.empty()) CONVOY_USER_ERROR("h200 needs --per-layer-alexnet and --per-layer-lenet");

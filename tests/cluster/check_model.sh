@@ -54,6 +54,15 @@ echo "inputs: per-layer times (one process, 1 thread)"
   --per-layer-csv "$work/lenet5_layers.csv" > /dev/null || exit 1
 "$bin/bench_train" --model alexnet --batch-size $alexnet_batch --threads 1 --steps 3 --warmup 1 --repeats 1 --per-layer \
   --per-layer-csv "$work/alexnet_layers.csv" > /dev/null || exit 1
+echo "inputs: compute of 2 and 3 processes stepping together on these $(nproc) cores (bench_lockstep)"
+"$bin/bench_lockstep" --model lenet5 --batch-size $lenet_batch --threads 1 --processes 2,3 --steps 100 \
+  > "$work/lenet5_lockstep.txt" || exit 1
+"$bin/bench_lockstep" --model alexnet --batch-size $alexnet_batch --threads 1 --processes 2,3 --steps 3 --warmup 1 \
+  --rounds 1 > "$work/alexnet_lockstep.txt" || exit 1
+for model in lenet5 alexnet; do
+  echo "inputs: $model: $(tail -1 "$work/${model}_lockstep.txt" | grep -oE 'slowdown_[0-9]=[0-9.]+' | tr '\n' ' ')"
+done
+slowdown() { tail -1 "$work/$1_lockstep.txt" | grep -oE "slowdown_$2=[0-9.]+" | cut -d= -f2; }
 
 cluster_up 3
 for rate in $(echo none $rates_lenet5 $rates_alexnet | tr ' ' '\n' | sort -u); do
@@ -93,7 +102,7 @@ for model in lenet5 alexnet; do
       read -r measured measured_wait < <(measured_step_ms "$metrics" "${!warmup_var}" $((${!batch_var} * hosts)))
       prediction=$("$bin/cluster_model" predict --model $model --per-layer "$work/${model}_layers.csv" \
         --allreduce "$work/links_${rate}_$hosts.csv" --communication-cpu "$work/links_none_$hosts.csv" --ranks "$hosts" \
-        --cores "$(nproc)" --threads 1)
+        --compute-scale "$(slowdown $model "$hosts")" --link-burst "$(cluster_burst_bytes "$rate")")
       predicted=$(grep -oE "step_ms=[0-9.]+" <<< "$prediction" | cut -d= -f2)
       predicted_wait=$(grep -oE "exposed_ms=[0-9.]+" <<< "$prediction" | cut -d= -f2)
       read -r error share_p share_m < <(awk -v p="$predicted" -v m="$measured" -v pw="$predicted_wait" -v mw="$measured_wait" \

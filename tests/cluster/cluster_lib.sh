@@ -71,6 +71,11 @@ cluster_up() {
 # cluster_on HOST CMD...: runs CMD on HOST (its namespace and hostname).
 cluster_on() { "$CLUSTER_DIR/on_host" "$@"; }
 
+# The token bucket's burst in bytes (tc's "32kb"): what crosses at once after a pause.
+CLUSTER_BURST=32768
+# cluster_burst_bytes RATE: the burst the links get at RATE (0 unshaped).
+cluster_burst_bytes() { [[ $1 == none ]] && echo 0 || echo "$CLUSTER_BURST"; }
+
 # cluster_shape RATE: token-bucket rate on every host's eth0 and the switch ports
 # (both directions), e.g. 100mbit, 1gbit; "none" unshaped. Latency is what veth has.
 cluster_shape() {
@@ -83,8 +88,8 @@ cluster_shape() {
       # of gradients) would cross the link at full speed, unshaped.
       # A queue of a second's worth: TCP sees delay, not drops, so large
       # messages get the rate too.
-      ip netns exec "$CLUSTER_PREFIX-h$k" tc qdisc add dev eth0 root tbf rate "$rate" burst 32kb latency 1s
-      ip netns exec "$CLUSTER_PREFIX-switch" tc qdisc add dev "port$k" root tbf rate "$rate" burst 32kb latency 1s
+      ip netns exec "$CLUSTER_PREFIX-h$k" tc qdisc add dev eth0 root tbf rate "$rate" burst "$CLUSTER_BURST" latency 1s
+      ip netns exec "$CLUSTER_PREFIX-switch" tc qdisc add dev "port$k" root tbf rate "$rate" burst "$CLUSTER_BURST" latency 1s
     fi
   done
   CLUSTER_RATE=$rate
