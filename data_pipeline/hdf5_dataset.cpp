@@ -16,12 +16,13 @@ namespace convoy {
 
 namespace {
 
-int64_t positive_attribute(const Hdf5File& file, const char* name) {
+// A root attribute in [1, most].
+int64_t positive_attribute(const Hdf5File& file, const char* name, int64_t most) {
   if (!file.has_attribute("/", name))
     CONVOY_USER_ERROR("dataset file '", file.path(), "' lacks the root attribute '", name, "'");
   const int64_t value = file.attribute_int("/", name);
-  if (value < 1)
-    CONVOY_USER_ERROR("dataset file '", file.path(), "' has ", name, " = ", value, "; it must be positive");
+  if (value < 1 || value > most)
+    CONVOY_USER_ERROR("dataset file '", file.path(), "' has ", name, " = ", value, "; it must be from 1 to ", most);
   return value;
 }
 
@@ -72,10 +73,12 @@ ImageDataset ImageDataset::open(const std::string& path, CacheMode cache, int sh
   if (!file->has("/labels")) CONVOY_USER_ERROR("dataset file '", path, "' has no /labels dataset");
 
   const Hdf5File& f = *file;
-  d.num_classes_ = positive_attribute(f, "num_classes");
-  d.height_ = positive_attribute(f, "height");
-  d.width_ = positive_attribute(f, "width");
-  d.channels_ = positive_attribute(f, "channels");
+  // Limits that keep every size computed from them far from overflow: JPEG's
+  // own largest side, and the channels of grey, RGB and RGBA images.
+  d.num_classes_ = positive_attribute(f, "num_classes", 1 << 24);
+  d.height_ = positive_attribute(f, "height", 65535);
+  d.width_ = positive_attribute(f, "width", 65535);
+  d.channels_ = positive_attribute(f, "channels", 4);
   d.channel_mean_ = per_channel_attribute(f, "channel_mean", d.channels_, false);
   d.channel_std_ = per_channel_attribute(f, "channel_std", d.channels_, true);
   if (f.has_attribute("/", "pca_eigval") || f.has_attribute("/", "pca_eigvec")) {
@@ -92,6 +95,9 @@ ImageDataset ImageDataset::open(const std::string& path, CacheMode cache, int sh
   }
 
   if (d.jpeg_) {
+    if (!f.is_vlen_bytes("/jpeg"))
+      CONVOY_USER_ERROR("dataset file '", path, "' has a /jpeg dataset that is not variable-length uint8 ",
+                        "(one encoded image per element)");
     const Shape blobs = f.dataset_shape("/jpeg");
     if (blobs.rank() != 1)
       CONVOY_USER_ERROR("dataset file '", path, "' has /jpeg of shape ", blobs.to_string(),
@@ -134,7 +140,7 @@ ImageDataset ImageDataset::open(const std::string& path, CacheMode cache, int sh
     std::vector<uint8_t> blob;
     d.jpeg_offsets_.assign(1, 0);
     for (int64_t i = 0; i < d.size_; ++i) {
-      f.read_vlen_uint8("/jpeg", i, blob);
+      f.read_vlen_uint8("/jpeg", i, blob, d.max_encoded_bytes());
       d.images_.insert(d.images_.end(), blob.begin(), blob.end());
       d.jpeg_offsets_.push_back(static_cast<int64_t>(d.images_.size()));
     }
@@ -151,7 +157,7 @@ const uint8_t* ImageDataset::image(int64_t i) const {
 
 std::span<const uint8_t> ImageDataset::jpeg_bytes(int64_t i, std::vector<uint8_t>& scratch) const {
   if (!cached_) {
-    file_->read_vlen_uint8("/jpeg", i, scratch);
+    file_->read_vlen_uint8("/jpeg", i, scratch, max_encoded_bytes());
     return scratch;
   }
   const int64_t begin = jpeg_offsets_[static_cast<size_t>(i)], end = jpeg_offsets_[static_cast<size_t>(i) + 1];

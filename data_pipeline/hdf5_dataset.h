@@ -46,6 +46,10 @@ class ImageDataset {
   int64_t channels() const { return channels_; }
   int64_t num_classes() const { return num_classes_; }
   int64_t image_bytes() const { return height_ * width_ * channels_; }
+  // The most bytes one encoded image of a JPEG set may take: four times its
+  // pixels and 1 MiB (PNG and JPEG at any quality stay far below); a larger
+  // element is refused as damaged rather than read into memory.
+  size_t max_encoded_bytes() const { return static_cast<size_t>(4 * image_bytes() + (1 << 20)); }
   bool is_jpeg() const { return jpeg_; }
   bool cached() const { return cached_; }
 

@@ -21,16 +21,25 @@ Loader::Loader(SampleSource& source, int64_t batch_size, int workers, int prefet
     slot.batch.ids.reserve(static_cast<size_t>(batch_size));
   }
   source_.prepare_workers(std::max(1, workers));
-  for (int w = 0; w < workers; ++w) threads_.emplace_back([this, w] { worker_loop(w); });
+  threads_.reserve(static_cast<size_t>(workers));
+  try {
+    for (int w = 0; w < workers; ++w) threads_.emplace_back([this, w] { worker_loop(w); });
+  } catch (...) {  // e.g. the process's thread limit: stop the threads already started, then report
+    stop_workers();
+    throw;
+  }
 }
 
-Loader::~Loader() {
+Loader::~Loader() { stop_workers(); }
+
+void Loader::stop_workers() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stop_ = true;
   }
   work_cv_.notify_all();
   for (std::thread& t : threads_) t.join();
+  threads_.clear();
 }
 
 int64_t Loader::batch_length(int64_t k) const {
@@ -49,13 +58,16 @@ void Loader::assign(int64_t k) {
 }
 
 void Loader::start(std::vector<int64_t> order, int64_t epoch, int64_t first_batch, bool allow_partial) {
+  const int64_t count = static_cast<int64_t>(order.size());
+  const int64_t batches = allow_partial ? (count + batch_size_ - 1) / batch_size_ : count / batch_size_;
+  if (first_batch < 0 || first_batch > batches)
+    CONVOY_THROW("the loader cannot start at batch ", first_batch, ": the epoch has batches 0 to ", batches);
   std::unique_lock<std::mutex> lock(mutex_);
   end_task_ = next_task_;  // no new work from the previous epoch
   ready_cv_.wait(lock, [&] { return in_flight_ == 0; });
   order_ = std::move(order);
   epoch_ = epoch;
-  const int64_t count = static_cast<int64_t>(order_.size());
-  end_batch_ = allow_partial ? (count + batch_size_ - 1) / batch_size_ : count / batch_size_;
+  end_batch_ = batches;
   current_ = first_batch - 1;
   holding_ = false;
   failure_ = nullptr;
@@ -73,8 +85,15 @@ void Loader::load_sample(Slot& slot, int64_t k, int64_t position, int worker) {
   try {
     slot.batch.labels[static_cast<size_t>(position)] =
         source_.load(index, epoch_, slot.storage.data() + position * per_sample_, worker);
+  } catch (const Error& e) {
+    // The user's data (a corrupt image): name the sample. A failed internal
+    // check stays an internal error, with the sample added.
+    if (e.is_user_error()) throw Error::user("loading " + source_.describe(index) + " failed: " + e.what());
+    CONVOY_THROW("loading ", source_.describe(index), " failed: ", e.what());
+  } catch (const std::bad_alloc&) {
+    throw;  // out of memory is no fault of the sample's
   } catch (const std::exception& e) {
-    throw Error::user("loading " + source_.describe(index) + " failed: " + e.what());
+    CONVOY_THROW("loading ", source_.describe(index), " failed: ", e.what());
   }
 }
 
@@ -127,7 +146,15 @@ const LoadedBatch* Loader::next() {
   if (k >= end_batch_) return nullptr;
   Slot& slot = slots_[static_cast<size_t>(k % static_cast<int64_t>(slots_.size()))];
   if (threads_.empty()) {  // no workers: load here
-    for (int64_t p = 0; p < slot.remaining; ++p) load_sample(slot, k, p, 0);
+    // A failure ends the epoch, as with workers: the half-filled slot is
+    // never handed out (under the next batch's ids).
+    if (failure_) std::rethrow_exception(failure_);
+    try {
+      for (int64_t p = 0; p < slot.remaining; ++p) load_sample(slot, k, p, 0);
+    } catch (...) {
+      failure_ = std::current_exception();
+      throw;
+    }
     slot.remaining = 0;
     next_task_ = std::max(next_task_, (k + 1) * batch_size_);
   } else {

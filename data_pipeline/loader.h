@@ -1,9 +1,11 @@
 // Loader: worker threads turn an epoch's sample order into batches, delivered
 // strictly in order into a ring of reused buffers (`prefetch` batches ahead).
 // Each sample lands at a fixed place in its batch, so the batches are byte for
-// byte the same with 0, 1 or 8 workers. A worker's failure reaches the caller
-// of next() with the sample's name; destroying the loader mid-epoch stops and
-// joins the workers (nothing hangs).
+// byte the same with 0, 1 or 8 workers. A failure to load a sample reaches the
+// caller of next() with the sample's name (a user error where the data is at
+// fault, an internal one otherwise), and so does every later next() of that
+// epoch. Destroying the loader mid-epoch stops and joins the workers (nothing
+// hangs), and so does a constructor that fails to start them all.
 #pragma once
 
 #include <condition_variable>
@@ -54,6 +56,7 @@ class Loader {
   void assign(int64_t k);  // under mutex_
   void load_sample(Slot& slot, int64_t k, int64_t position, int worker);
   void worker_loop(int worker);
+  void stop_workers();
 
   SampleSource& source_;
   int64_t batch_size_, per_sample_;

@@ -12,7 +12,9 @@ int64_t Shape::numel() const {
 
 int64_t Shape::per_sample() const {
   CONVOY_CHECK(rank() >= 1, "a batched shape needs a batch axis");
-  return numel() / dims_[0];
+  int64_t n = 1;  // the product of the other axes: an empty batch (0) has samples of a size too
+  for (size_t i = 1; i < dims_.size(); ++i) n *= dims_[i];
+  return n;
 }
 
 Shape Shape::with_batch(int64_t batch) const {

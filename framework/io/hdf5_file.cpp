@@ -1,5 +1,8 @@
 #include "io/hdf5_file.h"
 
+#include <atomic>
+#include <mutex>
+
 #include "core/error.h"
 
 namespace convoy {
@@ -14,6 +17,24 @@ Hdf5Id utf8_string_type() {
   return type;
 }
 
+std::recursive_mutex& library_mutex() {
+  static std::recursive_mutex mutex;
+  return mutex;
+}
+
+// -1: not decided yet; then 0 or 1.
+std::atomic<int>& serialized_mode() {
+  static std::atomic<int> mode{-1};
+  return mode;
+}
+
+// Held by every call into the library when it is not built thread-safe
+// (recursive: our methods call each other and close identifiers).
+std::unique_lock<std::recursive_mutex> library_lock() {
+  if (!hdf5_calls_serialized()) return {};
+  return std::unique_lock<std::recursive_mutex>(library_mutex());
+}
+
 void silence_hdf5_errors() {
   static const bool silenced = [] {
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
@@ -22,6 +43,20 @@ void silence_hdf5_errors() {
   (void)silenced;
 }
 }  // namespace
+
+bool hdf5_calls_serialized() {
+  int mode = serialized_mode().load();
+  if (mode < 0) {
+    hbool_t threadsafe = 0;
+    mode = (H5is_library_threadsafe(&threadsafe) < 0 || !threadsafe) ? 1 : 0;
+    int unknown = -1;
+    serialized_mode().compare_exchange_strong(unknown, mode);
+    mode = serialized_mode().load();
+  }
+  return mode == 1;
+}
+
+void set_hdf5_calls_serialized(bool serialized) { serialized_mode().store(serialized ? 1 : 0); }
 
 Hdf5Id& Hdf5Id::operator=(Hdf5Id&& other) noexcept {
   if (this != &other) {
@@ -34,11 +69,13 @@ Hdf5Id& Hdf5Id::operator=(Hdf5Id&& other) noexcept {
 }
 
 void Hdf5Id::reset() {
+  const auto lock = library_lock();
   if (id_ >= 0 && close_) close_(id_);
   id_ = H5I_INVALID_HID;
 }
 
 Hdf5File::Hdf5File(const std::string& path, Mode mode) : path_(path) {
+  const auto lock = library_lock();
   silence_hdf5_errors();
   hid_t id = mode == Mode::kCreate ? H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT)
                                    : H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
@@ -50,6 +87,7 @@ Hdf5File::Hdf5File(const std::string& path, Mode mode) : path_(path) {
 }
 
 void Hdf5File::close() {
+  const auto lock = library_lock();
   if (file_.get() >= 0 && H5Fflush(file_.get(), H5F_SCOPE_GLOBAL) < 0) fail("flush failed");
   file_.reset();
 }
@@ -59,6 +97,7 @@ void Hdf5File::fail(const std::string& what) const {
 }
 
 std::vector<std::string> Hdf5File::list(const std::string& group) const {
+  const auto lock = library_lock();
   std::vector<std::string> names;
   auto collect = [](hid_t, const char* name, const H5L_info_t*, void* out) -> herr_t {
     static_cast<std::vector<std::string>*>(out)->emplace_back(name);
@@ -71,6 +110,7 @@ std::vector<std::string> Hdf5File::list(const std::string& group) const {
 }
 
 bool Hdf5File::has(const std::string& object) const {
+  const auto lock = library_lock();
   // Check each path component, as H5Lexists requires.
   std::string prefix;
   size_t pos = 0;
@@ -85,6 +125,7 @@ bool Hdf5File::has(const std::string& object) const {
 }
 
 void Hdf5File::create_group(const std::string& group) {
+  const auto lock = library_lock();
   hid_t id = H5Gcreate2(file_.get(), group.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
   if (id < 0) fail("cannot create group " + group);
   H5Gclose(id);
@@ -94,17 +135,33 @@ Hdf5Id Hdf5File::open_dataset(const std::string& dataset) const {
   if (!has(dataset)) fail("dataset " + dataset + " is missing");
   hid_t id = H5Dopen2(file_.get(), dataset.c_str(), H5P_DEFAULT);
   if (id < 0) fail(dataset + " is not a readable dataset");
+  ++datasets_opened_;
   return Hdf5Id(id, H5Dclose);
 }
 
-Shape Hdf5File::dataset_shape(const std::string& dataset) const {
-  Hdf5Id d = open_dataset(dataset);
+Shape Hdf5File::shape_of(const Hdf5Id& d, const std::string& dataset) const {
   Hdf5Id space(H5Dget_space(d.get()), H5Sclose);
   const int rank = H5Sget_simple_extent_ndims(space.get());
   if (rank < 0) fail("cannot read the shape of " + dataset);
   std::vector<hsize_t> dims(static_cast<size_t>(rank));
   H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
+  for (const hsize_t n : dims)
+    if (n > static_cast<hsize_t>(INT64_MAX)) fail(dataset + " has an impossible extent");
   return Shape(std::vector<int64_t>(dims.begin(), dims.end()));
+}
+
+Shape Hdf5File::dataset_shape(const std::string& dataset) const {
+  const auto lock = library_lock();
+  return shape_of(open_dataset(dataset), dataset);
+}
+
+bool Hdf5File::is_vlen_bytes(const std::string& dataset) const {
+  const auto lock = library_lock();
+  Hdf5Id d = open_dataset(dataset);
+  Hdf5Id type(H5Dget_type(d.get()), H5Tclose);
+  if (H5Tget_class(type.get()) != H5T_VLEN) return false;
+  Hdf5Id base(H5Tget_super(type.get()), H5Tclose);
+  return base.get() >= 0 && H5Tget_class(base.get()) == H5T_INTEGER && H5Tget_size(base.get()) == 1;
 }
 
 void Hdf5File::write_raw(const std::string& dataset, const Shape& shape, hid_t type,
@@ -126,17 +183,21 @@ void Hdf5File::write_raw(const std::string& dataset, const Shape& shape, hid_t t
 }
 
 void Hdf5File::write(const std::string& dataset, const Shape& shape, const float* data) {
+  const auto lock = library_lock();
   write_raw(dataset, shape, H5T_NATIVE_FLOAT, data, 0);
 }
 void Hdf5File::write(const std::string& dataset, const Shape& shape, const int32_t* data) {
+  const auto lock = library_lock();
   write_raw(dataset, shape, H5T_NATIVE_INT32, data, 0);
 }
 void Hdf5File::write(const std::string& dataset, const Shape& shape, const uint8_t* data,
                      int64_t chunk_rows) {
+  const auto lock = library_lock();
   write_raw(dataset, shape, H5T_NATIVE_UINT8, data, chunk_rows);
 }
 
 void Hdf5File::write_strings(const std::string& dataset, const std::vector<std::string>& values) {
+  const auto lock = library_lock();
   std::vector<const char*> pointers;
   for (const auto& v : values) pointers.push_back(v.c_str());
   Hdf5Id type = utf8_string_type();
@@ -149,7 +210,7 @@ void Hdf5File::read_raw(const std::string& dataset, hid_t mem_type, H5T_class_t 
   Hdf5Id type(H5Dget_type(d.get()), H5Tclose);
   if (H5Tget_class(type.get()) != expected)
     fail(dataset + " has the wrong element type");
-  const int64_t stored = dataset_shape(dataset).numel();
+  const int64_t stored = shape_of(d, dataset).numel();
   if (stored != count)
     fail(dataset + " holds " + std::to_string(stored) + " elements, expected " + std::to_string(count));
   if (count > 0 && H5Dread(d.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) < 0)
@@ -157,19 +218,24 @@ void Hdf5File::read_raw(const std::string& dataset, hid_t mem_type, H5T_class_t 
 }
 
 void Hdf5File::read(const std::string& dataset, float* out, int64_t count) const {
+  const auto lock = library_lock();
   read_raw(dataset, H5T_NATIVE_FLOAT, H5T_FLOAT, out, count);
 }
 void Hdf5File::read(const std::string& dataset, int32_t* out, int64_t count) const {
+  const auto lock = library_lock();
   read_raw(dataset, H5T_NATIVE_INT32, H5T_INTEGER, out, count);
 }
 void Hdf5File::read(const std::string& dataset, uint8_t* out, int64_t count) const {
+  const auto lock = library_lock();
   read_raw(dataset, H5T_NATIVE_UINT8, H5T_INTEGER, out, count);
 }
 
 void Hdf5File::read_rows(const std::string& dataset, int64_t first, int64_t rows,
                          uint8_t* out) const {
+  const auto lock = library_lock();
   Hdf5Id d = open_dataset(dataset);
-  Shape shape = dataset_shape(dataset);
+  const Shape shape = shape_of(d, dataset);
+  if (shape.rank() < 1) fail(dataset + " has no rows");
   if (first < 0 || rows < 0 || first + rows > shape[0])
     fail("rows [" + std::to_string(first) + ", " + std::to_string(first + rows) + ") of " +
          dataset + " are out of range");
@@ -184,8 +250,9 @@ void Hdf5File::read_rows(const std::string& dataset, int64_t first, int64_t rows
 }
 
 std::vector<std::string> Hdf5File::read_strings(const std::string& dataset) const {
+  const auto lock = library_lock();
   Hdf5Id d = open_dataset(dataset);
-  const int64_t n = dataset_shape(dataset).numel();
+  const int64_t n = shape_of(d, dataset).numel();
   Hdf5Id type = utf8_string_type();
   std::vector<char*> raw(static_cast<size_t>(n), nullptr);
   if (n > 0 && H5Dread(d.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, raw.data()) < 0)
@@ -206,10 +273,12 @@ Hdf5Id Hdf5File::open_attribute(const std::string& object, const std::string& na
 }
 
 bool Hdf5File::has_attribute(const std::string& object, const std::string& name) const {
+  const auto lock = library_lock();
   return H5Aexists_by_name(file_.get(), object.c_str(), name.c_str(), H5P_DEFAULT) > 0;
 }
 
 void Hdf5File::set_attribute(const std::string& object, const std::string& name, int64_t value) {
+  const auto lock = library_lock();
   Hdf5Id space(H5Screate(H5S_SCALAR), H5Sclose);
   Hdf5Id a(H5Acreate_by_name(file_.get(), object.c_str(), name.c_str(), H5T_NATIVE_INT64,
                              space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
@@ -220,6 +289,7 @@ void Hdf5File::set_attribute(const std::string& object, const std::string& name,
 
 void Hdf5File::set_attribute(const std::string& object, const std::string& name,
                              const std::vector<double>& values) {
+  const auto lock = library_lock();
   const hsize_t n = values.size();
   Hdf5Id space(H5Screate_simple(1, &n, nullptr), H5Sclose);
   Hdf5Id a(H5Acreate_by_name(file_.get(), object.c_str(), name.c_str(), H5T_NATIVE_DOUBLE,
@@ -231,6 +301,7 @@ void Hdf5File::set_attribute(const std::string& object, const std::string& name,
 
 void Hdf5File::set_attribute(const std::string& object, const std::string& name,
                              const std::string& value) {
+  const auto lock = library_lock();
   Hdf5Id type = utf8_string_type();
   Hdf5Id space(H5Screate(H5S_SCALAR), H5Sclose);
   Hdf5Id a(H5Acreate_by_name(file_.get(), object.c_str(), name.c_str(), type.get(), space.get(),
@@ -241,6 +312,7 @@ void Hdf5File::set_attribute(const std::string& object, const std::string& name,
 }
 
 int64_t Hdf5File::attribute_int(const std::string& object, const std::string& name) const {
+  const auto lock = library_lock();
   Hdf5Id a = open_attribute(object, name);
   Hdf5Id space(H5Aget_space(a.get()), H5Sclose);
   if (H5Sget_simple_extent_npoints(space.get()) != 1) fail("attribute '" + name + "' is not a scalar");
@@ -251,6 +323,7 @@ int64_t Hdf5File::attribute_int(const std::string& object, const std::string& na
 
 std::vector<double> Hdf5File::attribute_doubles(const std::string& object,
                                                 const std::string& name) const {
+  const auto lock = library_lock();
   Hdf5Id a = open_attribute(object, name);
   Hdf5Id space(H5Aget_space(a.get()), H5Sclose);
   std::vector<double> values(static_cast<size_t>(H5Sget_simple_extent_npoints(space.get())));
@@ -260,6 +333,7 @@ std::vector<double> Hdf5File::attribute_doubles(const std::string& object,
 }
 
 std::string Hdf5File::attribute_string(const std::string& object, const std::string& name) const {
+  const auto lock = library_lock();
   Hdf5Id a = open_attribute(object, name);
   Hdf5Id type = utf8_string_type();
   char* raw = nullptr;
@@ -279,6 +353,7 @@ Hdf5Id vlen_uint8_type() { return Hdf5Id(H5Tvlen_create(H5T_NATIVE_UINT8), H5Tcl
 }  // namespace
 
 void Hdf5File::create_rows_uint8(const std::string& dataset, const Shape& shape, int64_t chunk_rows) {
+  const auto lock = library_lock();
   if (shape.rank() < 1 || chunk_rows <= 0) fail("bad shape or chunking for " + dataset);
   std::vector<hsize_t> dims(shape.dims().begin(), shape.dims().end());
   std::vector<hsize_t> max_dims = dims;
@@ -296,6 +371,7 @@ void Hdf5File::create_rows_uint8(const std::string& dataset, const Shape& shape,
 }
 
 void Hdf5File::write_rows(const std::string& dataset, int64_t first, int64_t rows, const uint8_t* data) {
+  const auto lock = library_lock();
   Hdf5Id d = open_dataset(dataset);
   Hdf5Id file_space(H5Dget_space(d.get()), H5Sclose);
   const int rank = H5Sget_simple_extent_ndims(file_space.get());
@@ -314,6 +390,7 @@ void Hdf5File::write_rows(const std::string& dataset, int64_t first, int64_t row
 }
 
 void Hdf5File::create_vlen_uint8(const std::string& dataset, int64_t count, int64_t chunk_rows) {
+  const auto lock = library_lock();
   if (count < 0 || chunk_rows <= 0) fail("bad size or chunking for " + dataset);
   hsize_t dims[1] = {static_cast<hsize_t>(count)}, max_dims[1] = {H5S_UNLIMITED};
   hsize_t chunk[1] = {static_cast<hsize_t>(chunk_rows)};
@@ -342,6 +419,7 @@ void Hdf5File::select_element(const Hdf5Id& d, const std::string& dataset, int64
 
 void Hdf5File::write_vlen_uint8(const std::string& dataset, int64_t index, const uint8_t* data,
                                 size_t size) {
+  const auto lock = library_lock();
   Hdf5Id d = open_dataset(dataset);
   Hdf5Id file_space, mem_space;
   select_element(d, dataset, index, file_space, mem_space);
@@ -353,7 +431,9 @@ void Hdf5File::write_vlen_uint8(const std::string& dataset, int64_t index, const
     fail("cannot write element " + std::to_string(index) + " of " + dataset + " (disk full?)");
 }
 
-void Hdf5File::read_vlen_uint8(const std::string& dataset, int64_t index, std::vector<uint8_t>& out) const {
+void Hdf5File::read_vlen_uint8(const std::string& dataset, int64_t index, std::vector<uint8_t>& out,
+                               size_t max_bytes) const {
+  const auto lock = library_lock();
   Hdf5Id d = open_dataset(dataset);
   Hdf5Id type(H5Dget_type(d.get()), H5Tclose);
   if (H5Tget_class(type.get()) != H5T_VLEN) fail(dataset + " is not a variable-length dataset");
@@ -363,12 +443,22 @@ void Hdf5File::read_vlen_uint8(const std::string& dataset, int64_t index, std::v
   hvl_t value{0, nullptr};
   if (H5Dread(d.get(), mem_type.get(), mem_space.get(), file_space.get(), H5P_DEFAULT, &value) < 0)
     fail("cannot read element " + std::to_string(index) + " of " + dataset + " (file truncated or corrupt?)");
+  // The library's buffer goes back whatever happens next (H5Treclaim is 1.12+).
+  struct Reclaim {
+    const Hdf5Id &type, &space;
+    hvl_t& value;
+    ~Reclaim() { H5Dvlen_reclaim(type.get(), space.get(), H5P_DEFAULT, &value); }
+  } reclaim{mem_type, mem_space, value};
+  if (value.len > max_bytes)
+    fail("element " + std::to_string(index) + " of " + dataset + " is " + std::to_string(value.len) +
+         " bytes, more than the " + std::to_string(max_bytes) + " it may hold");
+  if (value.len > 0 && value.p == nullptr) fail("element " + std::to_string(index) + " of " + dataset + " is damaged");
   const auto* bytes = static_cast<const uint8_t*>(value.p);
   out.assign(bytes, bytes + value.len);
-  H5Dvlen_reclaim(mem_type.get(), mem_space.get(), H5P_DEFAULT, &value);  // H5Treclaim is 1.12+
 }
 
 void Hdf5File::set_rows(const std::string& dataset, int64_t rows) {
+  const auto lock = library_lock();
   Hdf5Id d = open_dataset(dataset);
   Hdf5Id space(H5Dget_space(d.get()), H5Sclose);
   const int rank = H5Sget_simple_extent_ndims(space.get());

@@ -4,6 +4,7 @@
 
 #include <hdf5.h>
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -11,6 +12,13 @@
 #include "core/shape.h"
 
 namespace convoy {
+
+// Whether every call into libhdf5 holds one process-wide lock: decided at the
+// first use from H5is_library_threadsafe() (Debian's serial build is
+// thread-safe; a build without --enable-threadsafe is not, and the loader's
+// workers read from several threads). Tests may force it either way.
+bool hdf5_calls_serialized();
+void set_hdf5_calls_serialized(bool serialized);
 
 // Owns one HDF5 identifier and closes it with the matching H5*close.
 class Hdf5Id {
@@ -67,9 +75,16 @@ class Hdf5File {
   // A 1-D dataset of `count` variable-length uint8 sequences (one encoded image each).
   void create_vlen_uint8(const std::string& dataset, int64_t count, int64_t chunk_rows);
   void write_vlen_uint8(const std::string& dataset, int64_t index, const uint8_t* data, size_t size);
-  void read_vlen_uint8(const std::string& dataset, int64_t index, std::vector<uint8_t>& out) const;
+  // Element `index` of a variable-length uint8 dataset; one longer than max_bytes is refused.
+  void read_vlen_uint8(const std::string& dataset, int64_t index, std::vector<uint8_t>& out,
+                       size_t max_bytes = SIZE_MAX) const;
+  // Whether `dataset` holds variable-length sequences of 8-bit integers (encoded images).
+  bool is_vlen_bytes(const std::string& dataset) const;
   // Resizes the outer axis of an extendible dataset.
   void set_rows(const std::string& dataset, int64_t rows);
+
+  // How many times this file has opened a dataset (reads by index open one once).
+  int64_t datasets_opened() const { return datasets_opened_; }
 
   // Attributes on `object` ("/" for the root group).
   void set_attribute(const std::string& object, const std::string& name, int64_t value);
@@ -82,6 +97,7 @@ class Hdf5File {
 
  private:
   Hdf5Id open_dataset(const std::string& dataset) const;
+  Shape shape_of(const Hdf5Id& d, const std::string& dataset) const;
   // Selects element `index` of a 1-D dataset: its file space and a one-element memory space.
   void select_element(const Hdf5Id& d, const std::string& dataset, int64_t index, Hdf5Id& file_space,
                       Hdf5Id& mem_space) const;
@@ -94,6 +110,7 @@ class Hdf5File {
 
   std::string path_;
   Hdf5Id file_;
+  mutable std::atomic<int64_t> datasets_opened_{0};
 };
 
 }  // namespace convoy

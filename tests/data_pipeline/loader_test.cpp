@@ -5,8 +5,14 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
+#include <new>
+#include <stdexcept>
+#include <system_error>
 #include <thread>
 
 #include "core/error.h"
@@ -17,16 +23,26 @@ namespace {
 
 // Sample i of epoch e: values i*1000 + e*100 + position, label i % 7, with a
 // small random delay so workers finish out of order.
+enum class Failure { kCorruptData, kInternalCheck, kOutOfMemory, kStdLibrary };
+
 class CountingSource final : public SampleSource {
  public:
-  explicit CountingSource(int64_t count, int64_t fail_at = -1) : count_(count), fail_at_(fail_at) {}
+  explicit CountingSource(int64_t count, int64_t fail_at = -1, Failure failure = Failure::kCorruptData)
+      : count_(count), fail_at_(fail_at), failure_(failure) {}
   int64_t size() const override { return count_; }
   int64_t num_classes() const override { return 7; }
   Shape sample_shape() const override { return Shape{2, 3, 4}; }
   void prepare_workers(int workers) override { prepared_ = workers; }
   int32_t load(int64_t index, int64_t epoch, float* out, int worker) override {
     EXPECT_LT(worker, std::max(1, prepared_));
-    if (index == fail_at_) throw Error::user("corrupt image");
+    if (index == fail_at_) {
+      switch (failure_) {
+        case Failure::kCorruptData: throw Error::user("corrupt image");
+        case Failure::kInternalCheck: CONVOY_THROW("an internal check");
+        case Failure::kOutOfMemory: throw std::bad_alloc();
+        case Failure::kStdLibrary: throw std::out_of_range("vector::at");
+      }
+    }
     if (index % 3 == 0) std::this_thread::sleep_for(std::chrono::microseconds(200));
     for (int j = 0; j < 24; ++j) out[j] = static_cast<float>(index * 1000 + epoch * 100 + j);
     loads_.fetch_add(1);
@@ -37,6 +53,7 @@ class CountingSource final : public SampleSource {
 
  private:
   int64_t count_, fail_at_;
+  Failure failure_;
   int prepared_ = 0;
   std::atomic<int64_t> loads_{0};
 };
@@ -120,6 +137,117 @@ TEST(Loader, WorkerFailureNamesTheSample) {
       EXPECT_NE(std::string(e.what()).find("corrupt image"), std::string::npos) << e.what();
     }
   }
+}
+
+TEST(Loader, AfterAFailureEveryNextFailsWithoutWorkersToo) {
+  // Without workers, a failed sample used to leave its batch half filled, and
+  // the next call handed the slot out with the next batch's samples loaded
+  // under the failed batch's ids.
+  for (int workers : {0, 2}) {
+    CountingSource source(40, 6);
+    Loader loader(source, 4, workers, 2);
+    loader.start(sequential_order(40), 0, 0, false);
+    // Batch 0 (samples 0-3) may come out first (with workers, sample 6 may
+    // fail before it is asked for); once a call has failed, every later one fails.
+    bool failed = false;
+    for (int call = 0; call < 4; ++call) {
+      try {
+        const LoadedBatch* b = loader.next();
+        EXPECT_FALSE(failed) << workers << " workers: a batch after the failure";
+        ASSERT_NE(b, nullptr);
+        EXPECT_EQ(b->index, 0);
+        EXPECT_EQ(b->ids, (std::vector<int64_t>{0, 1, 2, 3}));
+      } catch (const Error& e) {
+        failed = true;
+        EXPECT_NE(std::string(e.what()).find("sample 6"), std::string::npos) << e.what();
+      }
+    }
+    EXPECT_TRUE(failed);
+    loader.start(sequential_order(40), 1, 2, false);  // a new epoch starts afresh
+    const LoadedBatch* b = loader.next();
+    ASSERT_NE(b, nullptr);
+    EXPECT_EQ(b->index, 2);
+    EXPECT_EQ(b->ids, (std::vector<int64_t>{8, 9, 10, 11}));
+    EXPECT_EQ(b->images.data()[0], 8 * 1000 + 100);
+  }
+}
+
+TEST(Loader, OnlyTheDataIsBlamedAsTheUsersFault) {
+  for (int workers : {0, 2}) {
+    {
+      CountingSource source(16, 5, Failure::kInternalCheck);
+      Loader loader(source, 4, workers, 2);
+      loader.start(sequential_order(16), 0, 0, false);
+      try {
+        while (loader.next()) {
+        }
+        FAIL() << "expected a failure";
+      } catch (const Error& e) {
+        EXPECT_FALSE(e.is_user_error()) << e.what();  // a bug of ours, reported with its location
+        EXPECT_NE(std::string(e.what()).find("sample 5 (fake.h5)"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("an internal check"), std::string::npos) << e.what();
+      }
+    }
+    {
+      CountingSource source(16, 5, Failure::kStdLibrary);
+      Loader loader(source, 4, workers, 2);
+      loader.start(sequential_order(16), 0, 0, false);
+      try {
+        while (loader.next()) {
+        }
+        FAIL() << "expected a failure";
+      } catch (const Error& e) {
+        EXPECT_FALSE(e.is_user_error()) << e.what();
+        EXPECT_NE(std::string(e.what()).find("vector::at"), std::string::npos) << e.what();
+      }
+    }
+    CountingSource source(16, 5, Failure::kOutOfMemory);
+    Loader loader(source, 4, workers, 2);
+    loader.start(sequential_order(16), 0, 0, false);
+    EXPECT_THROW(
+        {
+          while (loader.next()) {
+          }
+        },
+        std::bad_alloc);
+  }
+}
+
+TEST(Loader, RefusesAStartOutsideTheEpoch) {
+  // A damaged checkpoint's position must not index outside the order.
+  CountingSource source(40);
+  for (int workers : {0, 2}) {
+    Loader loader(source, 4, workers, 2);
+    try {
+      loader.start(sequential_order(40), 0, -3, false);
+      FAIL() << "a negative first batch was accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("batch -3"), std::string::npos) << e.what();
+    }
+    EXPECT_THROW(loader.start(sequential_order(40), 0, 11, false), Error);
+    loader.start(sequential_order(40), 0, 10, false);  // the end: nothing left
+    EXPECT_EQ(loader.next(), nullptr);
+  }
+}
+
+TEST(LoaderDeathTest, FailingToStartItsThreadsThrowsInsteadOfTerminating) {
+  // Under a thread limit the third worker cannot start: the two already
+  // running must be stopped and joined, and the error reach the caller
+  // (destroying joinable std::threads would call std::terminate).
+  if (geteuid() != 0) GTEST_SKIP() << "needs root: drops to an unused user id whose thread count a limit caps";
+  auto start_under_a_thread_limit = [] {
+    rlimit limit{};
+    limit.rlim_cur = limit.rlim_max = 3;  // this process and two threads
+    if (setrlimit(RLIMIT_NPROC, &limit) != 0 || setgid(54321) != 0 || setuid(54321) != 0) _exit(3);
+    CountingSource source(40);
+    try {
+      Loader loader(source, 4, 8, 2);
+      _exit(4);  // the limit did not bite
+    } catch (const std::system_error&) {
+      _exit(0);
+    }
+  };
+  EXPECT_EXIT(start_under_a_thread_limit(), ::testing::ExitedWithCode(0), "");
 }
 
 TEST(Loader, StopsCleanlyMidEpoch) {

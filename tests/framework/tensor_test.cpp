@@ -53,3 +53,17 @@ TEST(Tensor, OwnedTensorReusesOrGrowsItsMemory) {
 
 }  // namespace
 }  // namespace convoy
+
+namespace convoy {
+namespace {
+
+TEST(Shape, PerSampleOfAnEmptyBatch) {
+  // Used to divide the element count by the batch: SIGFPE for a batch of 0.
+  EXPECT_EQ(Shape({0, 3, 4, 5}).per_sample(), 60);
+  EXPECT_EQ(Shape({7, 3, 4, 5}).per_sample(), 60);
+  EXPECT_EQ(Shape({2}).per_sample(), 1);
+  EXPECT_THROW(Shape(std::vector<int64_t>{}).per_sample(), Error);
+}
+
+}  // namespace
+}  // namespace convoy
