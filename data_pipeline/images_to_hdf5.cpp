@@ -20,6 +20,7 @@
 #include "data_pipeline/image.h"
 #include "data_pipeline/image_codec.h"
 #include "data_pipeline/image_resize.h"
+#include "io/atomic_file.h"
 #include "io/hdf5_file.h"
 #include "io/progress.h"
 
@@ -127,7 +128,7 @@ void apply_class_names(ImageListing& listing, const std::vector<ClassNameEntry>&
   for (const auto& n : names) listing.class_names.push_back(n.name);
 }
 
-std::string images_to_hdf5_temp_path(const std::string& out) { return out + ".tmp." + std::to_string(::getpid()); }
+std::string images_to_hdf5_temp_path(const std::string& out) { return temporary_path_for(out); }
 
 namespace {
 
@@ -344,17 +345,11 @@ ImagesToHdf5Report images_to_hdf5(const ImageListing& listing, const ImagesToHdf
   ImagesToHdf5Report report;
   report.threads = threads;
   const auto start = std::chrono::steady_clock::now();
-  // Write beside the target and rename, so a reader never sees a half-written file.
-  const std::string tmp = images_to_hdf5_temp_path(options.out);
+  // A reader never sees a half-written file.
+  write_file_atomically(options.out, [&](const std::string& temporary) {
+    write_all(temporary, listing, options, threads, report);
+  });
   std::error_code ec;
-  try {
-    write_all(tmp, listing, options, threads, report);
-    fs::rename(tmp, options.out, ec);
-    if (ec) CONVOY_USER_ERROR("cannot move the converted file into place as '", options.out, "': ", ec.message());
-  } catch (...) {
-    fs::remove(tmp, ec);
-    throw;
-  }
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   report.bytes = static_cast<int64_t>(fs::file_size(options.out, ec));
   return report;

@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "data_pipeline/mnist_idx.h"
+#include "io/atomic_file.h"
 #include "io/hdf5_file.h"
 
 namespace convoy {
@@ -72,18 +73,8 @@ void convert_mnist_split(const std::string& images_path, const std::string& labe
   if (images.count == 0) CONVOY_USER_ERROR("IDX image file '", images_path, "' holds no images");
   const PixelStats stats = pixel_stats(images.pixels);
 
-  // Write beside the target and rename, so a reader never sees a half-written file.
-  const std::string tmp = out_h5 + ".tmp." + std::to_string(::getpid());
-  std::error_code ec;
-  try {
-    write_split(tmp, images, labels, stats);
-    fs::rename(tmp, out_h5, ec);
-    if (ec)
-      CONVOY_USER_ERROR("cannot move the converted file into place as '", out_h5, "': ", ec.message());
-  } catch (...) {
-    fs::remove(tmp, ec);
-    throw;
-  }
+  // A reader never sees a half-written file.
+  write_file_atomically(out_h5, [&](const std::string& temporary) { write_split(temporary, images, labels, stats); });
 }
 
 void convert_mnist_folder(const std::string& idx_folder, const std::string& out_dir) {

@@ -51,6 +51,7 @@ std::string position_to_json(const TrainingPosition& p) {
                         {"batch_in_epoch", p.batch_in_epoch},
                         {"global_step", p.global_step},
                         {"global_batch", p.global_batch},
+                        {"train_samples", p.train_samples},
                         {"seed", p.seed},
                         {"model", p.model},
                         {"options", p.options_json},
@@ -65,6 +66,7 @@ TrainingPosition position_from_json(const std::string& text) {
   p.batch_in_epoch = j.at("batch_in_epoch");
   p.global_step = j.at("global_step");
   p.global_batch = j.at("global_batch");
+  p.train_samples = j.at("train_samples");
   p.seed = j.at("seed");
   p.model = j.at("model");
   p.options_json = j.at("options");

@@ -21,6 +21,7 @@
 
 #include "launch/command_line.h"
 #include "core/error.h"
+#include "io/atomic_file.h"
 #include "data_pipeline/hdf5_dataset.h"
 #include "data_pipeline/image_codec.h"
 #include "data_pipeline/transforms.h"
@@ -64,10 +65,10 @@ void blit(Canvas& canvas, const Image& image, int64_t x0, int64_t y0, int64_t sc
     }
 }
 
-void write_png(const std::string& path, const Canvas& canvas) {
-  const std::string temp = path + ".tmp." + std::to_string(::getpid());
-  FILE* f = std::fopen(temp.c_str(), "wb");
-  if (!f) CONVOY_USER_ERROR("cannot write PNG '", path, "': ", std::strerror(errno));
+// libpng's errors longjmp: no C++ object may live across png_* calls here.
+bool write_png_file(const std::string& file_path, const Canvas& canvas) {
+  FILE* f = std::fopen(file_path.c_str(), "wb");
+  if (!f) return false;
   png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
   png_infop info = png ? png_create_info_struct(png) : nullptr;
   bool ok = png && info;
@@ -86,10 +87,13 @@ void write_png(const std::string& path, const Canvas& canvas) {
   }
   png_destroy_write_struct(png ? &png : nullptr, info ? &info : nullptr);
   if (std::fclose(f) != 0) ok = false;
-  if (!ok || std::rename(temp.c_str(), path.c_str()) != 0) {
-    std::remove(temp.c_str());
-    CONVOY_USER_ERROR("cannot write PNG '", path, "'");
-  }
+  return ok;
+}
+
+void write_png(const std::string& path, const Canvas& canvas) {
+  write_file_atomically(path, [&](const std::string& temporary) {
+    if (!write_png_file(temporary, canvas)) CONVOY_USER_ERROR("cannot write PNG '", path, "' (disk full?)");
+  });
 }
 
 std::string vec_string(const std::vector<double>& v) {

@@ -24,7 +24,8 @@ nlohmann::json TrainOptions::to_json() const {
           {"checkpoint_dir", checkpoint_dir}, {"keep_checkpoints", keep_checkpoints},
           {"accumulate_steps", accumulate_steps}, {"lr_scaling", lr_scaling}, {"lr_base_batch", lr_base_batch},
           {"bucket_mb", bucket_mb}, {"no_overlap", no_overlap}, {"collective_timeout", collective_timeout},
-          {"timeline", timeline}};
+          {"timeline", timeline}, {"resume_reset_position", resume_reset_position}, {"anomaly", anomaly},
+          {"max_skipped", max_skipped}};
 }
 
 nlohmann::json TrainOptions::shared_options() const {
@@ -119,7 +120,15 @@ std::optional<TrainOptions> parse_train_options(int argc, const char* const* arg
       ("checkpoint-dir", po::value(&o.checkpoint_dir)->default_value(o.checkpoint_dir), "where checkpoints go (empty: none)")
       ("keep-checkpoints", po::value(&o.keep_checkpoints)->default_value(o.keep_checkpoints), "how many recent checkpoints to keep (0: all)")
       ("resume", po::value(&o.resume)->default_value(o.resume), "a checkpoint file, or 'auto': the newest in --checkpoint-dir")
+      ("resume-reset-position", po::bool_switch(&o.resume_reset_position),
+       "with --resume: keep the weights and optimizer state but start the saved epoch over (where the global batch "
+       "or the training set changed, and the saved position would name other samples)")
       ("evaluate", po::value(&o.evaluate)->default_value(o.evaluate), "report the test accuracy of this checkpoint and exit")
+      ("anomaly", po::value(&o.anomaly)->default_value(o.anomaly),
+       "a step whose gradients are not finite (NaN, infinity): stop (end the job, keep the last checkpoint) | "
+       "skip (drop that update, on every rank)")
+      ("max-skipped", po::value(&o.max_skipped)->default_value(o.max_skipped),
+       "with --anomaly skip: end the job after this many skipped steps in a row")
       ("summary", po::bool_switch(&o.summary), "print the layer table and exit")
       ("timeline", po::value(&o.timeline)->default_value(o.timeline),
        "write a Chrome-trace timeline of every rank's steps and collectives (Perfetto, chrome://tracing)")
@@ -141,6 +150,9 @@ std::optional<TrainOptions> parse_train_options(int argc, const char* const* arg
   if (!(o.bucket_mb > 0)) CONVOY_USER_ERROR("--bucket-mb must be positive, got ", o.bucket_mb);
   if (!(o.collective_timeout > 0)) CONVOY_USER_ERROR("--collective-timeout must be positive, got ", o.collective_timeout);
   if (o.resume == "auto" && o.checkpoint_dir.empty()) CONVOY_USER_ERROR("--resume auto needs --checkpoint-dir");
+  if (o.anomaly != "stop" && o.anomaly != "skip")
+    CONVOY_USER_ERROR("unknown --anomaly '", o.anomaly, "': expected stop or skip");
+  if (o.max_skipped < 1) CONVOY_USER_ERROR("--max-skipped must be >= 1, got ", o.max_skipped);
   if (o.eval_batch_size == 0) o.eval_batch_size = o.batch_size;
   return o;
 }

@@ -46,6 +46,11 @@ struct TrainOptions {
   int64_t log_every = 10;
   std::string metrics, checkpoint_dir, resume, evaluate, timeline;
   int64_t keep_checkpoints = 2;
+  bool resume_reset_position = false;  // resume weights and optimizer state, restart the saved epoch
+  // A step whose summed gradients hold NaN or infinity: "stop" the job, or
+  // "skip" its update (on every rank alike), at most max_skipped in a row.
+  std::string anomaly = "stop";
+  int64_t max_skipped = 10;
   bool summary = false;
 
   nlohmann::json to_json() const;

@@ -1,5 +1,7 @@
 #include "launch/train_program.h"
 
+#include "io/atomic_file.h"
+
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -84,6 +86,9 @@ int train_or_evaluate(const char* program, int argc, const char* const* argv, co
       if (!shape_source) CONVOY_USER_ERROR("no data was opened");
       if (action == "evaluate" && !data.val) CONVOY_USER_ERROR("--evaluate needs test data (--val)");
       if (action == "train" && !data.train) CONVOY_USER_ERROR("no training data");
+      // Found now, not when the first epoch ends.
+      if (action == "train" && !options.checkpoint_dir.empty() && comm.rank() == 0)
+        check_folder_writable(options.checkpoint_dir, "--checkpoint-dir");
       models::ModelSpec spec{options.model, options.num_classes, options.input_size};
       const Shape sample = shape_source->sample_shape();
       const Shape expected = models::model_input_shape(spec);

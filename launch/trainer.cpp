@@ -69,6 +69,7 @@ Trainer::Trainer(TrainOptions options, Sequential& model, SampleSource& train, S
   position_.seed = options_.seed;
   position_.model = options_.model;
   position_.global_batch = global_batch_of(options_, comm_);
+  position_.train_samples = train_.size();
   position_.options_json = options_.to_json().dump();
   if (val_) evaluator_ = std::make_unique<Evaluator>(*val_, options_, comm_);
   if (!options_.timeline.empty()) {
@@ -100,14 +101,33 @@ void Trainer::load(const std::string& path, bool with_optimizer_state) {
   }
   message = broadcast_string(comm_, message, 0, "broadcast of the checkpoint position");
   if (!message.empty() && message[0] == kErrorMark) throw JobError(message.substr(1));
-  const TrainingPosition loaded = position_from_json(message);
+  TrainingPosition loaded = position_from_json(message);
   data_parallel_.broadcast_parameters(with_optimizer_state);
   if (!with_optimizer_state) return;
+  if (loaded.epoch < 0 || loaded.batch_in_epoch < 0 || loaded.global_step < 0 || loaded.global_batch < 0 ||
+      loaded.train_samples < 0)
+    throw JobError("checkpoint '" + path + "' is damaged: its position (epoch " + std::to_string(loaded.epoch) +
+                   ", batch " + std::to_string(loaded.batch_in_epoch) + ", step " + std::to_string(loaded.global_step) +
+                   ") is impossible");
+  // The position counts batches of one global batch through one training set:
+  // with either changed it would name other samples.
+  std::string changed;
   if (loaded.global_batch != 0 && loaded.global_batch != position_.global_batch)
-    throw JobError("checkpoint '" + path + "' was written at a global batch of " + std::to_string(loaded.global_batch) +
-                   " images per step, this run's is " + std::to_string(position_.global_batch) +
-                   " (--batch-size x ranks x --accumulate-steps): its position would name other samples. "
-                   "Resume with the same global batch (any rank count that divides it).");
+    changed = "was written at a global batch of " + std::to_string(loaded.global_batch) +
+              " images per step, this run's is " + std::to_string(position_.global_batch) +
+              " (--batch-size x ranks x --accumulate-steps; any rank count at the same global batch resumes exactly)";
+  else if (loaded.train_samples != 0 && loaded.train_samples != position_.train_samples)
+    changed = "was written for a training set of " + std::to_string(loaded.train_samples) +
+              " samples, this run's (--data) has " + std::to_string(position_.train_samples);
+  if (!changed.empty() && !options_.resume_reset_position)
+    throw JobError("checkpoint '" + path + "' " + changed +
+                   ": its position would name other samples. Resume with the same settings, or add "
+                   "--resume-reset-position to keep its weights and start its epoch over.");
+  if (!changed.empty()) {
+    say("note: checkpoint '%s' %s; --resume-reset-position: starting epoch %lld over\n", path.c_str(),
+        changed.c_str(), static_cast<long long>(loaded.epoch + 1));
+    loaded.batch_in_epoch = 0;
+  }
   if (loaded.seed != options_.seed)
     say("note: resuming with the checkpoint's seed %llu (not %llu)\n", static_cast<unsigned long long>(loaded.seed),
         static_cast<unsigned long long>(options_.seed));
@@ -151,7 +171,30 @@ Trainer::StepOutcome Trainer::train_step(int64_t steps_per_epoch, double lr) {
     }
   }
   const auto t4 = Clock::now();
-  data_parallel_.step(lr);
+  data_parallel_.finish_gradients();
+  // The summed gradients are the same on every rank: every rank decides alike.
+  if (const Parameter* bad = data_parallel_.first_non_finite_gradient()) {
+    char lr_text[32];
+    std::snprintf(lr_text, sizeof lr_text, "%.4g", lr);
+    if (options_.anomaly == "stop")
+      throw JobError("training diverged at step " + std::to_string(position_.global_step) + ": the gradient of " +
+                     bad->name + " is not finite (NaN or infinity), learning rate " + lr_text +
+                     "; no update was made and the last checkpoint is kept (lower --lr, or --anomaly skip)");
+    data_parallel_.skip();
+    outcome.skipped = true;
+    ++skipped_steps_;
+    if (++skipped_in_a_row_ >= options_.max_skipped)
+      throw JobError("training diverged: " + std::to_string(skipped_in_a_row_) +
+                     " steps in a row had non-finite gradients (the last at step " +
+                     std::to_string(position_.global_step) + ", first in " + bad->name + ", learning rate " + lr_text +
+                     "; --max-skipped " + std::to_string(options_.max_skipped) + "); the last checkpoint is kept");
+    if (comm_.rank() == 0)
+      say("step %lld skipped: the gradient of %s is not finite (learning rate %s)\n",
+          static_cast<long long>(position_.global_step), bad->name.c_str(), lr_text);
+  } else {
+    data_parallel_.apply(lr);
+    skipped_in_a_row_ = 0;
+  }
   const auto t5 = Clock::now();
   outcome.allreduce_ms = data_parallel_.last_wait_ms();
   outcome.compute_ms += ms_between(t4, t5) - outcome.allreduce_ms;
@@ -179,6 +222,17 @@ EvalResult Trainer::evaluate() {
 }
 
 std::string Trainer::save_checkpoint_now() {
+  // A model gone non-finite (an update that overflowed) never replaces a good checkpoint.
+  const std::vector<Parameter*> parameters = model_.parameters();
+  for (size_t i = 0; i < parameters.size(); ++i)
+    for (const Tensor* t : {&parameters[i]->value, &sgd_.velocities()[i]}) {
+      const float* v = t->data();
+      for (int64_t k = 0; k < t->numel(); ++k)
+        if (!std::isfinite(v[k]))
+          throw JobError("training diverged: " + parameters[i]->name + (t == &parameters[i]->value ? "" : "'s momentum") +
+                         " holds a non-finite value at step " + std::to_string(position_.global_step) +
+                         "; no checkpoint was written, the last one is kept (lower --lr)");
+    }
   position_.schedule = schedule_.state();
   return checkpointer_.save(model_.parameters(), sgd_.velocities(), position_);
 }
@@ -204,6 +258,10 @@ int Trainer::run() {
   // Built here, not in the constructor: --evaluate never trains, and its
   // source must not be shared by two loaders.
   if (!train_loader_) train_loader_ = std::make_unique<Loader>(train_, micro_batch, options_.workers, 2);
+  if (position_.batch_in_epoch > steps_per_epoch)
+    throw JobError("the resumed position (batch " + std::to_string(position_.batch_in_epoch) + " of epoch " +
+                   std::to_string(position_.epoch + 1) + ") lies beyond the epoch's " + std::to_string(steps_per_epoch) +
+                   " steps: the checkpoint is damaged or was written for other data");
   TrainingReport report(options_, comm_.rank() == 0, resumed_ && position_.global_step > 0);
   char line[512];
   std::snprintf(line, sizeof line,
@@ -268,6 +326,12 @@ int Trainer::run() {
         if (!agreed_stop) agreed_stop = reports[r].stop_signal;
         if (reports[r].compute_ms < f.compute_min_ms) f.compute_min_ms = reports[r].compute_ms, f.fastest_rank = static_cast<int>(r);
         if (reports[r].compute_ms > f.compute_max_ms) f.compute_max_ms = reports[r].compute_ms, f.slowest_rank = static_cast<int>(r);
+      }
+      f.skipped = outcome.skipped;
+      f.skipped_steps = skipped_steps_;
+      if (f.skipped) {  // nothing learned: not counted in the epoch's figures
+        report.step(f);
+        continue;
       }
       if (!std::isfinite(f.loss))
         throw JobError("the loss became " + std::to_string(f.loss) + " at step " + std::to_string(position_.global_step - 1) +

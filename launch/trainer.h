@@ -52,6 +52,7 @@ class Trainer {
     double loss = 0;  // this rank's mean over its micro-batches
     int64_t correct = 0;
     double data_ms = 0, compute_ms = 0, allreduce_ms = 0;
+    bool skipped = false;  // the update was dropped (--anomaly skip)
   };
   // What each rank tells the others after every step (one small all-gather).
   struct StepReport {
@@ -80,6 +81,7 @@ class Trainer {
   std::unique_ptr<Evaluator> evaluator_;
   std::unique_ptr<Timeline> timeline_;  // with --timeline
   bool resumed_ = false;
+  int64_t skipped_in_a_row_ = 0, skipped_steps_ = 0;
 };
 
 }  // namespace convoy

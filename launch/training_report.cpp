@@ -49,7 +49,9 @@ void TrainingReport::step(const StepFigures& f) {
                                      {"compute_ms_min", f.compute_min_ms},
                                      {"compute_ms_max", f.compute_max_ms},
                                      {"fastest_rank", f.fastest_rank},
-                                     {"slowest_rank", f.slowest_rank}}
+                                     {"slowest_rank", f.slowest_rank},
+                                     {"skipped", f.skipped},
+                                     {"skipped_steps", f.skipped_steps}}
                           .dump());
 }
 

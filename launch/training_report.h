@@ -26,6 +26,8 @@ struct StepFigures {
   double data_ms = 0, compute_ms = 0, allreduce_ms = 0;
   double compute_min_ms = 0, compute_max_ms = 0;  // over the ranks
   int fastest_rank = 0, slowest_rank = 0;
+  bool skipped = false;         // --anomaly skip dropped this step's update
+  int64_t skipped_steps = 0;    // in the whole run
 };
 
 struct EpochFigures {

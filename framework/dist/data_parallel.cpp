@@ -1,5 +1,7 @@
 #include "dist/data_parallel.h"
 
+#include <cmath>
+
 #include "core/error.h"
 
 namespace convoy {
@@ -38,11 +40,41 @@ void DataParallel::backward(const Tensor& dy) {
 }
 
 void DataParallel::step(double lr) {
-  CONVOY_CHECK(micro_batch_ == options_.accumulate_steps, "step() after ", micro_batch_,
+  finish_gradients();
+  apply(lr);
+}
+
+void DataParallel::finish_gradients() {
+  CONVOY_CHECK(micro_batch_ == options_.accumulate_steps, "the step's gradients finished after ", micro_batch_,
                " backward() calls; expected ", options_.accumulate_steps);
+  CONVOY_CHECK(!gradients_ready_, "finish_gradients() twice in one step");
   last_wait_ms_ = reducer_.finish();
+  gradients_ready_ = true;
+}
+
+const Parameter* DataParallel::first_non_finite_gradient() const {
+  CONVOY_CHECK(gradients_ready_, "gradients inspected before finish_gradients()");
+  if (reducer_.all_finite()) return nullptr;
+  for (const GradientBucket& bucket : reducer_.buckets())
+    for (const Parameter* p : bucket.parameters) {
+      const float* g = p->grad.data();
+      for (int64_t i = 0; i < p->grad.numel(); ++i)
+        if (!std::isfinite(g[i])) return p;
+    }
+  return nullptr;
+}
+
+void DataParallel::apply(double lr) {
+  CONVOY_CHECK(gradients_ready_, "apply() before finish_gradients()");
   optimizer_.step(lr, 1.0 / (static_cast<double>(comm_.size()) * options_.accumulate_steps));
   micro_batch_ = 0;
+  gradients_ready_ = false;
+}
+
+void DataParallel::skip() {
+  CONVOY_CHECK(gradients_ready_, "skip() before finish_gradients()");
+  micro_batch_ = 0;
+  gradients_ready_ = false;
 }
 
 }  // namespace convoy

@@ -43,6 +43,17 @@ class DataParallel {
   // SGD with the gradients divided by (ranks x accumulate_steps).
   void step(double lr);
 
+  // step() in two halves, with a look at the gradients between them:
+  // finish_gradients() waits for the all-reduce; the summed gradients are then
+  // the same on every rank, so every rank decides alike (no communication)
+  // whether to apply(lr) them or skip() the update.
+  void finish_gradients();
+  // The first parameter, in the order backward computes them (from the output
+  // back), whose summed gradient holds a NaN or an infinity; nullptr if none.
+  const Parameter* first_non_finite_gradient() const;
+  void apply(double lr);
+  void skip();  // drops this step's gradients; the next backward starts afresh
+
   // Milliseconds the last step() waited for communication (the exposed part).
   double last_wait_ms() const { return last_wait_ms_; }
   // Micro-batches already back-propagated in the current step.
@@ -59,6 +70,7 @@ class DataParallel {
   Reducer reducer_;
   BackwardContext context_;
   int micro_batch_ = 0;
+  bool gradients_ready_ = false;
   double last_wait_ms_ = 0;
 };
 

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "io/atomic_file.h"
 #include "io/hdf5_file.h"
 
 namespace convoy {
@@ -23,10 +24,7 @@ void save_checkpoint(const std::string& path, const std::vector<Parameter*>& par
                      const std::vector<Tensor>& velocities, const TrainingPosition& position) {
   CONVOY_CHECK(velocities.empty() || velocities.size() == parameters.size(),
                "one velocity per parameter");
-  const fs::path target(path);
-  if (target.has_parent_path()) fs::create_directories(target.parent_path());
-  const std::string temporary = path + ".tmp." + std::to_string(::getpid());
-  try {
+  write_file_atomically(path, [&](const std::string& temporary) {
     Hdf5File file(temporary, Hdf5File::Mode::kCreate);
     file.create_group("/parameters");
     if (!velocities.empty()) file.create_group("/velocities");
@@ -43,6 +41,7 @@ void save_checkpoint(const std::string& path, const std::vector<Parameter*>& par
     file.set_attribute("/", "batch_in_epoch", position.batch_in_epoch);
     file.set_attribute("/", "global_step", position.global_step);
     file.set_attribute("/", "global_batch", position.global_batch);
+    file.set_attribute("/", "train_samples", position.train_samples);
     file.set_attribute("/", "seed", static_cast<int64_t>(position.seed));
     file.set_attribute("/", "options", position.options_json);
     file.set_attribute("/", "schedule_state",
@@ -50,12 +49,7 @@ void save_checkpoint(const std::string& path, const std::vector<Parameter*>& par
                                            static_cast<double>(position.schedule.bad_epochs),
                                            static_cast<double>(position.schedule.decays)});
     file.close();
-    fs::rename(temporary, target);
-  } catch (...) {
-    std::error_code ignored;
-    fs::remove(temporary, ignored);
-    throw;
-  }
+  });
 }
 
 TrainingPosition load_checkpoint(const std::string& path, const std::vector<Parameter*>& parameters,
@@ -69,6 +63,7 @@ TrainingPosition load_checkpoint(const std::string& path, const std::vector<Para
   position.batch_in_epoch = file.attribute_int("/", "batch_in_epoch");
   position.global_step = file.attribute_int("/", "global_step");
   if (file.has_attribute("/", "global_batch")) position.global_batch = file.attribute_int("/", "global_batch");
+  if (file.has_attribute("/", "train_samples")) position.train_samples = file.attribute_int("/", "train_samples");
   position.seed = static_cast<uint64_t>(file.attribute_int("/", "seed"));
   position.options_json = file.attribute_string("/", "options");
   const std::vector<double> schedule = file.attribute_doubles("/", "schedule_state");

@@ -1,7 +1,7 @@
 // Checkpoints in HDF5: parameters and momentum buffers in plain layouts, where
 // training stands, the resolved options, the seed and the version. Written
 // atomically (temporary file, then rename), so a crash never leaves a file that
-// looks complete but is not.
+// looks complete but is not (io/atomic_file.h).
 #pragma once
 
 #include <cstdint>
@@ -21,6 +21,8 @@ struct TrainingPosition {
   // Images per optimizer step (per-rank batch x ranks x accumulation steps):
   // the unit of batch_in_epoch and global_step. 0: not recorded (older files).
   int64_t global_batch = 0;
+  // Samples in the training set the position counts through. 0: not recorded (older files).
+  int64_t train_samples = 0;
   uint64_t seed = 0;
   std::string model;           // "lenet5", "alexnet"
   std::string options_json;    // the resolved options of the run that wrote it

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "io/atomic_file.h"
 
 namespace convoy {
 
@@ -43,8 +44,7 @@ std::string Timeline::events_json() const {
 }
 
 void Timeline::write(const std::string& path, const std::vector<std::string>& rank_events) {
-  const std::string temporary = path + ".tmp";
-  {
+  write_file_atomically(path, [&](const std::string& temporary) {
     std::ofstream out(temporary);
     if (!out) CONVOY_USER_ERROR("cannot write the timeline '", path, "'");
     out << "{\"displayTimeUnit\": \"ms\", \"traceEvents\": [\n";
@@ -55,9 +55,9 @@ void Timeline::write(const std::string& path, const std::vector<std::string>& ra
       first = false;
     }
     out << "\n]}\n";
-    if (!out) CONVOY_USER_ERROR("writing the timeline '", path, "' failed");
-  }
-  std::filesystem::rename(temporary, path);
+    out.close();
+    if (!out) CONVOY_USER_ERROR("writing the timeline '", path, "' failed (disk full?)");
+  });
 }
 
 }  // namespace convoy

@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "dist/data_parallel.h"
 #include "dist/single_process_communicator.h"
 #include "models/lenet5.h"
@@ -236,7 +238,56 @@ TEST(DataParallel, AccumulatedMicroBatchesEqualOneBatch) {
   }
   EXPECT_LT(max_diff / max_abs, 1e-5);
   EXPECT_GT(max_diff, 0.0);  // different summation orders: not the same bits, so the test compares real work
-  expect_error([&] { four.step(0.1); }, "step() after 0 backward() calls");
+  expect_error([&] { four.step(0.1); }, "the step's gradients finished after 0 backward() calls");
+}
+
+}  // namespace
+}  // namespace convoy
+
+namespace convoy {
+namespace {
+
+TEST(DataParallel, NonFiniteGradientsAreFoundAndTheirUpdateSkipped) {
+  // A NaN put into the summed gradient of one layer: found (the last layer
+  // first, the order backward computes them), the update skipped with the
+  // parameters untouched, and the next step as if the bad one never happened.
+  LenetRun run, reference;
+  SingleProcessCommunicator comm;
+  DataParallel ddp(*run.model, *run.sgd, comm), plain(*reference.model, *reference.sgd, comm);
+  SoftmaxCrossEntropy loss;
+  Tensor images;
+  std::vector<int32_t> labels;
+  std::vector<int64_t> ids;
+  make_batch(0, 8, images, labels, ids);
+  StepContext ctx;
+  ctx.training = true;
+  ctx.sample_ids = ids;
+  loss.forward(run.model->forward(images, ctx), labels);
+  ddp.backward(loss.grad_logits());
+  ddp.finish_gradients();
+  EXPECT_EQ(ddp.first_non_finite_gradient(), nullptr);
+  std::vector<Parameter*> parameters = run.model->parameters();
+  parameters[2]->grad.data()[5] = std::numeric_limits<float>::quiet_NaN();  // conv2.weight
+  parameters[0]->grad.data()[0] = std::numeric_limits<float>::infinity();   // conv1.weight
+  const Parameter* bad = ddp.first_non_finite_gradient();
+  ASSERT_NE(bad, nullptr);
+  EXPECT_EQ(bad->name, parameters[2]->name);
+  const std::vector<float> before = run.flat_parameters();
+  ddp.skip();
+  EXPECT_EQ(run.flat_parameters(), before);
+  for (int64_t step = 1; step < 3; ++step) {  // both models take the same good steps
+    make_batch(step * 8, 8, images, labels, ids);
+    ctx.sample_ids = ids;
+    loss.forward(run.model->forward(images, ctx), labels);
+    ddp.backward(loss.grad_logits());
+    ddp.finish_gradients();
+    EXPECT_EQ(ddp.first_non_finite_gradient(), nullptr);
+    ddp.apply(0.1);
+    loss.forward(reference.model->forward(images, ctx), labels);
+    plain.backward(loss.grad_logits());
+    plain.step(0.1);
+  }
+  EXPECT_EQ(run.flat_parameters(), reference.flat_parameters());
 }
 
 }  // namespace

@@ -2,10 +2,19 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <new>
 
 #include "core/error.h"
+#include "io/atomic_file.h"
+#include "io/hdf5_file.h"
 #include "reference/gradcheck.h"
 #include "common/test_support.h"
 
@@ -98,6 +107,116 @@ TEST_F(CheckpointTest, NonCheckpointFileIsAClearError) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find(path), std::string::npos);
   }
+}
+
+TEST_F(CheckpointTest, TruncatedOrForeignFilesAreClearErrors) {
+  const std::string good = (dir_ / "good.h5").string();
+  save_checkpoint(good, pointers(), velocities_, TrainingPosition{});
+  const auto size = fs::file_size(good);
+  for (const double keep : {0.5, 0.9, 0.0}) {  // cut short at half, near the end, empty
+    const std::string cut = (dir_ / ("cut" + std::to_string(keep) + ".h5")).string();
+    fs::copy_file(good, cut, fs::copy_options::overwrite_existing);
+    fs::resize_file(cut, static_cast<uintmax_t>(static_cast<double>(size) * keep));
+    try {
+      load_checkpoint(cut, pointers(), &velocities_);
+      ADD_FAILURE() << "a checkpoint cut to " << keep << " of its size loaded";
+    } catch (const Error& e) {
+      EXPECT_TRUE(e.is_user_error()) << e.what();
+      EXPECT_NE(std::string(e.what()).find(cut), std::string::npos) << e.what();
+    }
+  }
+  // A valid HDF5 file that is not a checkpoint (a dataset, say).
+  const std::string foreign = (dir_ / "foreign.h5").string();
+  {
+    Hdf5File file(foreign, Hdf5File::Mode::kCreate);
+    const std::vector<int32_t> labels{1, 2, 3};
+    file.write("/labels", Shape{3}, labels.data());
+    file.close();
+  }
+  try {
+    load_checkpoint(foreign, pointers(), nullptr);
+    ADD_FAILURE() << "a dataset file loaded as a checkpoint";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("is not a convoy checkpoint"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(CheckpointTest, AFullDiskLeavesThePreviousCheckpointAndNoTemporary) {
+  // RLIMIT_FSIZE with SIGXFSZ ignored: writes past the limit fail with EFBIG,
+  // as on a full disk. In a child process, so that the limit binds nothing else.
+  const std::string path = (dir_ / "checkpoint.h5").string();
+  save_checkpoint(path, pointers(), velocities_, TrainingPosition{});
+  std::ifstream in(path, std::ios::binary);
+  const std::string before((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto overwrite_with_a_full_disk = [&] {
+    std::signal(SIGXFSZ, SIG_IGN);
+    rlimit limit{};
+    limit.rlim_cur = limit.rlim_max = 2048;  // the file needs more
+    if (setrlimit(RLIMIT_FSIZE, &limit) != 0) _exit(3);
+    Parameter big;
+    big.name = "fc.weight";
+    big.value = Tensor::zeros(Shape{64, 64});
+    try {
+      save_checkpoint(path, {&big}, {}, TrainingPosition{});
+    } catch (const Error& e) {
+      const std::string what = e.what();
+      std::fprintf(stderr, "%s\n", what.c_str());
+      _exit(e.is_user_error() && what.find("'" + path + "'") != std::string::npos ? 0 : 4);
+    }
+    _exit(5);  // written despite the limit
+  };
+  EXPECT_EXIT(overwrite_with_a_full_disk(), ::testing::ExitedWithCode(0), "cannot write");
+  std::ifstream again(path, std::ios::binary);
+  const std::string after((std::istreambuf_iterator<char>(again)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(after, before);  // untouched, and still a checkpoint
+  load_checkpoint(path, pointers(), &velocities_);
+  for (const auto& entry : fs::directory_iterator(dir_))
+    EXPECT_EQ(entry.path().filename().string().find(".tmp."), std::string::npos) << entry.path();
+}
+
+TEST(AtomicFile, CheckFolderWritableNamesTheOption) {
+  TempDir temp;
+  const fs::path file = fs::path(temp.path()) / "a_file";
+  fs::create_directories(temp.path());
+  std::ofstream(file) << "x";
+  try {
+    check_folder_writable((file / "sub").string(), "--checkpoint-dir");
+    ADD_FAILURE() << "a folder under a file was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("--checkpoint-dir '" + (file / "sub").string() + "'"), std::string::npos)
+        << e.what();
+  }
+  check_folder_writable((fs::path(temp.path()) / "new" / "deeper").string(), "--checkpoint-dir");
+  EXPECT_TRUE(fs::is_directory(fs::path(temp.path()) / "new" / "deeper"));
+  EXPECT_TRUE(fs::is_empty(fs::path(temp.path()) / "new" / "deeper"));  // the probe is gone
+}
+
+TEST(AtomicFile, AFailedWriteReplacesNothing) {
+  TempDir temp;
+  fs::create_directories(temp.path());
+  const std::string path = (fs::path(temp.path()) / "out.txt").string();
+  write_file_atomically(path, [](const std::string& t) { std::ofstream(t) << "first"; });
+  try {
+    write_file_atomically(path, [](const std::string& t) {
+      std::ofstream(t) << "half of the second";
+      CONVOY_USER_ERROR("the writer gave up");
+    });
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot write '" + path + "': the writer gave up"), std::string::npos) << e.what();
+  }
+  std::ifstream in(path);
+  std::string text;
+  std::getline(in, text);
+  EXPECT_EQ(text, "first");
+  EXPECT_EQ(std::distance(fs::directory_iterator(temp.path()), fs::directory_iterator{}), 1);
+  // Not the user's fault: passes through unchanged, cleaned up all the same.
+  EXPECT_THROW(write_file_atomically(path, [](const std::string& t) {
+                 std::ofstream(t) << "x";
+                 throw std::bad_alloc();
+               }),
+               std::bad_alloc);
+  EXPECT_EQ(std::distance(fs::directory_iterator(temp.path()), fs::directory_iterator{}), 1);
 }
 
 }  // namespace

@@ -8,6 +8,8 @@
 #include <chrono>
 #include <csignal>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <thread>
 
 #include "dist/single_process_communicator.h"
@@ -127,6 +129,117 @@ TEST_F(TrainerTest, StopSignalWritesACheckpointAndReturnsCleanly) {
     const Tensor& b = model->parameters()[i]->value;
     EXPECT_TRUE(std::equal(a.data(), a.data() + a.numel(), b.data()));
   }
+}
+
+// Expects `run` to throw a convoy::Error; returns its message.
+template <typename Run>
+std::string error_of(Run run) {
+  try {
+    run();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "no error";
+  return "";
+}
+
+std::string file_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+TEST_F(TrainerTest, DivergenceStopsWithStepLayerAndLrAndKeepsTheCheckpoint) {
+  TrainOptions o = options("diverge", 1);
+  train(o);
+  const std::string good = *find_latest_checkpoint(o.checkpoint_dir);
+  const std::string good_bytes = file_bytes(good);
+  o.epochs = 2;
+  o.lr = 1e30;  // the first update overflows; the next gradients are not finite
+  o.lr_schedule = "constant";
+  o.warmup_epochs = 0;
+  auto model = models::make_lenet5();
+  Trainer trainer(o, *model, *source_, nullptr, comm_);
+  trainer.load(good, true);
+  const std::string what = error_of([&] { trainer.run(); });
+  EXPECT_NE(what.find("training diverged at step"), std::string::npos) << what;
+  EXPECT_NE(what.find("the gradient of "), std::string::npos) << what;
+  EXPECT_NE(what.find("learning rate 1e+30"), std::string::npos) << what;
+  EXPECT_EQ(*find_latest_checkpoint(o.checkpoint_dir), good);
+  EXPECT_EQ(file_bytes(good), good_bytes);
+}
+
+TEST_F(TrainerTest, AnomalySkipCountsAndStopsAfterMaxSkippedInARow) {
+  TrainOptions o = options("skip", 1);
+  o.lr = 1e30;
+  o.lr_schedule = "constant";
+  o.warmup_epochs = 0;
+  o.anomaly = "skip";
+  o.max_skipped = 3;
+  o.metrics = (root_ / "skip.jsonl").string();
+  o.log_every = 1;
+  auto model = models::make_lenet5();
+  Trainer trainer(o, *model, *source_, nullptr, comm_);
+  const std::string what = error_of([&] { trainer.run(); });
+  EXPECT_NE(what.find("3 steps in a row had non-finite gradients"), std::string::npos) << what;
+  EXPECT_FALSE(find_latest_checkpoint(o.checkpoint_dir).has_value());  // nothing non-finite written
+  std::ifstream metrics(o.metrics);
+  std::string line, last;
+  int skipped_lines = 0;
+  while (std::getline(metrics, line))
+    if (line.find("\"skipped\":true") != std::string::npos) ++skipped_lines, last = line;
+  EXPECT_EQ(skipped_lines, 2);  // the third ends the job before its line
+  EXPECT_NE(last.find("\"skipped_steps\":2"), std::string::npos) << last;
+}
+
+TEST_F(TrainerTest, ResumeRefusesAnotherTrainingSetUnlessTheEpochStartsOver) {
+  TrainOptions o = options("position", 2);
+  o.max_steps = 3;  // mid-epoch: 6 steps per epoch
+  train(o);
+  const std::string saved = *find_latest_checkpoint(o.checkpoint_dir);
+  auto smaller = make_synthetic_source(80, 10, Shape{1, 28, 28}, 5);
+  o.max_steps = 0;
+  {
+    auto model = models::make_lenet5();
+    Trainer trainer(o, *model, *smaller, nullptr, comm_);
+    const std::string what = error_of([&] { trainer.load(saved, true); });
+    EXPECT_NE(what.find("training set of 96 samples"), std::string::npos) << what;
+    EXPECT_NE(what.find("--resume-reset-position"), std::string::npos) << what;
+  }
+  {
+    o.batch_size = 8;  // another global batch
+    auto model = models::make_lenet5();
+    Trainer trainer(o, *model, *source_, nullptr, comm_);
+    const std::string what = error_of([&] { trainer.load(saved, true); });
+    EXPECT_NE(what.find("global batch of 16"), std::string::npos) << what;
+    o.batch_size = 16;
+  }
+  o.resume_reset_position = true;
+  auto model = models::make_lenet5();
+  Trainer trainer(o, *model, *smaller, nullptr, comm_);
+  trainer.load(saved, true);
+  EXPECT_EQ(trainer.global_step(), 3);
+  EXPECT_EQ(trainer.run(), 0);
+  EXPECT_EQ(trainer.global_step(), 3 + 5 + 5);  // epoch 1 over from its start, then epoch 2: 80 / 16 steps each
+}
+
+TEST_F(TrainerTest, ADamagedPositionIsRefused) {
+  TrainOptions o = options("damaged", 1);
+  o.max_steps = 2;
+  train(o);
+  const std::string saved = *find_latest_checkpoint(o.checkpoint_dir);
+  // Rewrite its position as a damaged file might hold it.
+  auto model = models::make_lenet5();
+  Sgd sgd(model->parameters(), SgdOptions{0.9, 5e-4, false});
+  TrainingPosition position = load_checkpoint(saved, model->parameters(), &sgd.velocities());
+  position.batch_in_epoch = -4;
+  save_checkpoint(saved, model->parameters(), sgd.velocities(), position);
+  Trainer trainer(o, *model, *source_, nullptr, comm_);
+  EXPECT_NE(error_of([&] { trainer.load(saved, true); }).find("is damaged"), std::string::npos);
+  position.batch_in_epoch = 40;  // beyond the epoch's 6 steps
+  save_checkpoint(saved, model->parameters(), sgd.velocities(), position);
+  Trainer again(o, *model, *source_, nullptr, comm_);
+  again.load(saved, true);
+  EXPECT_NE(error_of([&] { again.run(); }).find("beyond the epoch's 6 steps"), std::string::npos);
 }
 
 }  // namespace
