@@ -33,10 +33,6 @@ std::string temporary_path_for(const std::string& path) { return path + ".tmp." 
 void write_file_atomically(const std::string& path, const std::function<void(const std::string& temporary)>& write) {
   const fs::path target(path);
   std::error_code ec;
-  if (target.has_parent_path()) {
-    fs::create_directories(target.parent_path(), ec);
-    if (ec) CONVOY_USER_ERROR("cannot write '", path, "': cannot create its folder (", ec.message(), ")");
-  }
   const std::string temporary = temporary_path_for(path);
   auto remove_temporary = [&] {
     std::error_code ignored;

@@ -15,7 +15,7 @@ namespace convoy {
 std::string temporary_path_for(const std::string& path);
 
 // Calls write(temporary) to fill the temporary file, then syncs it and
-// renames it to `path` (creating path's folder where missing). Any failure
+// renames it to `path` (whose folder must exist). Any failure
 // removes the temporary; a user error or a file-system error comes back as a
 // user error naming `path`. Other exceptions (a bug, out of memory) pass
 // through unchanged, after the clean-up.

@@ -24,6 +24,10 @@ void save_checkpoint(const std::string& path, const std::vector<Parameter*>& par
                      const std::vector<Tensor>& velocities, const TrainingPosition& position) {
   CONVOY_CHECK(velocities.empty() || velocities.size() == parameters.size(),
                "one velocity per parameter");
+  const fs::path target(path);
+  std::error_code ec;
+  if (target.has_parent_path()) fs::create_directories(target.parent_path(), ec);
+  if (ec) CONVOY_USER_ERROR("cannot create the checkpoint folder of '", path, "': ", ec.message());
   write_file_atomically(path, [&](const std::string& temporary) {
     Hdf5File file(temporary, Hdf5File::Mode::kCreate);
     file.create_group("/parameters");
