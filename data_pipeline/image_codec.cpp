@@ -59,22 +59,28 @@ JpegCodec::~JpegCodec() {
   if (compressor_) tjDestroy(compressor_);
 }
 
+void check_pixel_count(int64_t width, int64_t height, int64_t max_pixels, const std::string& name) {
+  if (width > 0 && height > 0 && width > max_pixels / height)
+    CONVOY_USER_ERROR("'", name, "' claims to be ", width, "x", height, " = ", width * height,
+                      " pixels, more than the limit of ", max_pixels, " (--max-pixels; damaged or hostile header?)");
+}
+
 void JpegCodec::decode(const uint8_t* bytes, size_t size, const std::string& name, Image& out) {
   if (looks_like_jpeg(bytes, size)) return decode_jpeg(bytes, size, name, out);
-  if (looks_like_png(bytes, size)) return decode_png(bytes, size, name, out);
+  if (looks_like_png(bytes, size)) return decode_png(bytes, size, name, out, max_pixels_);
   CONVOY_USER_ERROR("'", name, "' is not a JPEG or PNG image (", size == 0 ? "empty file" : "unknown signature",
                     ")");
 }
 
-// Most libjpeg warnings (extraneous bytes before a marker, ...) leave a whole
-// image and many real photos have them, so they pass; a premature end of data
-// means a truncated file whose missing part libjpeg filled with grey, so it fails.
+// libjpeg's warnings (corrupt entropy data, premature end, extraneous bytes
+// before a marker) come with an image it has patched up (grey where data was
+// missing, a damaged block): the image is damaged, and fails like an error.
 void JpegCodec::check_decoded(int status, const std::string& name) {
   if (status == 0) return;
   const std::string message = tjGetErrorStr2(decompressor_);
-  if (tjGetErrorCode(decompressor_) == TJERR_WARNING && message.find("Premature end") == std::string::npos)
-    return;
+  const bool warning = tjGetErrorCode(decompressor_) == TJERR_WARNING;
   reset_decompressor();
+  if (warning) CONVOY_USER_ERROR("JPEG '", name, "' is damaged (libjpeg: ", message, ")");
   CONVOY_USER_ERROR("cannot decode JPEG '", name, "' (corrupt or truncated?): ", message);
 }
 
@@ -98,6 +104,7 @@ void JpegCodec::decode_jpeg(const uint8_t* bytes, size_t size, const std::string
     reset_decompressor();
     CONVOY_USER_ERROR("cannot read the JPEG header of '", name, "': no image size (corrupt or truncated?)");
   }
+  check_pixel_count(width, height, max_pixels_, name);
   const int flags = TJFLAG_ACCURATEDCT;
   out.resize(height, width, 3);
   if (colorspace == TJCS_CMYK || colorspace == TJCS_YCCK) {
@@ -204,7 +211,7 @@ bool png_read_pixels(png_structp png, png_infop info, png_bytepp rows) {
 
 }  // namespace
 
-void decode_png(const uint8_t* bytes, size_t size, const std::string& name, Image& out) {
+void decode_png(const uint8_t* bytes, size_t size, const std::string& name, Image& out, int64_t max_pixels) {
   PngReader reader{bytes, size, 0, {0}};
   png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &reader, png_record_error, png_ignore_warning);
   png_infop info = png ? png_create_info_struct(png) : nullptr;
@@ -218,6 +225,10 @@ void decode_png(const uint8_t* bytes, size_t size, const std::string& name, Imag
   if (ok && (width == 0 || height == 0)) {
     std::snprintf(reader.message, sizeof(reader.message), "empty image");
     ok = false;
+  }
+  if (ok && static_cast<int64_t>(width) > max_pixels / static_cast<int64_t>(height)) {
+    png_destroy_read_struct(&png, &info, nullptr);
+    check_pixel_count(width, height, max_pixels, name);
   }
   if (ok) {
     out.resize(height, width, 3);

@@ -12,6 +12,11 @@
 
 namespace convoy {
 
+// The most pixels a decoded image may have unless told otherwise: Pillow's
+// MAX_IMAGE_PIXELS (89,478,485 pixels, 268 MB of RGB). A header claiming more (a 65535 x 65535 "image" is 4.3
+// gigapixels, 12.9 GB) is refused before anything is allocated.
+constexpr int64_t kDefaultMaxPixels = 89478485;
+
 class JpegCodec {
  public:
   JpegCodec();
@@ -22,8 +27,12 @@ class JpegCodec {
   // Decodes a JPEG (greyscale, YCbCr/RGB, CMYK or YCCK; Adobe-inverted CMYK
   // handled) or PNG (any bit depth, palette, grey, alpha; alpha is dropped)
   // into `out` as 3-channel RGB. Throws a user error naming `name` for
-  // corrupt, truncated or unsupported data.
+  // corrupt, truncated or unsupported data, for a JPEG that libjpeg warns
+  // about (corrupt entropy data, premature end, extraneous bytes: it decodes,
+  // but with damaged pixels), and for a header claiming more than max_pixels.
   void decode(const uint8_t* bytes, size_t size, const std::string& name, Image& out);
+  void set_max_pixels(int64_t max_pixels) { max_pixels_ = max_pixels; }
+  int64_t max_pixels() const { return max_pixels_; }
   // Encodes a 3-channel RGB (or 1-channel grey) image at `quality` (1..100) into
   // `out` (its capacity is reused). RGB chroma is subsampled 4:2:0 (smaller, ~15%
   // faster to decode) unless full_chroma (4:4:4: closer to the original).
@@ -37,10 +46,15 @@ class JpegCodec {
   void* decompressor_ = nullptr;  // tjhandle
   void* compressor_ = nullptr;    // tjhandle
   std::vector<uint8_t> cmyk_;     // reused CMYK scratch
+  int64_t max_pixels_ = kDefaultMaxPixels;
 };
 
 // Decodes a PNG into 3-channel RGB (used by JpegCodec::decode; needs no handle).
-void decode_png(const uint8_t* bytes, size_t size, const std::string& name, Image& out);
+void decode_png(const uint8_t* bytes, size_t size, const std::string& name, Image& out,
+                int64_t max_pixels = kDefaultMaxPixels);
+
+// A user error naming `name` when width x height exceeds max_pixels.
+void check_pixel_count(int64_t width, int64_t height, int64_t max_pixels, const std::string& name);
 
 // True when the bytes start with a JPEG or PNG signature.
 bool looks_like_jpeg(const uint8_t* bytes, size_t size);

@@ -187,6 +187,7 @@ class Pipeline {
   void run_worker(int t) {
     try {
       JpegCodec codec;
+      codec.set_max_pixels(options_.max_pixels);
       Image decoded, stored;
       std::vector<uint8_t> bytes;
       const int64_t n = static_cast<int64_t>(listing_.entries.size());

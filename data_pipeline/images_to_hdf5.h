@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "data_pipeline/image_codec.h"
 #include "data_pipeline/pca.h"
 
 namespace convoy {
@@ -52,6 +53,7 @@ struct ImagesToHdf5Options {
   bool jpeg_full_chroma = false;  // 4:4:4 instead of 4:2:0 chroma
   int threads = 0;  // 0: hardware concurrency
   bool strict = false;
+  int64_t max_pixels = kDefaultMaxPixels;  // larger images (by their header) are skipped unread
   bool show_progress = true;
 };
 
@@ -69,8 +71,9 @@ struct ImagesToHdf5Report {
 // stores every listed image, in listing order, computing channel_mean/std and
 // the RGB covariance eigen-decomposition over all stored pixels. Writes to
 // images_to_hdf5_temp_path(out) and renames on success; the temporary file is
-// removed on every error. Unreadable/corrupt images are skipped with a warning
-// on stderr (options.strict: an error).
+// removed on every error. Unreadable, corrupt, damaged (libjpeg warnings) and
+// over-large images are skipped with a warning naming the file on stderr, and
+// counted (options.strict: an error).
 ImagesToHdf5Report images_to_hdf5(const ImageListing& listing, const ImagesToHdf5Options& options);
 
 // Where images_to_hdf5 writes before the final rename (so a signal handler can remove it).

@@ -31,11 +31,11 @@ struct JpegWindowDecoder::State {
     (*cinfo->err->format_message)(cinfo, manager->message);
     std::longjmp(manager->jump, 1);
   }
-  // Warnings leave a whole image and many real photos have some (extraneous
-  // bytes before a marker, ...), so they pass; premature end of data means a
-  // truncated file whose missing part libjpeg would fill with grey: an error.
+  // A warning (corrupt entropy data, premature end, extraneous bytes before
+  // a marker) comes with pixels libjpeg patched up: the image is damaged, and
+  // fails like an error. (Levels >= 0 are trace messages.)
   static void on_message(j_common_ptr cinfo, int level) {
-    if (level < 0 && cinfo->err->msg_code == JWRN_JPEG_EOF) on_error(cinfo);
+    if (level < 0) on_error(cinfo);
   }
 };
 

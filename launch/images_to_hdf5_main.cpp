@@ -33,7 +33,7 @@ extern "C" void remove_temp_and_exit(int signal_number) {
 int main(int argc, char** argv) {
   return convoy::run_guarded("images_to_hdf5", [&] {
     std::string input, list, out, storage = "raw", class_names;
-    int64_t size = 256;
+    int64_t size = 256, max_pixels = convoy::kDefaultMaxPixels;
     int jpeg_quality = 90;
     int threads = static_cast<int>(std::thread::hardware_concurrency());
     po::options_description options(
@@ -50,7 +50,9 @@ int main(int argc, char** argv) {
         ("jpeg-444", "JPEG storage without chroma subsampling (4:4:4: ~25% larger, ~15% slower to decode, "
                      "closer to the raw pixels; default 4:2:0)")
         ("threads", po::value(&threads)->default_value(threads), "decode threads")
-        ("strict", "fail on an unreadable or corrupt image instead of skipping it")
+        ("strict", "fail on an unreadable, corrupt or damaged image instead of skipping it")
+        ("max-pixels", po::value(&max_pixels)->default_value(max_pixels),
+         "skip images whose header claims more pixels (Pillow's limit by default)")
         ("class-names", po::value(&class_names),
          "file of '<index> <id> <name...>' lines (e.g. classes.txt); default: the folder names")
         ("quiet", "no progress bar");
@@ -69,6 +71,8 @@ int main(int argc, char** argv) {
     opts.threads = threads;
     opts.jpeg_full_chroma = vm.count("jpeg-444") > 0;
     opts.strict = vm.count("strict") > 0;
+    if (max_pixels < 1) CONVOY_USER_ERROR("--max-pixels must be positive, got ", max_pixels);
+    opts.max_pixels = max_pixels;
     opts.show_progress = vm.count("quiet") == 0;
 
     convoy::ImageListing listing = input.empty() ? convoy::read_image_list(list) : convoy::list_image_folder(input);

@@ -139,6 +139,52 @@ TEST(JpegCodec, BadDataNamesTheInput) {
   EXPECT_EQ(out.width, 13);
 }
 
+TEST(JpegCodec, DamagedJpegsAreRefused) {
+  // libjpeg decodes these with a warning and pixels it patched up: damaged.
+  JpegCodec codec;
+  Image out;
+  const std::vector<uint8_t> good = codec.encode_jpeg(pattern_image(96, 96, 5), 90);
+  const std::vector<uint8_t> flipped = testing::with_corrupt_entropy_data(good);
+  expect_error([&] { codec.decode(flipped.data(), flipped.size(), "flipped.jpg", out); },
+               "JPEG 'flipped.jpg' is damaged (libjpeg: Corrupt JPEG data: premature end of data segment)");
+  // (Junk after the last block's data, just before the end marker, is seen
+  // only where libjpeg reads that far ahead; the pixels are whole either way.)
+  const std::vector<uint8_t> junk_in_header = testing::with_extraneous_bytes(good, 0xC4);  // found with the header
+  expect_error([&] { codec.decode(junk_in_header.data(), junk_in_header.size(), "header.jpg", out); },
+               "'header.jpg' (corrupt or truncated?): Corrupt JPEG data: 3 extraneous bytes before marker 0xc4");
+  std::vector<uint8_t> cut = good;
+  cut.resize(cut.size() - 40);  // premature end: the bottom rows would be grey
+  expect_error([&] { codec.decode(cut.data(), cut.size(), "cut.jpg", out); }, "cut.jpg");
+  codec.decode(good.data(), good.size(), "good.jpg", out);  // still usable
+  EXPECT_EQ(out.height, 96);
+}
+
+TEST(JpegCodec, HugeHeadersAreRefusedBeforeDecoding) {
+  TempDir dir;
+  JpegCodec codec;
+  Image out;
+  const std::vector<uint8_t> small_jpeg = codec.encode_jpeg(pattern_image(16, 16, 2), 90);
+  const std::vector<uint8_t> jpeg = testing::with_claimed_size(small_jpeg, 60000, 60000);
+  expect_error([&] { codec.decode(jpeg.data(), jpeg.size(), "bomb.jpg", out); },
+               "'bomb.jpg' claims to be 60000x60000 = 3600000000 pixels, more than the limit of 89478485");
+  const std::vector<uint8_t> widest = testing::with_claimed_size(small_jpeg, 65535, 65535);  // libjpeg's own limit
+  expect_error([&] { codec.decode(widest.data(), widest.size(), "widest.jpg", out); }, "widest.jpg");
+  EXPECT_LT(out.pixels.capacity(), 1000u);  // nothing was allocated for it
+  const Image rgb = pattern_image(9, 13, 4);
+  testing::write_png(dir / "rgb.png", rgb.pixels.data(), 9, 13, PNG_FORMAT_RGB);
+  const std::vector<uint8_t> png = testing::png_with_claimed_size(read_file(dir / "rgb.png"), 65535, 65535);
+  expect_error([&] { codec.decode(png.data(), png.size(), "bomb.png", out); }, "more than the limit");
+  // The limit is the caller's: 13 x 9 = 117 pixels against 100.
+  codec.set_max_pixels(100);
+  const std::vector<uint8_t> small = codec.encode_jpeg(rgb, 90);
+  expect_error([&] { codec.decode(small.data(), small.size(), "small.jpg", out); }, "more than the limit of 100");
+  const std::vector<uint8_t> small_png = read_file(dir / "rgb.png");
+  expect_error([&] { codec.decode(small_png.data(), small_png.size(), "small.png", out); }, "more than the limit of 100");
+  codec.set_max_pixels(117);
+  codec.decode(small.data(), small.size(), "small.jpg", out);
+  EXPECT_EQ(out.width, 13);
+}
+
 TEST(ReadFile, MissingFileNamesThePath) {
   TempDir dir;
   expect_error([&] { read_file(dir / "nope.jpg"); }, "nope.jpg");

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -104,6 +105,70 @@ inline double mean_abs_diff(const Image& a, const Image& b) {
   double total = 0;
   for (size_t i = 0; i < a.pixels.size(); ++i) total += std::abs(int(a.pixels[i]) - int(b.pixels[i]));
   return total / static_cast<double>(a.pixels.size());
+}
+
+// Damaged and hostile variants of a valid file, as found in the wild.
+
+// Junk bytes just before the first marker `marker` (e.g. 0xC4, a Huffman
+// table; 0xD9, the end): libjpeg warns "N extraneous bytes before marker".
+inline std::vector<uint8_t> with_extraneous_bytes(std::vector<uint8_t> jpeg, uint8_t marker) {
+  size_t at = 0;
+  if (marker == 0xD9) {
+    at = jpeg.size() - 2;  // the end-of-image marker closes the file
+  } else {
+    // Walk the header's segments (their payloads may hold any bytes).
+    for (size_t i = 2; i + 3 < jpeg.size() && jpeg[i] == 0xFF && jpeg[i + 1] != 0xDA;
+         i += 2 + ((static_cast<size_t>(jpeg[i + 2]) << 8) | jpeg[i + 3]))
+      if (jpeg[i + 1] == marker) {
+        at = i;
+        break;
+      }
+  }
+  if (at == 0 || jpeg[at] != 0xFF || jpeg[at + 1] != marker) throw std::runtime_error("no such marker");
+  jpeg.insert(jpeg.begin() + static_cast<std::ptrdiff_t>(at), {0x12, 0x34, 0x56});
+  return jpeg;
+}
+
+// Bytes in the middle of the entropy-coded data flipped: libjpeg warns
+// (corrupt data, extraneous bytes before the end) and fills in what it can.
+inline std::vector<uint8_t> with_corrupt_entropy_data(std::vector<uint8_t> jpeg) {
+  for (size_t i = 2; i + 3 < jpeg.size() && jpeg[i] == 0xFF;) {
+    const size_t length = (static_cast<size_t>(jpeg[i + 2]) << 8) | jpeg[i + 3];
+    if (jpeg[i + 1] == 0xDA) {
+      const size_t data = i + 2 + length;
+      for (size_t k = 0; k < 30 && data + 10 + k < jpeg.size() - 2; ++k) jpeg[data + 10 + k] ^= 0x5A;
+      return jpeg;
+    }
+    i += 2 + length;
+  }
+  throw std::runtime_error("no scan");
+}
+
+// The frame header (SOF0..SOF2) rewritten to claim height x width.
+inline std::vector<uint8_t> with_claimed_size(std::vector<uint8_t> jpeg, uint16_t height, uint16_t width) {
+  for (size_t i = 2; i + 8 < jpeg.size(); ++i)
+    if (jpeg[i] == 0xFF && jpeg[i + 1] >= 0xC0 && jpeg[i + 1] <= 0xC2) {
+      jpeg[i + 5] = static_cast<uint8_t>(height >> 8), jpeg[i + 6] = static_cast<uint8_t>(height);
+      jpeg[i + 7] = static_cast<uint8_t>(width >> 8), jpeg[i + 8] = static_cast<uint8_t>(width);
+      return jpeg;
+    }
+  throw std::runtime_error("no frame header");
+}
+
+// A PNG whose IHDR claims width x height, with a valid CRC (so libpng reads it).
+inline std::vector<uint8_t> png_with_claimed_size(std::vector<uint8_t> png, uint32_t width, uint32_t height) {
+  auto put32 = [&](size_t at, uint32_t v) {
+    for (int k = 0; k < 4; ++k) png[at + static_cast<size_t>(k)] = static_cast<uint8_t>(v >> (24 - 8 * k));
+  };
+  put32(16, width);  // signature (8), length (4), "IHDR" (4)
+  put32(20, height);
+  uint32_t crc = 0xFFFFFFFFu;  // CRC-32 of "IHDR" and its 13 data bytes
+  for (size_t i = 12; i < 12 + 4 + 13; ++i) {
+    crc ^= png[i];
+    for (int b = 0; b < 8; ++b) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+  }
+  put32(29, ~crc);
+  return png;
 }
 
 }  // namespace convoy::testing

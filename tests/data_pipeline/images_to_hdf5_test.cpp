@@ -64,6 +64,9 @@ struct Fixture {
     jpeg.resize(jpeg.size() / 2);
     testing::write_bytes(input + "/mango/truncated.jpg", jpeg);
     testing::write_bytes(input + "/apple/notes.txt", {'h', 'e', 'l', 'l', 'o'});
+    const std::vector<uint8_t> good = codec.encode_jpeg(pattern_image(96, 96, 5), 90);
+    testing::write_bytes(input + "/apple/damaged.jpg", testing::with_corrupt_entropy_data(good));
+    testing::write_bytes(input + "/mango/huge.jpg", testing::with_claimed_size(good, 65535, 65535));
   }
 };
 
@@ -236,13 +239,12 @@ TEST(ImagesToHdf5, CorruptImagesSkippedOrStrictError) {
   Fixture f;
   f.add_bad_files();
   const ImageListing listing = list_image_folder(f.input);
-  ASSERT_EQ(listing.entries.size(), 9u);
+  ASSERT_EQ(listing.entries.size(), 11u);
   const ImagesToHdf5Report report = images_to_hdf5(listing, options_for(f.dir / "out.h5", ImageStorage::kRaw));
   EXPECT_EQ(report.written, 7);
-  EXPECT_EQ(report.skipped, 2);
-  ASSERT_EQ(report.skipped_files.size(), 2u);
-  EXPECT_EQ(report.skipped_files[0], f.input + "/apple/notes.txt");
-  EXPECT_EQ(report.skipped_files[1], f.input + "/mango/truncated.jpg");
+  EXPECT_EQ(report.skipped, 4);  // unreadable, damaged (libjpeg warns), a 65535x65535 header, truncated
+  EXPECT_EQ(report.skipped_files, (std::vector<std::string>{f.input + "/apple/damaged.jpg", f.input + "/apple/notes.txt",
+                                                            f.input + "/mango/huge.jpg", f.input + "/mango/truncated.jpg"}));
   Hdf5File file(f.dir / "out.h5", Hdf5File::Mode::kRead);
   EXPECT_EQ(file.dataset_shape("/images")[0], 7);
   std::vector<int32_t> labels(7);
@@ -251,7 +253,7 @@ TEST(ImagesToHdf5, CorruptImagesSkippedOrStrictError) {
 
   ImagesToHdf5Options strict = options_for(f.dir / "strict.h5", ImageStorage::kJpeg);
   strict.strict = true;
-  expect_error([&] { images_to_hdf5(listing, strict); }, "notes.txt");
+  expect_error([&] { images_to_hdf5(listing, strict); }, "damaged.jpg' is damaged");
   expect_only(f.dir.path(), {"in", "out.h5"});
 }
 
@@ -433,8 +435,9 @@ TEST(AugmentedSource, WindowedReadsEqualTheWholeImageTransform) {
 }
 
 // A JPEG set written by hand with what a converter never stores: a cut-off
-// JPEG, one of the wrong size (clear errors naming the image and file), a PNG
-// and a CMYK JPEG (decoded whole, then windowed), in both cache modes.
+// JPEG, one of the wrong size, a damaged one (clear errors naming the image
+// and file), a PNG and a CMYK JPEG (decoded whole, then windowed), in both
+// cache modes.
 TEST(ImageDataset, WindowedReadsOfOddJpegSetEntries) {
   TempDir dir;
   JpegCodec codec;
@@ -446,14 +449,15 @@ TEST(ImageDataset, WindowedReadsOfOddJpegSetEntries) {
   testing::write_png(dir / "p.png", rgb.pixels.data(), 64, 32, PNG_FORMAT_RGB);
   entries.push_back(read_file(dir / "p.png"));
   entries.push_back(testing::cmyk_jpeg(rgb, 95));
+  entries.push_back(testing::with_extraneous_bytes(entries[0], 0xC4));  // damaged: libjpeg warns
   const std::string path = dir / "odd.h5";
   {
     Hdf5File file(path, Hdf5File::Mode::kCreate);
-    file.create_vlen_uint8("/jpeg", 5, 5);
+    file.create_vlen_uint8("/jpeg", 6, 6);
     for (size_t i = 0; i < entries.size(); ++i)
       file.write_vlen_uint8("/jpeg", static_cast<int64_t>(i), entries[i].data(), entries[i].size());
-    const std::vector<int32_t> labels = {0, 1, 0, 1, 0};
-    file.write("/labels", Shape{5}, labels.data());
+    const std::vector<int32_t> labels = {0, 1, 0, 1, 0, 1};
+    file.write("/labels", Shape{6}, labels.data());
     file.set_attribute("/", "num_classes", int64_t{2});
     file.set_attribute("/", "height", int64_t{64});
     file.set_attribute("/", "width", int64_t{32});
@@ -478,6 +482,8 @@ TEST(ImageDataset, WindowedReadsOfOddJpegSetEntries) {
     expect_error([&] { set.read_window(1, 0, 0, 4, 4, buffers); }, "no end-of-image marker");
     expect_error([&] { set.read_window(2, 0, 0, 4, 4, buffers); }, "image 2 of " + path);
     expect_error([&] { set.read_window(2, 0, 0, 4, 4, buffers); }, "24x24, expected 64x32");
+    expect_error([&] { set.read_window(5, 0, 0, 4, 4, buffers); }, "image 5 of " + path);
+    expect_error([&] { set.read_window(5, 0, 0, 4, 4, buffers); }, "extraneous bytes");
   }
 }
 

@@ -126,3 +126,23 @@ TEST(JpegWindowDecoder, BadDataAndBadWindowsNameTheInput) {
 
 }  // namespace
 }  // namespace convoy
+
+namespace convoy {
+namespace {
+
+TEST(JpegWindowDecoder, DamagedJpegsAreRefused) {
+  // Extraneous bytes before a Huffman table: libjpeg warns while reading the
+  // header and would decode patched-up pixels.
+  JpegCodec codec;
+  JpegWindowDecoder decoder;
+  Image buffer;
+  const std::vector<uint8_t> damaged =
+      testing::with_extraneous_bytes(codec.encode_jpeg(pattern_image(32, 32, 4), 90), 0xC4);
+  testing::expect_error([&] { decoder.decode(damaged.data(), damaged.size(), "junk.jpg", 0, 0, 8, 8, buffer); },
+                        "junk.jpg");
+  const std::vector<uint8_t> good = codec.encode_jpeg(pattern_image(32, 32, 4), 90);
+  EXPECT_TRUE(decoder.decode(good.data(), good.size(), "good.jpg", 0, 0, 8, 8, buffer).supported);  // still usable
+}
+
+}  // namespace
+}  // namespace convoy
