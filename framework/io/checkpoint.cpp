@@ -1,5 +1,6 @@
 #include "io/checkpoint.h"
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <unistd.h>
@@ -17,6 +18,14 @@ constexpr int64_t kFormatVersion = 1;
 
 std::string param_path(const std::string& group, const std::string& name) {
   return "/" + group + "/" + name;
+}
+
+// A NaN or an infinity in a checkpoint is damage (training never writes one).
+void require_finite(const Tensor& t, const std::string& path, const std::string& what) {
+  const float* v = t.data();
+  for (int64_t i = 0; i < t.numel(); ++i)
+    if (!std::isfinite(v[i]))
+      CONVOY_USER_ERROR("checkpoint '", path, "': ", what, " holds a non-finite value at element ", i, " (damaged?)");
 }
 }  // namespace
 
@@ -61,6 +70,10 @@ TrainingPosition load_checkpoint(const std::string& path, const std::vector<Para
   Hdf5File file(path, Hdf5File::Mode::kRead);
   if (!file.has_attribute("/", "format_version"))
     CONVOY_USER_ERROR("'", path, "' is not a convoy checkpoint (no format_version attribute)");
+  const int64_t version = file.attribute_int("/", "format_version");
+  if (version < 1 || version > kFormatVersion)
+    CONVOY_USER_ERROR("checkpoint '", path, "' has format version ", version, "; this convoy reads version ",
+                      kFormatVersion, " (written by another version?)");
   TrainingPosition position;
   position.model = file.attribute_string("/", "model");
   position.epoch = file.attribute_int("/", "epoch");
@@ -85,11 +98,16 @@ TrainingPosition load_checkpoint(const std::string& path, const std::vector<Para
       CONVOY_USER_ERROR("checkpoint '", path, "': parameter ", p.name, " has shape ",
                         stored.to_string(), ", the model expects ", p.value.shape().to_string());
     file.read(name, p.value.data(), p.value.numel());
+    require_finite(p.value, path, "parameter " + p.name);
     if (velocities) {
       const std::string vname = param_path("velocities", p.name);
       if (!file.has(vname))
         CONVOY_USER_ERROR("checkpoint '", path, "' holds no optimizer state for ", p.name);
+      if (file.dataset_shape(vname) != p.value.shape())
+        CONVOY_USER_ERROR("checkpoint '", path, "': the momentum of ", p.name, " has shape ",
+                          file.dataset_shape(vname).to_string(), ", the model expects ", p.value.shape().to_string());
       file.read(vname, (*velocities)[i].data(), (*velocities)[i].numel());
+      require_finite((*velocities)[i], path, "the momentum of " + p.name);
     }
   }
   return position;

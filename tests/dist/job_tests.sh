@@ -3,7 +3,7 @@
 # disagree, when one rank fails, when a rank is killed or hangs, and when the
 # job is preempted and resumed at another rank count.
 #   tests/dist/job_tests.sh BUILD_DIR CASE
-# CASE: mismatch | rank_error | sigkill | stall | preempt_resume
+# CASE: mismatch | rank_error | unwritable_checkpoints | sigkill | stall | preempt_resume
 # Exit 0: passed; 77: skipped (the reason is printed); anything else: failed.
 set -uo pipefail
 build=$(cd "$1" && pwd)
@@ -60,17 +60,36 @@ case "$case_name" in
     ;;
 
   rank_error)
-    # An error on one rank only (rank 0 cannot write its checkpoint): its
-    # message once, with the rank, and the whole job ends non-zero.
-    : > "$work/not_a_folder"
-    "${mpirun[@]}" -np 2 "${alexnet[@]}" --max-steps 3 --checkpoint-dir "$work/not_a_folder/checkpoints" > "$log" 2>&1 &
+    # An error on one rank only, mid-training: the checkpoint folder becomes
+    # a file after the start (checked writable then), and a stop makes rank 0
+    # alone write a checkpoint. Its message once, with the rank, and the whole
+    # job ends non-zero.
+    mkdir "$work/checkpoints"
+    "${mpirun[@]}" -np 2 "${alexnet[@]}" --checkpoint-dir "$work/checkpoints" > "$log" 2>&1 &
     job=$!
+    wait_for_step 3 || fail "training did not start"
+    rm -rf "$work/checkpoints" && : > "$work/checkpoints"
+    kill -USR1 "$job"
     wait_for_end 60
     [[ $rc -ne 0 ]] || fail "the job exited 0"
     n=$(grep -c "train_alexnet: rank 0: .*error" "$log")
     [[ $n -eq 1 ]] || fail "expected rank 0's error once, found $n"
     no_ranks_left
     pass "rank 0's error printed once, job ended with $rc after ${elapsed} s"
+    ;;
+  unwritable_checkpoints)
+    # A checkpoint folder that cannot be made is found at the start, not
+    # after the first epoch: one message, every rank exits, nothing trained.
+    : > "$work/not_a_folder"
+    "${mpirun[@]}" -np 2 "${alexnet[@]}" --checkpoint-dir "$work/not_a_folder/checkpoints" > "$log" 2>&1 &
+    job=$!
+    wait_for_end 60
+    [[ $rc -ne 0 ]] || fail "the job exited 0"
+    n=$(grep -c "error: rank 0: --checkpoint-dir '$work/not_a_folder/checkpoints' cannot be created" "$log")
+    [[ $n -eq 1 ]] || fail "expected the folder's error once, found $n"
+    [[ ! -s $metrics ]] || fail "training started before the folder was checked"
+    no_ranks_left
+    pass "the unwritable folder was reported once at the start; job ended with $rc after ${elapsed} s"
     ;;
 
   sigkill)

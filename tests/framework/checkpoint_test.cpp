@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <new>
 
 #include "core/error.h"
@@ -138,6 +139,20 @@ TEST_F(CheckpointTest, TruncatedOrForeignFilesAreClearErrors) {
     ADD_FAILURE() << "a dataset file loaded as a checkpoint";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("is not a convoy checkpoint"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(CheckpointTest, NonFiniteValuesAreDamage) {
+  const std::string path = (dir_ / "nan.h5").string();
+  velocities_[1].data()[2] = std::numeric_limits<float>::infinity();
+  save_checkpoint(path, pointers(), velocities_, TrainingPosition{});
+  load_checkpoint(path, pointers(), nullptr);  // the parameters alone are fine
+  try {
+    load_checkpoint(path, pointers(), &velocities_);
+    ADD_FAILURE() << "an infinite momentum loaded";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("the momentum of fc.bias holds a non-finite value at element 2"),
+              std::string::npos) << e.what();
   }
 }
 
