@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "io/json_text.h"
 
 namespace convoy {
 
@@ -47,7 +48,7 @@ std::string Checkpointer::resume_path() const {
 }
 
 std::string position_to_json(const TrainingPosition& p) {
-  return nlohmann::json{{"epoch", p.epoch},
+  return json_text(nlohmann::json{{"epoch", p.epoch},
                         {"batch_in_epoch", p.batch_in_epoch},
                         {"global_step", p.global_step},
                         {"global_batch", p.global_batch},
@@ -55,8 +56,7 @@ std::string position_to_json(const TrainingPosition& p) {
                         {"seed", p.seed},
                         {"model", p.model},
                         {"options", p.options_json},
-                        {"schedule", {p.schedule.best_error, p.schedule.bad_epochs, p.schedule.decays}}}
-      .dump();
+                        {"schedule", {p.schedule.best_error, p.schedule.bad_epochs, p.schedule.decays}}});
 }
 
 TrainingPosition position_from_json(const std::string& text) {

@@ -1,6 +1,7 @@
 #include "launch/train_program.h"
 
 #include "io/atomic_file.h"
+#include "io/json_text.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -42,7 +43,7 @@ std::vector<Fact> shared_facts(const TrainOptions& options, Sequential* model, c
   std::vector<Fact> facts;
   const nlohmann::json shared = options.shared_options();
   for (const auto& [key, value] : shared.items())
-    facts.push_back({TrainOptions::flag_name(key), value.is_string() ? value.get<std::string>() : value.dump()});
+    facts.push_back({TrainOptions::flag_name(key), value.is_string() ? value.get<std::string>() : json_text(value)});
   if (model) {
     facts.push_back({"model", options.model + " with " + std::to_string(model->parameter_count()) + " parameters"});
     for (Parameter* p : model->parameters()) facts.push_back({"parameter " + p->name, p->value.shape().to_string()});

@@ -9,6 +9,7 @@
 #include "core/threads.h"
 #include "data_pipeline/sampler.h"
 #include "dist/agreement.h"
+#include "io/json_text.h"
 #include "launch/console.h"
 #include "launch/stop_signal.h"
 #include "nn/init.h"
@@ -70,7 +71,7 @@ Trainer::Trainer(TrainOptions options, Sequential& model, SampleSource& train, S
   position_.model = options_.model;
   position_.global_batch = global_batch_of(options_, comm_);
   position_.train_samples = train_.size();
-  position_.options_json = options_.to_json().dump();
+  position_.options_json = json_text(options_.to_json());
   if (val_) evaluator_ = std::make_unique<Evaluator>(*val_, options_, comm_);
   if (!options_.timeline.empty()) {
     comm_.barrier("timeline start");  // the ranks' rows start together
@@ -135,7 +136,7 @@ void Trainer::load(const std::string& path, bool with_optimizer_state) {
   position_.batch_in_epoch = loaded.batch_in_epoch;
   position_.global_step = loaded.global_step;
   position_.seed = options_.seed = loaded.seed;
-  position_.options_json = options_.to_json().dump();
+  position_.options_json = json_text(options_.to_json());
   schedule_.set_state(loaded.schedule);
   resumed_ = true;
 }

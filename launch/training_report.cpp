@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "io/json_text.h"
+
 namespace convoy {
 
 namespace {
@@ -36,7 +38,7 @@ void TrainingReport::step(const StepFigures& f) {
   std::snprintf(status, sizeof status, "loss %.4f  lr %.4g  %.0f img/s", f.loss, f.lr, f.images_per_sec);
   if (progress_) progress_->update(f.batch_in_epoch + 1, status);
   if (!metrics_.enabled() || f.global_step % options_.log_every != 0) return;
-  metrics_.write_line(nlohmann::json{{"kind", "step"},
+  metrics_.write_line(json_text(nlohmann::json{{"kind", "step"},
                                      {"epoch", f.epoch + 1},
                                      {"step", f.global_step},
                                      {"loss", f.loss},
@@ -51,8 +53,7 @@ void TrainingReport::step(const StepFigures& f) {
                                      {"fastest_rank", f.fastest_rank},
                                      {"slowest_rank", f.slowest_rank},
                                      {"skipped", f.skipped},
-                                     {"skipped_steps", f.skipped_steps}}
-                          .dump());
+                                     {"skipped_steps", f.skipped_steps}}));
 }
 
 void TrainingReport::interrupt() {
@@ -71,7 +72,7 @@ void TrainingReport::end_epoch(const EpochFigures& f) {
   nlohmann::json row{{"kind", "epoch"},       {"epoch", f.epoch + 1},    {"step", f.global_step},
                      {"train_loss", f.train_loss}, {"train_acc", f.train_acc}, {"val_acc", val},
                      {"val_top5", top5},      {"seconds", f.seconds}};
-  metrics_.write_line(row.dump());
+  metrics_.write_line(json_text(row));
   epoch_rows_.push_back(row);
 }
 

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "io/json_text.h"
+
 namespace convoy {
 
 namespace {
@@ -16,7 +18,7 @@ std::string encode(const std::vector<Fact>& facts, const std::string& error) {
   j["error"] = error;
   j["facts"] = nlohmann::json::array();
   for (const Fact& f : facts) j["facts"].push_back({f.name, f.value});
-  return j.dump();
+  return json_text(j);
 }
 
 RankSetup decode(const std::string& text) {

@@ -242,5 +242,19 @@ TEST_F(TrainerTest, ADamagedPositionIsRefused) {
   EXPECT_NE(error_of([&] { again.run(); }).find("beyond the epoch's 6 steps"), std::string::npos);
 }
 
+TEST_F(TrainerTest, PathsThatAreNotUtf8) {
+  // File names on Linux are bytes. The options recorded in a checkpoint (JSON)
+  // used to throw on them (found by fuzz_command_line: an option value with
+  // invalid UTF-8; its input is in tests/fuzz/regressions/).
+  TrainOptions o = options(std::string("latin1-\xe9t\xe9-\xff"), 1);
+  o.max_steps = 2;
+  train(o);
+  const auto saved = find_latest_checkpoint(o.checkpoint_dir);
+  ASSERT_TRUE(saved.has_value());
+  auto model = models::make_lenet5();
+  const TrainingPosition position = load_checkpoint(*saved, model->parameters(), nullptr);
+  EXPECT_NE(position.options_json.find("latin1-\xef\xbf\xbdt"), std::string::npos) << position.options_json;  // U+FFFD
+}
+
 }  // namespace
 }  // namespace convoy
