@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "core/memory.h"
 #include "io/json_text.h"
 
 namespace convoy {
@@ -53,7 +54,8 @@ void TrainingReport::step(const StepFigures& f) {
                                      {"fastest_rank", f.fastest_rank},
                                      {"slowest_rank", f.slowest_rank},
                                      {"skipped", f.skipped},
-                                     {"skipped_steps", f.skipped_steps}}));
+                                     {"skipped_steps", f.skipped_steps},
+                                     {"rss_mb", resident_memory_mb()}}));
 }
 
 void TrainingReport::interrupt() {

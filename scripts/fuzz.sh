@@ -3,7 +3,7 @@
 # for SECONDS (default 30), starting from seeds made by fuzz_make_seeds and the
 # corpus of earlier runs (build-fuzz/corpus/). Inputs that once crashed a
 # target (tests/fuzz/regressions/<target>/) are replayed first.
-#   scripts/fuzz.sh [SECONDS] [TARGET...]
+#   scripts/fuzz.sh [SECONDS] [TARGET...]      (FUZZ_PARALLEL=2: two targets at a time)
 # Prints a table (executions, executions/s, coverage, corpus, crashes) and as
 # its last line "summary seconds=... targets=... crashes=... libhdf5_crashes=...".
 # Exit 1 on a crash, hang or leak in any target but fuzz_hdf5_raw, whose
@@ -23,51 +23,62 @@ rm -rf $build/seeds && $build/bin/fuzz_make_seeds $build/seeds || exit 1
 export ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 
-failed=0
-total_crashes=0
-hdf5_crashes=0
-rows=()
-for target in "${targets[@]}"; do
-  bin=$build/bin/$target
-  corpus=$build/corpus/$target
-  artifacts=$build/artifacts/$target
+# One target's run; its table row and outcome go to its artifacts folder.
+run_target() {
+  local target=$1 bin=$build/bin/$1 corpus=$build/corpus/$1 artifacts=$build/artifacts/$1
   rm -rf "$artifacts"  # this run's findings only
   mkdir -p "$corpus" "$artifacts"
   cp -n $build/seeds/$target/* "$corpus"/ 2> /dev/null
-  regressions=tests/fuzz/regressions/$target
+  local status=ok regressions=tests/fuzz/regressions/$target
   if [[ -d $regressions ]] && compgen -G "$regressions/*" > /dev/null; then
-    "$bin" "$regressions"/* > "$artifacts/regressions.log" 2>&1 || {
-      echo "fuzz: $target fails on a regression input:"; tail -20 "$artifacts/regressions.log"; failed=1; }
+    "$bin" "$regressions"/* > "$artifacts/regressions.log" 2>&1 || status=regression
   fi
-  log=$artifacts/run.log
-  options=(-max_total_time="$seconds" -timeout=20 -rss_limit_mb=3072 -max_len=65536 -print_final_stats=1
-           -artifact_prefix="$artifacts/" -close_fd_mask=1)
-  if [[ $target == fuzz_hdf5_raw ]]; then
-    # Keep going past libhdf5's own crashes, counting them.
-    options+=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
-  fi
+  local log=$artifacts/run.log
+  local options=(-max_total_time="$seconds" -timeout=20 -rss_limit_mb=3072 -max_len=65536 -print_final_stats=1
+                 -artifact_prefix="$artifacts/" -close_fd_mask=1)
+  # Keep going past libhdf5's own crashes, counting them.
+  [[ $target == fuzz_hdf5_raw ]] && options+=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
   "$bin" "${options[@]}" "$corpus" > "$log" 2>&1
-  rc=$?
+  local rc=$?
+  local runs cov ft size crashes
   runs=$(grep -oE "stat::number_of_executed_units: [0-9]+" "$log" | tail -1 | grep -oE "[0-9]+$")
   [[ -n $runs ]] || runs=$(grep -oE "^#[0-9]+" "$log" | tail -1 | tr -d '#')
   cov=$(grep -oE "cov: [0-9]+" "$log" | tail -1 | grep -oE "[0-9]+")
   ft=$(grep -oE "ft: [0-9]+" "$log" | tail -1 | grep -oE "[0-9]+")
   size=$(find "$corpus" -type f | wc -l)
   crashes=$(find "$artifacts" -maxdepth 1 -type f \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' \) | wc -l)
+  [[ $target != fuzz_hdf5_raw && $status == ok ]] && ((rc != 0 || crashes > 0)) && status=found
+  printf '%-20s %8s %12s %10s %8s %8s %8s %8s\n' "$target" "$seconds" "${runs:-0}" \
+    "$(( ${runs:-0} / (seconds > 0 ? seconds : 1) ))" "${cov:-?}" "${ft:-?}" "$size" "$crashes" > "$artifacts/row.txt"
+  echo "$status $crashes" > "$artifacts/outcome.txt"
+}
+
+# FUZZ_PARALLEL targets at a time (default 1: one core each).
+parallel=${FUZZ_PARALLEL:-1}
+for target in "${targets[@]}"; do
+  while (($(jobs -rp | wc -l) >= parallel)); do wait -n; done
+  run_target "$target" &
+done
+wait
+
+failed=0
+total_crashes=0
+hdf5_crashes=0
+printf '\n%-20s %8s %12s %10s %8s %8s %8s %8s\n' target seconds executions exec/s cov ft corpus crashes
+for target in "${targets[@]}"; do
+  artifacts=$build/artifacts/$target
+  cat "$artifacts/row.txt"
+  read -r status crashes < "$artifacts/outcome.txt"
   if [[ $target == fuzz_hdf5_raw ]]; then
     hdf5_crashes=$crashes
-  else
-    total_crashes=$((total_crashes + crashes))
-    if ((rc != 0 || crashes > 0)); then
-      failed=1
-      echo "fuzz: $target found a problem (exit $rc); its input is in $artifacts/:"
-      grep -E "ERROR|SUMMARY|internal error|#[0-9]+ 0x" "$log" | head -20
-    fi
+    continue
   fi
-  rows+=("$(printf '%-20s %8s %12s %10s %8s %8s %8s %8s' "$target" "$seconds" "${runs:-0}" \
-    "$(( ${runs:-0} / (seconds > 0 ? seconds : 1) ))" "${cov:-?}" "${ft:-?}" "$size" "$crashes")")
+  total_crashes=$((total_crashes + crashes))
+  case $status in
+    regression) failed=1; echo "fuzz: $target fails on a regression input:"; tail -20 "$artifacts/regressions.log" ;;
+    found) failed=1; echo "fuzz: $target found a problem; its input is in $artifacts/:"
+      grep -E "ERROR|SUMMARY|internal error" "$artifacts/run.log" | head -10 ;;
+  esac
 done
-printf '\n%-20s %8s %12s %10s %8s %8s %8s %8s\n' target seconds executions exec/s cov ft corpus crashes
-printf '%s\n' "${rows[@]}"
 echo "summary seconds=$seconds targets=${#targets[@]} crashes=$total_crashes libhdf5_crashes=$hdf5_crashes"
 exit $failed

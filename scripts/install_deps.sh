@@ -16,10 +16,12 @@ packages=(
   slurm-wlm munge                         # the Slurm launch template's test (a one-node cluster)
   iproute2 procps                         # the namespace-cluster and whole-job tests (ip, tc; pgrep, ps)
   nlohmann-json3-dev                      # metrics JSON lines
+  clang libclang-rt-14-dev                # libFuzzer targets (scripts/fuzz.sh)
+  python3-matplotlib                      # scripts/plot_metrics.py and the other plots
 )
 # Peer comparisons and plots (benchmarks only, never a runtime dependency).
 if [[ "${CONVOY_WITH_PEERS:-0}" == "1" ]]; then
-  packages+=(python3-torch python3-torchvision python3-h5py python3-matplotlib python3-numpy)
+  packages+=(python3-torch python3-torchvision python3-h5py python3-numpy)
 fi
 
 missing=()
