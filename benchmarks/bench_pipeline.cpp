@@ -1,4 +1,4 @@
-// bench_pipeline: input-pipeline throughput, from a 256x256 SPEC §8 file to
+// bench_pipeline: input-pipeline throughput, from a 256x256 docs/data.md file to
 // 227x227 float batches with random crop + flip + PCA lighting (dataset mode)
 // + normalisation, for 1..N loader workers, in raw and JPEG storage; plus the
 // JPEG decode-only rate. Without --raw/--jpeg it converts --images (default

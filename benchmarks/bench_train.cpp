@@ -38,7 +38,7 @@ namespace {
 
 
 
-// Forward FLOPs per image (a multiply-add counts 2), from SPEC §1-§2.
+// Forward FLOPs per image (a multiply-add counts 2), from docs/models.md-§2.
 double forward_flops(const std::string& model) { return model == "lenet5" ? 0.83e6 : 2.27e9; }
 
 // What the trainers would feed the model from `dataset`: images of the
@@ -89,7 +89,7 @@ int main(int argc, char** argv) {
         ("num-classes", po::value(&classes)->default_value(classes), "classes (0: model default)")
         ("per-layer", po::bool_switch(&per_layer), "also time each layer's forward and backward")
         ("per-layer-csv", po::value(&per_layer_csv), "with --per-layer: also write the table as CSV (the cluster model's input)")
-        ("data", po::value(&data_path), "HDF5 file (SPEC §8) to train from, in memory and through the loader, side by side")
+        ("data", po::value(&data_path), "HDF5 file (docs/data.md) to train from, in memory and through the loader, side by side")
         ("workers", po::value(&workers)->default_value(workers), "loader threads with --data (0: load in the training thread)")
         ("cache-in-memory", po::value(&cache_mode)->default_value(cache_mode), "with --data: auto | on | off")
         ("help,h", "show this help");

@@ -1,4 +1,4 @@
-// Single-thread throughput of the SPEC §5 training transform: a 256x256x3
+// Single-thread throughput of the docs/data.md (augmentation) training transform: a 256x256x3
 // image to a 227x227 CHW float crop with random crop + flip + lighting +
 // normalisation, per PCA mode. Prints images/s; not a test. Usage:
 // bench_transforms [seconds per mode, default 2] [output slots, default 128]

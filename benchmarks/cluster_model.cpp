@@ -274,7 +274,7 @@ int run_h200(const std::string& alexnet_csv, const std::string& lenet_csv, doubl
               "    inside a node, a ring over the nodes per NIC between them.\n");
   std::printf("  - NVLink: 900 GB/s per GPU in total (NVIDIA H200 datasheet), 450 GB/s each way, 3 us a ring step.\n");
   std::printf("  - InfiniBand NDR: 400 Gb/s = 50 GB/s per NIC, 5 us a ring step; eight NICs (one per GPU, as DGX H200) or one.\n");
-  std::printf("  - AlexNet compute: %.0f images/s per H200 (6.8 GFLOP per training image, 3 x SPEC's 2.27 GFLOP forward,\n"
+  std::printf("  - AlexNet compute: %.0f images/s per H200 (6.8 GFLOP per training image, 3 x the 2.27 GFLOP forward of docs/models.md,\n"
               "    at about 28%% of the 495 TFLOP/s dense TF32 of the datasheet): %.2f ms a step.\n",
               alexnet_rate, models[0].gpu_step_ms);
   std::printf("  - LeNet-5 compute: %.2f ms a step (launch-bound: about 25 kernels of ~10 us; 0.83 MFLOP per image is nothing).\n",

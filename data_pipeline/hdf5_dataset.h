@@ -1,4 +1,4 @@
-// ImageDataset: one SPEC §8 HDF5 split, raw (/images) or JPEG-encoded (/jpeg),
+// ImageDataset: one docs/data.md HDF5 split, raw (/images) or JPEG-encoded (/jpeg),
 // read by index from any number of threads. Validated on open: datasets and
 // attributes present, shapes consistent, labels within num_classes; otherwise
 // a user error naming the file and the problem. Sets that fit in memory are

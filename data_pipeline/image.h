@@ -1,5 +1,5 @@
 // Image: an 8-bit picture held as HWC (row-major, channels interleaved), the
-// layout decoders produce and SPEC §8's /images stores. ImageView: a read-only
+// layout decoders produce and docs/data.md's /images stores. ImageView: a read-only
 // HWC picture whose pixels live elsewhere (an Image, a cached dataset, a
 // decoder's buffer), with rows possibly further apart than width * channels.
 #pragma once

@@ -1,5 +1,5 @@
 // images_to_hdf5: an ImageNet-style folder (<class>/<image>) or a file list
-// ("path label" lines) to one SPEC §8 HDF5 file, stored raw or re-encoded JPEG.
+// ("path label" lines) to one docs/data.md HDF5 file, stored raw or re-encoded JPEG.
 #pragma once
 
 #include <array>

@@ -1,4 +1,4 @@
-// MNIST IDX -> one HDF5 file per split in SPEC §8's layout.
+// MNIST IDX -> one HDF5 file per split in docs/data.md's layout.
 #pragma once
 
 #include <string>

@@ -1,4 +1,4 @@
-// The eigen-decomposition behind PCA lighting (SPEC §5): of a 3x3 covariance
+// The eigen-decomposition behind PCA lighting (docs/data.md, augmentation): of a 3x3 covariance
 // of RGB values. Shared by the converter (dataset mode: all training pixels)
 // and the lighting transform (image mode: one standardised image).
 #pragma once

@@ -44,7 +44,7 @@ std::unique_ptr<SampleSource> make_normalized_source(std::shared_ptr<const Image
 std::unique_ptr<SampleSource> make_synthetic_source(int64_t count, int64_t num_classes,
                                                    const Shape& sample_shape, uint64_t seed);
 
-// Images of a SPEC §8 set through SPEC §5's transforms. Training: random crop,
+// Images of a docs/data.md set through the docs/data.md augmentation transforms. Training: random crop,
 // flip and PCA lighting keyed by (seed, epoch, sample), then normalisation.
 // Evaluation: the centre crop, or with eval_crops = 10 the four corners, the
 // centre and their mirrors (sample_shape is then (10 * C, crop, crop): the

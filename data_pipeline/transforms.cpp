@@ -38,7 +38,7 @@ std::array<double, 3> delta_from(const Eigen3& eigen, const std::array<double, 3
   return delta;
 }
 
-// SPEC §5 steps 1-4 on a crop: the covariance of the per-channel standardised
+// docs/data.md (augmentation) steps 1-4 on a crop: the covariance of the per-channel standardised
 // pixels is their correlation matrix, computed here from exact integer sums.
 Eigen3 crop_eigen(const ImageView& in, int64_t top, int64_t left, int64_t crop) {
   uint64_t sum[3] = {0, 0, 0};

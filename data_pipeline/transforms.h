@@ -1,6 +1,6 @@
-// Per-image transforms of SPEC §5, in its order: crop -> flip -> to float [0,1]
+// Per-image transforms of docs/data.md (augmentation), in its order: crop -> flip -> to float [0,1]
 // (pixel/255) -> PCA lighting -> per-channel normalisation ((x-mean)/std) ->
-// CHW float into a caller's buffer. Training randomness follows SPEC §5b: one
+// CHW float into a caller's buffer. Training randomness follows docs/data.md (randomness): one
 // Philox stream per (seed, epoch, sample index), so a sample gets the same
 // crop, flip and lighting whatever thread, worker or rank transforms it.
 //
@@ -53,7 +53,7 @@ AugmentDraw draw_augmentation(uint64_t seed, int64_t epoch, int64_t sample_index
                               int64_t image_height, int64_t image_width,
                               const TransformOptions& options);
 
-// SPEC §5 lighting offset delta = P * (alpha .* lambda) for the crop of `in`
+// docs/data.md (augmentation) lighting offset delta = P * (alpha .* lambda) for the crop of `in`
 // chosen by `draw` (flip does not change it), in [0,1] units; zero for kOff.
 // kImage: P, lambda from the crop standardised per channel (population
 // variance; below 1e-12 the channel becomes zeros), i.e. its correlation

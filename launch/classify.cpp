@@ -72,7 +72,7 @@ int main(int argc, char** argv) {
          "classes (default: the checkpoint's options, else its last layer's size)")
         ("input-size", po::value(&input_size)->default_value(0),
          "network input side (default: the checkpoint's options, else the model's default)")
-        ("data", po::value(&data), "HDF5 file (SPEC §8) for class names and channel mean/std")
+        ("data", po::value(&data), "HDF5 file (docs/data.md) for class names and channel mean/std")
         ("top", po::value(&top)->default_value(5), "how many classes to print per image")
         ("image", po::value(&images), "image files");
     po::positional_options_description positional;

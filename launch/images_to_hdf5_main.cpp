@@ -1,4 +1,4 @@
-// images_to_hdf5: an ImageNet-style folder or file list to a SPEC §8 HDF5 file.
+// images_to_hdf5: an ImageNet-style folder or file list to a docs/data.md HDF5 file.
 #include <boost/program_options.hpp>
 
 #include <unistd.h>

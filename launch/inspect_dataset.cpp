@@ -1,4 +1,4 @@
-// inspect_dataset: prints the summary of a SPEC §8 HDF5 file and, with --grid,
+// inspect_dataset: prints the summary of a docs/data.md HDF5 file and, with --grid,
 // writes a PNG of training samples as the network sees them. Each tile shows
 // (a) the stored image with the crop window outlined and (b) the augmented,
 // un-normalised crop; a bar above (a) is blue for "not flipped" and orange for
@@ -152,7 +152,7 @@ int main(int argc, char** argv) {
     double pca_sigma = 0.1;
     po::options_description options(
         "usage: inspect_dataset FILE.h5 [--grid out.png] [options]\n"
-        "Prints a SPEC §8 file's summary; --grid writes a PNG of the first N training samples:\n"
+        "Prints a docs/data.md file's summary; --grid writes a PNG of the first N training samples:\n"
         "per sample, the stored image with the crop window outlined (yellow) and the augmented crop\n"
         "(un-normalised). Bar above the stored image: blue = not flipped, orange = flipped. Bar above\n"
         "the crop: mid-grey + 10x the lighting offset delta. A legend goes to stdout.\n\noptions");

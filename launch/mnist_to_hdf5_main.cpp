@@ -1,4 +1,4 @@
-// mnist_to_hdf5: converts MNIST's four IDX files (.gz or raw) to SPEC §8 HDF5 splits.
+// mnist_to_hdf5: converts MNIST's four IDX files (.gz or raw) to docs/data.md HDF5 splits.
 #include <boost/program_options.hpp>
 
 #include <chrono>

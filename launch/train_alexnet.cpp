@@ -1,5 +1,5 @@
-// train_alexnet: AlexNet (SPEC §2) on SPEC §8 HDF5 sets (made by
-// images_to_hdf5) read through the worker-thread loader with SPEC §5's
+// train_alexnet: AlexNet (docs/models.md) on docs/data.md HDF5 sets (made by
+// images_to_hdf5) read through the worker-thread loader with the docs/data.md augmentation
 // augmentation, or on --synthetic random images for smoke runs and benchmarks.
 // The paper's recipe is the default.
 #include "core/error.h"

@@ -57,7 +57,7 @@ std::optional<TrainOptions> parse_train_options(int argc, const char* const* arg
       ("data", po::value(&o.data)->default_value(o.data),
        lenet ? "MNIST: a folder of IDX files (.gz or raw) or an HDF5 training file; default: "
                "./data/mnist, then ../shared/data/mnist"
-             : "HDF5 training file (SPEC §8 layout)")
+             : "HDF5 training file (docs/data.md layout)")
       ("val", po::value(&o.val)->default_value(o.val),
        "HDF5 validation/test file (MNIST from a folder: its t10k files)")
       ("cache-dir", po::value(&o.cache_dir)->default_value(o.cache_dir),
@@ -68,7 +68,7 @@ std::optional<TrainOptions> parse_train_options(int argc, const char* const* arg
          "train on N random images instead of --data (smoke runs, benchmarks)")
         ("synthetic-val", po::value(&o.synthetic_val)->default_value(o.synthetic_val),
          "with --synthetic: N random validation images")
-        ("pca", po::value(&o.pca)->default_value(o.pca), "PCA lighting: dataset | image | off (SPEC §5)")
+        ("pca", po::value(&o.pca)->default_value(o.pca), "PCA lighting: dataset | image | off (docs/data.md)")
         ("pca-sigma", po::value(&o.pca_sigma)->default_value(o.pca_sigma), "std of the lighting coefficients")
         ("no-flip", po::bool_switch(&o.no_flip), "no random horizontal flips")
         ("eval-crops", po::value(&o.eval_crops)->default_value(o.eval_crops), "evaluation crops: 1 (centre) or 10")

@@ -17,7 +17,7 @@ struct TrainOptions {
   std::string data, val, cache_dir;
   int64_t synthetic = 0, synthetic_val = 0;  // train_alexnet: random images
   int64_t num_classes = 0, input_size = 0;   // 0: the model's default
-  // Augmentation (train_alexnet): SPEC §5.
+  // Augmentation (train_alexnet): docs/data.md (augmentation).
   std::string pca = "dataset", cache_in_memory = "auto";
   double pca_sigma = 0.1;
   bool no_flip = false;
@@ -32,7 +32,7 @@ struct TrainOptions {
   std::vector<int64_t> lr_milestones;
   std::string init = "xavier";
   uint64_t seed = 1;
-  // Data parallel (SPEC §6): global batch = batch_size x ranks x accumulate_steps.
+  // Data parallel (docs/models.md): global batch = batch_size x ranks x accumulate_steps.
   int accumulate_steps = 1;
   std::string lr_scaling = "none";  // none | linear: lr x global batch / lr_base_batch
   int64_t lr_base_batch = 256;

@@ -37,7 +37,7 @@ std::string describe_source(const SampleSource& source) {
          source.sample_shape().to_string();
 }
 
-// What every rank must share (SPEC §7): the options that change the maths,
+// What every rank must share (docs/distributed.md): the options that change the maths,
 // the model and the data.
 std::vector<Fact> shared_facts(const TrainOptions& options, Sequential* model, const TrainingData& data) {
   std::vector<Fact> facts;

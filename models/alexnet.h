@@ -1,4 +1,4 @@
-// AlexNet, one tower (SPEC §2): 62,378,344 parameters at 227x227x3 and 1000 classes.
+// AlexNet, one tower (docs/models.md): 62,378,344 parameters at 227x227x3 and 1000 classes.
 #pragma once
 
 #include <memory>
@@ -14,7 +14,7 @@ struct AlexNetOptions {
   double dropout = 0.5;
 };
 
-// Biases of conv2, conv4, conv5, fc6 and fc7 carry paper_bias = 1 (SPEC §6).
+// Biases of conv2, conv4, conv5, fc6 and fc7 carry paper_bias = 1 (docs/models.md).
 std::unique_ptr<Sequential> make_alexnet(const AlexNetOptions& options = {});
 
 }  // namespace convoy::models

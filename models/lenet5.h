@@ -1,4 +1,4 @@
-// LeNet-5 as SPEC §1 gives it: sigmoid activations, average pooling, 61,706 parameters.
+// LeNet-5 as docs/models.md gives it: sigmoid activations, average pooling, 61,706 parameters.
 #pragma once
 
 #include <memory>

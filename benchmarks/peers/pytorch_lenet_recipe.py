@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Reference training recipe for SPEC §1's sigmoid LeNet-5 on MNIST (PyTorch).
+"""Reference training recipe for docs/models.md's sigmoid LeNet-5 on MNIST (PyTorch).
 
-Only the knobs convoy's trainer has (SPEC §6): SGD as PyTorch defines it
+Only the knobs convoy's trainer has (docs/models.md): SGD as PyTorch defines it
 (momentum; weight decay on weights only unless --decay-biases), batch size,
 base lr with a schedule (constant | step | multistep | cosine, optional linear
 warm-up), Xavier-uniform or Kaiming-normal (fan_in) init with zero biases,
@@ -77,7 +77,7 @@ class LinearViaConv(nn.Linear):
 
 
 def lenet5(fc=nn.Linear, num_classes=10):
-    """SPEC §1 exactly: 61,706 parameters."""
+    """docs/models.md exactly: 61,706 parameters."""
     return nn.Sequential(OrderedDict([
         ("conv1", nn.Conv2d(1, 6, 5, stride=1, padding=2)),
         ("sig1", nn.Sigmoid()),
@@ -202,7 +202,7 @@ def main():
               + (f"(milestones={','.join(f'{m:g}' for m in args.milestones)},gamma={args.gamma:g})"
                  if args.schedule == "multistep" else "")
               + f" warmup={args.warmup_epochs:g} init={args.init} epochs={args.epochs} seed={args.seed}")
-    print(f"LeNet-5 (SPEC §1, {nparams} params), MNIST mean={mean:.4f} std={std:.4f}, "
+    print(f"LeNet-5 (docs/models.md, {nparams} params), MNIST mean={mean:.4f} std={std:.4f}, "
           f"threads={torch.get_num_threads()}")
     print(recipe)
     print(f"{'epoch':>5} {'lr_end':>9} {'train_loss':>10} {'train_acc':>9} "

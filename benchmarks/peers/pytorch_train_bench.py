@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch peer benchmark: training throughput of LeNet-5 and AlexNet (SPEC §1, §2).
+"""PyTorch peer benchmark: training throughput of LeNet-5 and AlexNet (docs/models.md, §2).
 
 Trains on synthetic random data (SGD, momentum 0.9, weight decay 5e-4,
 softmax cross-entropy) and measures images/s per training step:
@@ -24,7 +24,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-# Forward FLOPs per image (a multiply-add counts 2), SPEC §1/§2; training ~ 3x forward.
+# Forward FLOPs per image (a multiply-add counts 2), docs/models.md/§2; training ~ 3x forward.
 LENET5_FWD_FLOPS = 0.83e6
 ALEXNET_FWD_FLOPS_227 = 2.27e9
 
@@ -53,7 +53,7 @@ FC = nn.Linear  # set from --fc-impl before the models are built
 
 
 def lenet5(num_classes=10):
-    """SPEC §1: sigmoid LeNet-5 with average pooling, 28x28x1 input."""
+    """docs/models.md: sigmoid LeNet-5 with average pooling, 28x28x1 input."""
     nn_Linear = FC
     return nn.Sequential(OrderedDict([
         ("conv1", nn.Conv2d(1, 6, 5, stride=1, padding=2)),
@@ -72,7 +72,7 @@ def lenet5(num_classes=10):
 
 
 def lrn():
-    # SPEC §3: our (k, alpha, beta, n) = (2, 1e-4, 0.75, 5). PyTorch divides
+    # docs/models.md: our (k, alpha, beta, n) = (2, 1e-4, 0.75, 5). PyTorch divides
     # alpha by the window size, so pass alpha * window (window = 2*(n//2)+1 = 5).
     n = 5
     window = 2 * (n // 2) + 1
@@ -84,7 +84,7 @@ def conv_out(size, k, s, p):
 
 
 def alexnet(num_classes=1000, input_size=227):
-    """SPEC §2: one-tower AlexNet with LRN after relu1 and relu2, dropout 0.5."""
+    """docs/models.md: one-tower AlexNet with LRN after relu1 and relu2, dropout 0.5."""
     s = conv_out(input_size, 11, 4, 0)   # conv1
     s = conv_out(s, 3, 2, 0)             # pool1
     s = conv_out(s, 5, 1, 2)             # conv2
@@ -142,7 +142,7 @@ def build(args):
             n = count_params(model)
             assert n == LENET5_PARAMS, f"LeNet-5 has {n} parameters, expected {LENET5_PARAMS}"
         # FLOPs scale with the spatial area only for the conv part; the table
-        # in SPEC §1 is at 28x28, which is the only size the FC layer accepts.
+        # in docs/models.md is at 28x28, which is the only size the FC layer accepts.
         fwd_flops = LENET5_FWD_FLOPS
     else:
         size = args.input_size or 227

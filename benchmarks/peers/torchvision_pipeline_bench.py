@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""torchvision peer of bench_pipeline: the same per-image work (SPEC §5) with
+"""torchvision peer of bench_pipeline: the same per-image work (docs/data.md, augmentation) with
 torchvision's transforms on one core, from the same 256x256 HDF5 files:
 decode (JPEG storage) -> RandomCrop(227) -> RandomHorizontalFlip -> ToTensor
 -> PCA lighting (dataset eigenvectors from the file) -> Normalize.

@@ -28,7 +28,7 @@ struct Pooling2dConfig {
   int64_t pad_h = 0, pad_w = 0;
 };
 
-// Local response normalisation with SPEC §3's semantics: alpha is not divided by
+// Local response normalisation with docs/models.md's semantics: alpha is not divided by
 // the window, the window spans channels [i - n/2, i + n/2] (n/2 integer division).
 struct LrnConfig {
   int64_t local_size = 5;  // n

@@ -1,5 +1,5 @@
 // Philox-4x32-10 counter-based generator (Salmon et al. 2011; the one cuRAND
-// and PyTorch use), and the keyed streams of the randomness contract (SPEC §5b):
+// and PyTorch use), and the keyed streams of the randomness contract (docs/data.md, randomness):
 // every draw is a pure function of (seed, purpose, major, minor, sub, position),
 // so a sample gets the same randomness whatever thread, rank or device draws it.
 #pragma once

@@ -2,7 +2,7 @@
 // DistributedDataParallel wraps a module. Each rank runs forward on its own
 // micro-batch and calls backward(); the gradients of the step's last
 // micro-batch are all-reduced in buckets while backward runs; step() waits for
-// them and updates with their mean over ranks and micro-batches (SPEC §6).
+// them and updates with their mean over ranks and micro-batches (docs/models.md).
 //
 //   DataParallel ddp(model, sgd, comm, {.accumulate_steps = 2});
 //   ddp.broadcast_parameters(false);        // every rank starts from rank 0's weights

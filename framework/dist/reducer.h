@@ -4,7 +4,7 @@
 // backward finishes them): the first bucket up to 1 MiB so that
 // communication starts early, the others up to 25 MiB. When the last
 // gradient of a bucket is reported ready, the bucket's all-reduce starts;
-// finish() waits for all of them. Gradients are plain (SPEC §7), so ranks on
+// finish() waits for all of them. Gradients are plain (docs/distributed.md), so ranks on
 // different hardware sum the same elements. Buffers are allocated once.
 #pragma once
 

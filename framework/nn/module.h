@@ -16,7 +16,7 @@ namespace convoy {
 // What one forward pass needs besides its input.
 struct StepContext {
   bool training = false;
-  uint64_t seed = 0;  // run seed (dropout masks, SPEC §5b)
+  uint64_t seed = 0;  // run seed (dropout masks, docs/data.md (randomness))
   uint64_t step = 0;  // global optimizer step
   std::span<const int64_t> sample_ids;  // global sample index of each batch row
 };

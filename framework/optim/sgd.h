@@ -1,4 +1,4 @@
-// SGD as PyTorch defines it (SPEC §6): v = momentum * v + (g + weight_decay * w);
+// SGD as PyTorch defines it (docs/models.md): v = momentum * v + (g + weight_decay * w);
 // w = w - lr * v. Weight decay applies to weights, and to biases only when asked.
 #pragma once
 

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Reference vectors for tests/models/pytorch_parity_test.cpp, made with
-Debian's PyTorch: the loss and parameter gradients of SPEC's LeNet-5 and
+Debian's PyTorch: the loss and parameter gradients of our LeNet-5 (docs/models.md) and
 AlexNet (67x67 input, 10 classes, dropout off) on deterministic weights and
 inputs that the C++ test rebuilds from the same formulas.
 
@@ -23,7 +23,7 @@ def lenet5():
 
 
 def alexnet(side, classes):
-    # PyTorch divides alpha by size: SPEC's alpha 1e-4 becomes 1e-4 * 5.
+    # PyTorch divides alpha by size: our alpha 1e-4 becomes 1e-4 * 5.
     lrn = lambda: nn.LocalResponseNorm(5, alpha=1e-4 * 5, beta=0.75, k=2.0)
     s = (side - 11) // 4 + 1
     for _ in range(3):

@@ -1,4 +1,4 @@
-// ImageDataset: loading a SPEC §8 file and rejecting malformed ones clearly.
+// ImageDataset: loading a docs/data.md file and rejecting malformed ones clearly.
 #include "data_pipeline/hdf5_dataset.h"
 
 #include <gtest/gtest.h>

@@ -1,6 +1,6 @@
-// SPEC §5 transforms: crop, flip, normalisation and PCA lighting against
+// docs/data.md (augmentation) transforms: crop, flip, normalisation and PCA lighting against
 // hand-built images and a naive double-precision reference; the augmentation
-// draws of SPEC §5b; the PCA building blocks (eigen_symmetric3, RgbMoments).
+// draws of docs/data.md (randomness); the PCA building blocks (eigen_symmetric3, RgbMoments).
 #include "data_pipeline/transforms.h"
 
 #include <gtest/gtest.h>
@@ -198,7 +198,7 @@ TEST(TransformTest, ParsePcaMode) {
 
 // --- PCA lighting against a naive reference ------------------------------
 
-// SPEC §5 steps 1-6 plus normalisation, written out plainly in double.
+// docs/data.md (augmentation) steps 1-6 plus normalisation, written out plainly in double.
 std::vector<double> naive_lighting(const Image& image, const AugmentDraw& draw,
                                    const TransformOptions& options, std::array<double, 3>* delta_out) {
   const int64_t crop = options.crop_size, n = crop * crop;
@@ -318,7 +318,7 @@ TEST(TransformTest, PcaLightingWithAConstantChannel) {
   draw.top = 2;
   draw.left = 1;
   // With one channel zeroed, the other two form [[1, r], [r, 1]], whose second
-  // eigenvector (1, -1)/sqrt2 ties in magnitude, so SPEC §5's sign convention
+  // eigenvector (1, -1)/sqrt2 ties in magnitude, so the docs/data.md augmentation sign convention
   // leaves its sign to rounding; alpha[1] = 0 keeps the test independent of it.
   draw.alpha = {0.25, 0.0, -0.3};
   std::array<double, 3> naive_delta{};
@@ -345,7 +345,7 @@ TEST(TransformTest, PcaOffAddsNothing) {
   EXPECT_EQ(lit, run_train(image, draw, options));
 }
 
-// --- augmentation draws (SPEC §5b) ---------------------------------------
+// --- augmentation draws (docs/data.md, randomness) ---------------------------------------
 
 TEST(AugmentationDrawTest, DeterministicAndKeyedBySeedEpochAndSample) {
   TransformOptions options = plain_options(227);

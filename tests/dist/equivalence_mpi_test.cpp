@@ -1,4 +1,4 @@
-// SPEC §7's invariant: N ranks at per-rank batch B/N end with the same
+// docs/distributed.md's invariant: N ranks at per-rank batch B/N end with the same
 // parameters and momentum as 1 rank at batch B (dropout included: its masks
 // are keyed by global sample index), with and without overlap and with
 // gradient accumulation. Every rank trains its share; rank 0 then trains the

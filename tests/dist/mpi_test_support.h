@@ -12,7 +12,7 @@ namespace convoy::testing {
 // The job's communicator (MPI under mpirun).
 Communicator& world();
 
-// max|a - b| / max|a|, the largest relative difference SPEC §7 bounds.
+// max|a - b| / max|a|, the largest relative difference docs/distributed.md bounds.
 inline double relative_difference(const std::vector<float>& a, const std::vector<float>& b) {
   double diff = 0, scale = 0;
   for (size_t i = 0; i < a.size() && i < b.size(); ++i) {

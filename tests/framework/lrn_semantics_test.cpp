@@ -1,4 +1,4 @@
-// SPEC §3's worked example and an even window, through the reference and the oneDNN layer.
+// docs/models.md's worked example and an even window, through the reference and the oneDNN layer.
 #include <gtest/gtest.h>
 
 #include "nn/layers/lrn.h"

@@ -1,4 +1,4 @@
-// Layer output shapes and parameter counts against SPEC §1 and §2.
+// Layer output shapes and parameter counts against docs/models.md and §2.
 #include <gtest/gtest.h>
 
 #include <sstream>

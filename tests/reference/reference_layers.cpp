@@ -120,7 +120,7 @@ Vec pool_backward(const Vec& x, const Dims4& xd, const PoolGeometry& g, const Ve
 }
 
 namespace {
-// The SPEC §3 window of channel i.
+// The docs/models.md window of channel i.
 inline void lrn_window(int64_t i, int64_t channels, int64_t n, int64_t& lo, int64_t& hi) {
   lo = std::max<int64_t>(0, i - n / 2);
   hi = std::min<int64_t>(channels - 1, i + n / 2);

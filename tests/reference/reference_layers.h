@@ -1,5 +1,5 @@
 // Naive double-precision reference layers: the simplest loops that follow the
-// definitions (SPEC §1-§4), independent of oneDNN. Tensors are flat vectors in
+// definitions (docs/models.md-§4), independent of oneDNN. Tensors are flat vectors in
 // plain layouts (NCHW, OIHW, (B, L)).
 #pragma once
 
@@ -33,7 +33,7 @@ Dims4 pool_output(const Dims4& x, const PoolGeometry& g);
 Vec pool_forward(const Vec& x, const Dims4& xd, const PoolGeometry& g);
 Vec pool_backward(const Vec& x, const Dims4& xd, const PoolGeometry& g, const Vec& dy);
 
-// SPEC §3: b_i = a_i / (k + alpha * sum_{j=max(0,i-n/2)}^{min(N-1,i+n/2)} a_j^2)^beta.
+// docs/models.md: b_i = a_i / (k + alpha * sum_{j=max(0,i-n/2)}^{min(N-1,i+n/2)} a_j^2)^beta.
 struct LrnParams {
   int64_t n;
   double alpha, beta, k;

@@ -1,5 +1,5 @@
 // compare_checkpoints A.h5 B.h5 [--max-relative R]: for every parameter and
-// momentum tensor of two checkpoints, max|a - b| / max|a| (SPEC §7's
+// momentum tensor of two checkpoints, max|a - b| / max|a| (docs/distributed.md's
 // measure); prints the worst and exits 1 when it exceeds R (default 1e-4).
 #include <cmath>
 #include <cstdio>

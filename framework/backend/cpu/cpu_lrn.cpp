@@ -1,7 +1,7 @@
 // Local response normalisation across channels on oneDNN, computed in the
 // layout the input arrives in when that is channel-blocked, else in the CPU's
 // channel-blocked layout (nchw and nhwc fall back to slow reference kernels).
-// SPEC §3's parameters are mapped onto oneDNN's (which divides alpha by its
+// docs/models.md's parameters are mapped onto oneDNN's (which divides alpha by its
 // always-centred window): window = 2 * (n / 2) + 1, library alpha = alpha * window.
 #include <optional>
 

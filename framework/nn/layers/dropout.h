@@ -1,6 +1,6 @@
-// Inverted dropout (SPEC §4): in training each unit is kept with probability
+// Inverted dropout (docs/models.md): in training each unit is kept with probability
 // `keep` and scaled by 1/keep; evaluation passes the input through. Masks are
-// keyed by (seed, step, global sample index, layer) (SPEC §5b), so a sample's
+// keyed by (seed, step, global sample index, layer) (docs/data.md, randomness), so a sample's
 // mask does not depend on its batch position, rank or device.
 #pragma once
 

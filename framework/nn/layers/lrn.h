@@ -1,4 +1,4 @@
-// Local response normalisation across channels, SPEC §3 semantics.
+// Local response normalisation across channels, docs/models.md semantics.
 #pragma once
 
 #include <memory>
