@@ -14,6 +14,7 @@
 #include <stdexcept>
 #include <system_error>
 #include <thread>
+#include <utility>
 
 #include "core/error.h"
 #include "data_pipeline/sampler.h"
@@ -174,22 +175,11 @@ TEST(Loader, AfterAFailureEveryNextFailsWithoutWorkersToo) {
 
 TEST(Loader, OnlyTheDataIsBlamedAsTheUsersFault) {
   for (int workers : {0, 2}) {
-    {
-      CountingSource source(16, 5, Failure::kInternalCheck);
-      Loader loader(source, 4, workers, 2);
-      loader.start(sequential_order(16), 0, 0, false);
-      try {
-        while (loader.next()) {
-        }
-        FAIL() << "expected a failure";
-      } catch (const Error& e) {
-        EXPECT_FALSE(e.is_user_error()) << e.what();  // a bug of ours, reported with its location
-        EXPECT_NE(std::string(e.what()).find("sample 5 (fake.h5)"), std::string::npos) << e.what();
-        EXPECT_NE(std::string(e.what()).find("an internal check"), std::string::npos) << e.what();
-      }
-    }
-    {
-      CountingSource source(16, 5, Failure::kStdLibrary);
+    // A bug of ours (a failed check, a standard-library exception) is an
+    // internal error, reported with its location, the sample added.
+    for (const auto& [failure, what] : {std::pair{Failure::kInternalCheck, "an internal check"},
+                                        std::pair{Failure::kStdLibrary, "vector::at"}}) {
+      CountingSource source(16, 5, failure);
       Loader loader(source, 4, workers, 2);
       loader.start(sequential_order(16), 0, 0, false);
       try {
@@ -198,7 +188,8 @@ TEST(Loader, OnlyTheDataIsBlamedAsTheUsersFault) {
         FAIL() << "expected a failure";
       } catch (const Error& e) {
         EXPECT_FALSE(e.is_user_error()) << e.what();
-        EXPECT_NE(std::string(e.what()).find("vector::at"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("sample 5 (fake.h5)"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
       }
     }
     CountingSource source(16, 5, Failure::kOutOfMemory);
