@@ -59,8 +59,14 @@ JpegCodec::~JpegCodec() {
   if (compressor_) tjDestroy(compressor_);
 }
 
+namespace {
+bool too_many_pixels(int64_t width, int64_t height, int64_t max_pixels) {
+  return width > 0 && height > 0 && width > max_pixels / height;
+}
+}  // namespace
+
 void check_pixel_count(int64_t width, int64_t height, int64_t max_pixels, const std::string& name) {
-  if (width > 0 && height > 0 && width > max_pixels / height)
+  if (too_many_pixels(width, height, max_pixels))
     CONVOY_USER_ERROR("'", name, "' claims to be ", width, "x", height, " = ", width * height,
                       " pixels, more than the limit of ", max_pixels, " (--max-pixels; damaged or hostile header?)");
 }
@@ -226,7 +232,7 @@ void decode_png(const uint8_t* bytes, size_t size, const std::string& name, Imag
     std::snprintf(reader.message, sizeof(reader.message), "empty image");
     ok = false;
   }
-  if (ok && static_cast<int64_t>(width) > max_pixels / static_cast<int64_t>(height)) {
+  if (ok && too_many_pixels(width, height, max_pixels)) {
     png_destroy_read_struct(&png, &info, nullptr);
     check_pixel_count(width, height, max_pixels, name);
   }

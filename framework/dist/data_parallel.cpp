@@ -1,8 +1,7 @@
 #include "dist/data_parallel.h"
 
-#include <cmath>
-
 #include "core/error.h"
+#include "core/finite.h"
 
 namespace convoy {
 
@@ -54,13 +53,11 @@ void DataParallel::finish_gradients() {
 
 const Parameter* DataParallel::first_non_finite_gradient() const {
   CONVOY_CHECK(gradients_ready_, "gradients inspected before finish_gradients()");
-  if (reducer_.all_finite()) return nullptr;
+  const Tensor& all = reducer_.flat();
+  if (first_non_finite(all.data(), all.numel()) < 0) return nullptr;
   for (const GradientBucket& bucket : reducer_.buckets())
-    for (const Parameter* p : bucket.parameters) {
-      const float* g = p->grad.data();
-      for (int64_t i = 0; i < p->grad.numel(); ++i)
-        if (!std::isfinite(g[i])) return p;
-    }
+    for (const Parameter* p : bucket.parameters)
+      if (first_non_finite(p->grad.data(), p->grad.numel()) >= 0) return p;
   return nullptr;
 }
 

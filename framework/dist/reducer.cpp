@@ -117,16 +117,4 @@ void Reducer::check_reported_and_in_place() const {
                    "the gradient of ", p->name, " left its all-reduce bucket (it was replaced or reallocated)");
 }
 
-bool Reducer::all_finite() const {
-  // x * 0 is 0 for a finite x and NaN for NaN or an infinity: one NaN-carrying
-  // sum, which the compiler may vectorise (the order of a sum of zeros and
-  // NaNs does not matter).
-  const float* g = flat_.data();
-  const int64_t n = flat_.numel();
-  float probe = 0.0f;
-#pragma omp simd reduction(+ : probe)
-  for (int64_t i = 0; i < n; ++i) probe += g[i] * 0.0f;
-  return probe == 0.0f;
-}
-
 }  // namespace convoy

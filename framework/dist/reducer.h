@@ -49,8 +49,8 @@ class Reducer {
   double finish();
 
   const std::vector<GradientBucket>& buckets() const { return buckets_; }
-  // Whether every element of every gradient is finite (one pass over the flat buffer).
-  bool all_finite() const;
+  // All gradients, back to back (bucket by bucket).
+  const Tensor& flat() const { return flat_; }
   int64_t total_elements() const { return flat_.numel(); }
 
  private:

@@ -1,11 +1,11 @@
 #include "io/checkpoint.h"
 
-#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <unistd.h>
 
 #include "core/error.h"
+#include "core/finite.h"
 #include "io/atomic_file.h"
 #include "io/hdf5_file.h"
 
@@ -22,10 +22,9 @@ std::string param_path(const std::string& group, const std::string& name) {
 
 // A NaN or an infinity in a checkpoint is damage (training never writes one).
 void require_finite(const Tensor& t, const std::string& path, const std::string& what) {
-  const float* v = t.data();
-  for (int64_t i = 0; i < t.numel(); ++i)
-    if (!std::isfinite(v[i]))
-      CONVOY_USER_ERROR("checkpoint '", path, "': ", what, " holds a non-finite value at element ", i, " (damaged?)");
+  const int64_t at = first_non_finite(t.data(), t.numel());
+  if (at >= 0)
+    CONVOY_USER_ERROR("checkpoint '", path, "': ", what, " holds a non-finite value at element ", at, " (damaged?)");
 }
 }  // namespace
 

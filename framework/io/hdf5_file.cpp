@@ -155,13 +155,16 @@ Shape Hdf5File::dataset_shape(const std::string& dataset) const {
   return shape_of(open_dataset(dataset), dataset);
 }
 
-bool Hdf5File::is_vlen_bytes(const std::string& dataset) const {
-  const auto lock = library_lock();
-  Hdf5Id d = open_dataset(dataset);
+bool Hdf5File::holds_vlen_bytes(const Hdf5Id& d) {
   Hdf5Id type(H5Dget_type(d.get()), H5Tclose);
   if (H5Tget_class(type.get()) != H5T_VLEN) return false;
   Hdf5Id base(H5Tget_super(type.get()), H5Tclose);
   return base.get() >= 0 && H5Tget_class(base.get()) == H5T_INTEGER && H5Tget_size(base.get()) == 1;
+}
+
+bool Hdf5File::is_vlen_bytes(const std::string& dataset) const {
+  const auto lock = library_lock();
+  return holds_vlen_bytes(open_dataset(dataset));
 }
 
 void Hdf5File::write_raw(const std::string& dataset, const Shape& shape, hid_t type,
@@ -435,8 +438,7 @@ void Hdf5File::read_vlen_uint8(const std::string& dataset, int64_t index, std::v
                                size_t max_bytes) const {
   const auto lock = library_lock();
   Hdf5Id d = open_dataset(dataset);
-  Hdf5Id type(H5Dget_type(d.get()), H5Tclose);
-  if (H5Tget_class(type.get()) != H5T_VLEN) fail(dataset + " is not a variable-length dataset");
+  if (!holds_vlen_bytes(d)) fail(dataset + " is not a variable-length uint8 dataset");
   Hdf5Id file_space, mem_space;
   select_element(d, dataset, index, file_space, mem_space);
   Hdf5Id mem_type = vlen_uint8_type();

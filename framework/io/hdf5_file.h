@@ -98,6 +98,7 @@ class Hdf5File {
  private:
   Hdf5Id open_dataset(const std::string& dataset) const;
   Shape shape_of(const Hdf5Id& d, const std::string& dataset) const;
+  static bool holds_vlen_bytes(const Hdf5Id& d);
   // Selects element `index` of a 1-D dataset: its file space and a one-element memory space.
   void select_element(const Hdf5Id& d, const std::string& dataset, int64_t index, Hdf5Id& file_space,
                       Hdf5Id& mem_space) const;
