@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "core/error.h"
+#include "core/finite.h"
 #include "core/threads.h"
 #include "data_pipeline/sampler.h"
 #include "dist/agreement.h"
@@ -226,14 +227,11 @@ std::string Trainer::save_checkpoint_now() {
   // A model gone non-finite (an update that overflowed) never replaces a good checkpoint.
   const std::vector<Parameter*> parameters = model_.parameters();
   for (size_t i = 0; i < parameters.size(); ++i)
-    for (const Tensor* t : {&parameters[i]->value, &sgd_.velocities()[i]}) {
-      const float* v = t->data();
-      for (int64_t k = 0; k < t->numel(); ++k)
-        if (!std::isfinite(v[k]))
-          throw JobError("training diverged: " + parameters[i]->name + (t == &parameters[i]->value ? "" : "'s momentum") +
-                         " holds a non-finite value at step " + std::to_string(position_.global_step) +
-                         "; no checkpoint was written, the last one is kept (lower --lr)");
-    }
+    for (const Tensor* t : {&parameters[i]->value, &sgd_.velocities()[i]})
+      if (first_non_finite(t->data(), t->numel()) >= 0)
+        throw JobError("training diverged: " + parameters[i]->name + (t == &parameters[i]->value ? "" : "'s momentum") +
+                       " holds a non-finite value at step " + std::to_string(position_.global_step) +
+                       "; no checkpoint was written, the last one is kept (lower --lr)");
   position_.schedule = schedule_.state();
   return checkpointer_.save(model_.parameters(), sgd_.velocities(), position_);
 }
