@@ -13,6 +13,7 @@
 #include "dist/launch.h"
 #include "launch/checkpointer.h"
 #include "launch/console.h"
+#include "launch/stop_signal.h"
 #include "launch/trainer.h"
 #include "models/registry.h"
 #include "nn/summary.h"
@@ -140,6 +141,7 @@ int train_or_evaluate(const char* program, int argc, const char* const* argv, co
 
 int run_training_program(const char* program, int argc, const char* const* argv, const TrainOptions& defaults,
                          bool synthetic_options, const DataOpener& open_data) {
+  start_stop_signal_thread();  // before MPI, OpenMP or the loader start threads
   std::unique_ptr<Communicator> comm;
   try {
     comm = make_communicator();
