@@ -157,6 +157,17 @@ struct MpiCommunicator::Impl {
   std::vector<Whereabouts> answers_out;  // one per peer: the send buffers of answers
   std::vector<MPI_Request> answer_requests;
 
+  // One round of "where are you?": its buffers stay alive while MPI may still
+  // write into them, so a round with peers that did not answer is kept here
+  // (a late answer must not land in freed memory) until finalize cancels it.
+  struct PeerQuery {
+    std::vector<int64_t> query;
+    std::vector<Whereabouts> answers;
+    std::vector<MPI_Request> sends, receives;
+  };
+  std::mutex unfinished_mutex;
+  std::vector<std::unique_ptr<PeerQuery>> unfinished_queries;
+
   void comm_loop();
   void watch_loop();
   void answer_queries();
@@ -232,6 +243,14 @@ void MpiCommunicator::finalize() {
   s.watchdog.join();
   for (MPI_Request& request : s.answer_requests)
     if (request != MPI_REQUEST_NULL) MPI_Wait(&request, MPI_STATUS_IGNORE);
+  // Questions nobody answered: cancel the receives; the buffers live on until
+  // the communicator is destroyed, after MPI_Finalize.
+  for (const auto& q : s.unfinished_queries) {
+    for (MPI_Request& request : q->receives)
+      if (request != MPI_REQUEST_NULL) MPI_Cancel(&request), MPI_Request_free(&request);
+    for (MPI_Request& request : q->sends)
+      if (request != MPI_REQUEST_NULL) MPI_Request_free(&request);
+  }
   MPI_Op_free(&s.bf16_sum_op);
   MPI_Comm_free(&s.data);
   MPI_Comm_free(&s.control);
@@ -363,10 +382,15 @@ void MpiCommunicator::Impl::watch_loop() {
 std::string MpiCommunicator::Impl::ask_peers(const Whereabouts& stuck) {
   if (!can_query || size < 2) return "";
   // Keep answering the others' questions meanwhile: they may be asking at the same time.
-  std::vector<int64_t> query(static_cast<size_t>(size), stuck.sequence);
-  std::vector<Whereabouts> answers(static_cast<size_t>(size));
-  std::vector<MPI_Request> sends(static_cast<size_t>(size), MPI_REQUEST_NULL);
-  std::vector<MPI_Request> receives(static_cast<size_t>(size), MPI_REQUEST_NULL);
+  auto round = std::make_unique<PeerQuery>();
+  std::vector<int64_t>& query = round->query;
+  std::vector<Whereabouts>& answers = round->answers;
+  std::vector<MPI_Request>& sends = round->sends;
+  std::vector<MPI_Request>& receives = round->receives;
+  query.assign(static_cast<size_t>(size), stuck.sequence);
+  answers.resize(static_cast<size_t>(size));
+  sends.assign(static_cast<size_t>(size), MPI_REQUEST_NULL);
+  receives.assign(static_cast<size_t>(size), MPI_REQUEST_NULL);
   std::vector<int> answered(static_cast<size_t>(size), 0);
   for (int peer = 0; peer < size; ++peer) {
     if (peer == rank) continue;
@@ -387,7 +411,12 @@ std::string MpiCommunicator::Impl::ask_peers(const Whereabouts& stuck) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  // Unanswered requests are left behind: the job is ending.
+  bool pending = remaining > 0;
+  for (MPI_Request& request : sends) {
+    int done = 1;
+    if (request != MPI_REQUEST_NULL) MPI_Test(&request, &done, MPI_STATUS_IGNORE);
+    pending = pending || !done;
+  }
   std::vector<int> arrived{rank}, silent;
   std::ostringstream text, elsewhere;
   for (int peer = 0; peer < size; ++peer) {
@@ -408,6 +437,10 @@ std::string MpiCommunicator::Impl::ask_peers(const Whereabouts& stuck) {
   if (!silent.empty())
     text << "; ranks not arrived: " << rank_list(silent) << " (no answer within a few seconds: hung, dead or unreachable)";
   text << elsewhere.str() << "; arrived: " << rank_list(arrived);
+  if (pending) {
+    std::lock_guard<std::mutex> lock(unfinished_mutex);
+    unfinished_queries.push_back(std::move(round));
+  }
   return text.str();
 }
 
