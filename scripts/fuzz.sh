@@ -21,6 +21,11 @@ cmake -S . -B $build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang 
 cmake --build $build --target fuzz_all -j "$(nproc)" > $build/build.log 2>&1 || { tail -30 $build/build.log; exit 1; }
 rm -rf $build/seeds && $build/bin/fuzz_make_seeds $build/seeds || exit 1
 export ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=1"
+# The targets' scratch files (one per process, also under -fork) go to a
+# folder of this run's own, removed at the end.
+scratch=$(mktemp -d /tmp/convoy_fuzz_XXXXXX) || exit 1
+trap 'rm -rf "$scratch"' EXIT
+export TMPDIR=$scratch
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 
 # One target's run; its table row and outcome go to its artifacts folder.

@@ -18,9 +18,11 @@
 
 namespace convoy::fuzz {
 
-// A file name private to this process (libFuzzer may run several jobs).
+// A file name private to this process (libFuzzer may run several jobs), in
+// $TMPDIR (scripts/fuzz.sh points it at a folder it removes afterwards).
 inline std::string scratch_path(const char* suffix) {
-  return "/tmp/convoy_fuzz_" + std::to_string(::getpid()) + suffix;
+  const char* folder = std::getenv("TMPDIR");
+  return std::string(folder && *folder ? folder : "/tmp") + "/convoy_fuzz_" + std::to_string(::getpid()) + suffix;
 }
 
 inline void write_bytes(const std::string& path, const uint8_t* data, size_t size) {
