@@ -17,7 +17,7 @@ targets=("$@")
 ((${#targets[@]})) || targets=(fuzz_mnist_idx fuzz_image_decode fuzz_command_line fuzz_hdf5_dataset fuzz_checkpoint fuzz_hdf5_raw)
 build=build-fuzz
 cmake -S . -B $build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
-  -DCONVOY_FUZZ=ON -DCONVOY_BUILD_TESTS=OFF -DCONVOY_BUILD_BENCHMARKS=OFF -DCMAKE_CUDA_COMPILER= > /dev/null || exit 1
+  -DCONVOY_FUZZ=ON -DCONVOY_BUILD_TESTS=OFF -DCONVOY_BUILD_BENCHMARKS=OFF -DCONVOY_WITH_CUDA=OFF > /dev/null || exit 1
 cmake --build $build --target fuzz_all -j "$(nproc)" > $build/build.log 2>&1 || { tail -30 $build/build.log; exit 1; }
 rm -rf $build/seeds && $build/bin/fuzz_make_seeds $build/seeds || exit 1
 export ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=1"

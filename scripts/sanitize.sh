@@ -22,7 +22,7 @@ configure_and_build() {  # DIR SANITIZERS TARGETS...
   local dir=$1 sanitizers=$2
   shift 2
   cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCONVOY_SANITIZE="$sanitizers" \
-    -DCONVOY_BUILD_BENCHMARKS=OFF -DCMAKE_CUDA_COMPILER= > /dev/null
+    -DCONVOY_BUILD_BENCHMARKS=OFF -DCONVOY_WITH_CUDA=OFF > /dev/null
   cmake --build "$dir" -j "$jobs" ${1:+--target "$@"}
 }
 

@@ -1,0 +1,127 @@
+#include "backend/cuda/caching_allocator.h"
+
+#include <cuda_runtime_api.h>
+
+#include <memory>
+#include <vector>
+
+#include "backend/cuda/cuda_check.h"
+#include "core/error.h"
+
+namespace convoy::cuda {
+
+namespace {
+constexpr size_t kSmallLimit = size_t{1} << 20, kSmallRound = 512, kLargeRound = size_t{2} << 20;
+
+// Switches to `device` for the scope and back.
+class DeviceScope {
+ public:
+  explicit DeviceScope(int device) {
+    CONVOY_CUDA(cudaGetDevice, "allocator", &previous_);
+    if (previous_ != device) CONVOY_CUDA(cudaSetDevice, "allocator", device);
+  }
+  ~DeviceScope() { cudaSetDevice(previous_); }
+
+ private:
+  int previous_ = 0;
+};
+}  // namespace
+
+CachingAllocator::CachingAllocator(int device) : device_(device) {}
+
+CachingAllocator::~CachingAllocator() {
+  // At process exit the driver may already be gone; the blocks go with it.
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (auto& [size, block] : cached_) cudaFree(block);
+  cached_.clear();
+}
+
+size_t CachingAllocator::rounded_size(size_t bytes) {
+  if (bytes == 0) bytes = 1;
+  const size_t unit = bytes < kSmallLimit ? kSmallRound : kLargeRound;
+  return (bytes + unit - 1) / unit * unit;
+}
+
+void* CachingAllocator::allocate(size_t bytes) {
+  const size_t size = rounded_size(bytes);
+  std::lock_guard<std::mutex> lock(mutex_);
+  // The smallest cached block that fits, if it wastes at most a quarter.
+  auto it = cached_.lower_bound(size);
+  void* block = nullptr;
+  size_t block_size = size;
+  if (it != cached_.end() && it->first <= size + size / 4) {
+    block = it->second;
+    block_size = it->first;
+    cached_.erase(it);
+    stats_.cached_bytes -= block_size;
+  } else {
+    block = device_malloc(size);
+  }
+  in_use_.emplace(block, block_size);
+  stats_.in_use_bytes += block_size;
+  return block;
+}
+
+void* CachingAllocator::device_malloc(size_t size) {
+  DeviceScope scope(device_);
+  void* block = nullptr;
+  cudaError_t status = cudaMalloc(&block, size);
+  if (status == cudaErrorMemoryAllocation && !cached_.empty()) {
+    cudaGetLastError();
+    release_cache_locked();
+    status = cudaMalloc(&block, size);
+  }
+  if (status == cudaErrorMemoryAllocation) {
+    cudaGetLastError();
+    size_t free_bytes = 0, total_bytes = 0;
+    cudaMemGetInfo(&free_bytes, &total_bytes);
+    CONVOY_USER_ERROR("out of GPU memory on device ", device_, ": ", size, " bytes asked, ", free_bytes, " of ",
+                      total_bytes, " free, ", stats_.in_use_bytes, " held by tensors (try a smaller --batch-size)");
+  }
+  check(status, "cudaMalloc", std::to_string(size) + " bytes on device " + std::to_string(device_));
+  ++stats_.device_mallocs;
+  return block;
+}
+
+void CachingAllocator::deallocate(void* block) {
+  if (!block) return;
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = in_use_.find(block);
+  CONVOY_CHECK(it != in_use_.end(), "freeing a block this allocator did not hand out");
+  stats_.in_use_bytes -= it->second;
+  stats_.cached_bytes += it->second;
+  cached_.emplace(it->second, block);
+  in_use_.erase(it);
+}
+
+void CachingAllocator::release_cache() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  release_cache_locked();
+}
+
+void CachingAllocator::release_cache_locked() {
+  DeviceScope scope(device_);
+  // The blocks may still be read by queued work: let the device finish it.
+  CONVOY_CUDA(cudaDeviceSynchronize, "releasing the allocator's cache");
+  for (auto& [size, block] : cached_) CONVOY_CUDA(cudaFree, "releasing the allocator's cache", block);
+  cached_.clear();
+  stats_.cached_bytes = 0;
+}
+
+CachingAllocator::Stats CachingAllocator::stats() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return stats_;
+}
+
+CachingAllocator& caching_allocator(int device) {
+  static std::mutex mutex;
+  static std::vector<std::unique_ptr<CachingAllocator>> allocators;
+  std::lock_guard<std::mutex> lock(mutex);
+  CONVOY_CHECK(device >= 0 && device < 1024, "CUDA device ", device);
+  if (allocators.size() <= static_cast<size_t>(device)) allocators.resize(static_cast<size_t>(device) + 1);
+  auto& allocator = allocators[static_cast<size_t>(device)];
+  if (!allocator) allocator = std::make_unique<CachingAllocator>(device);
+  return *allocator;
+}
+
+}  // namespace convoy::cuda

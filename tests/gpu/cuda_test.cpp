@@ -1,0 +1,194 @@
+// The CUDA backend's pieces. Tests that need a GPU skip, visibly and with the
+// reason, on a machine without one (ctest reports them as skipped, never as
+// passed); the others check the build itself: the libraries linked are the
+// ones compiled against, and failed calls are named.
+#include <cublas_v2.h>
+#include <cuda_runtime_api.h>
+#include <cudnn.h>
+#include <gtest/gtest.h>
+#include <nccl.h>
+
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "backend/backend.h"
+#include "backend/cuda/caching_allocator.h"
+#include "backend/cuda/cuda_check.h"
+#include "backend/cuda/cuda_device.h"
+#include "backend/cuda/cuda_kernels.h"
+#include "core/error.h"
+
+namespace convoy {
+namespace {
+
+#define CONVOY_REQUIRE_GPU()                                                 \
+  do {                                                                       \
+    std::string why;                                                         \
+    if (cuda::device_count(&why) == 0) GTEST_SKIP() << "no GPU: " << why;    \
+  } while (false)
+
+std::vector<float> random_floats(size_t n, unsigned seed) {
+  std::mt19937 generator(seed);
+  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+  std::vector<float> values(n);
+  for (float& v : values) v = uniform(generator);
+  return values;
+}
+
+double relative_error(const std::vector<float>& a, const std::vector<float>& b) {
+  double diff = 0, norm = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    diff += (a[i] - b[i]) * static_cast<double>(a[i] - b[i]);
+    norm += b[i] * static_cast<double>(b[i]);
+  }
+  return std::sqrt(diff / std::max(norm, 1e-30));
+}
+
+TEST(CudaLibraries, TheLinkedLibrariesAreTheOnesCompiledAgainst) {
+  EXPECT_EQ(cudnnGetVersion() / 10000, CUDNN_MAJOR);  // 9xxyy
+  int nccl = 0;
+  ASSERT_EQ(ncclGetVersion(&nccl), ncclSuccess);
+  EXPECT_EQ(nccl / 10000, NCCL_MAJOR);
+  int cublas_major = 0;
+  ASSERT_EQ(cublasGetProperty(MAJOR_VERSION, &cublas_major), CUBLAS_STATUS_SUCCESS);
+  EXPECT_EQ(cublas_major, CUBLAS_VER_MAJOR);
+  int runtime = 0;
+  ASSERT_EQ(cudaRuntimeGetVersion(&runtime), cudaSuccess);
+  EXPECT_EQ(runtime / 1000, CUDART_VERSION / 1000);
+}
+
+TEST(CudaRuntime, NoDeviceComesWithItsReason) {
+  std::string why;
+  const int count = cuda::device_count(&why);
+  if (count == 0) {
+    EXPECT_NE(why.find("cudaGetDeviceCount"), std::string::npos) << why;
+  } else {
+    EXPECT_TRUE(why.empty()) << why;
+    EXPECT_FALSE(cuda::describe_device(0).empty());
+  }
+}
+
+TEST(CudaCheck, AFailedCallIsNamedWithWhatItWasFor) {
+  // Device 1<<20 exists nowhere: without a GPU the call fails for want of a
+  // driver, with one for a bad ordinal. Either way the message says which
+  // call failed, for what, and the runtime's name of the error.
+  try {
+    CONVOY_CUDA(cudaSetDevice, "probe", 1 << 20);
+    FAIL() << "cudaSetDevice(1 << 20) succeeded";
+  } catch (const Error& e) {
+    const std::string text = e.message();
+    EXPECT_EQ(text.rfind("cudaSetDevice(probe): ", 0), 0u) << text;
+    EXPECT_NE(text.find("(cudaError"), std::string::npos) << text;
+  }
+  // A bad ordinal is not sticky: the check cleared it. (Without a driver
+  // every call fails alike, so there is nothing to clear.)
+  if (cuda::device_count() > 0) EXPECT_EQ(cudaGetLastError(), cudaSuccess);
+}
+
+TEST(CudaCheck, LibraryStatusesAreNamed) {
+  try {
+    cuda::check(CUDNN_STATUS_BAD_PARAM, "cudnnConvolutionForward", "conv2");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.message().rfind("cudnnConvolutionForward(conv2): CUDNN_STATUS_BAD_PARAM", 0), 0u) << e.message();
+  }
+  try {
+    cuda::check(CUBLAS_STATUS_INVALID_VALUE, "cublasSgemm_v2", "fc6");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.message().rfind("cublasSgemm_v2(fc6): CUBLAS_STATUS_INVALID_VALUE", 0), 0u) << e.message();
+  }
+  try {
+    cuda::check(ncclInvalidArgument, "ncclAllReduce", "bucket 0");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.message().rfind("ncclAllReduce(bucket 0): invalid argument", 0), 0u) << e.message();
+  }
+}
+
+TEST(CudaDevice, ASessionWithoutThatDeviceIsAUserErrorNamingTheOption) {
+  try {
+    cuda::require_device(1 << 20, "--device cuda:1048576");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_TRUE(e.is_user_error());
+    EXPECT_EQ(e.message().rfind("--device cuda:1048576: ", 0), 0u) << e.message();
+  }
+}
+
+TEST(CachingAllocator, RoundsSmallAndLargeRequests) {
+  EXPECT_EQ(cuda::CachingAllocator::rounded_size(0), 512u);
+  EXPECT_EQ(cuda::CachingAllocator::rounded_size(1), 512u);
+  EXPECT_EQ(cuda::CachingAllocator::rounded_size(513), 1024u);
+  EXPECT_EQ(cuda::CachingAllocator::rounded_size((1u << 20) - 1), 1u << 20);
+  EXPECT_EQ(cuda::CachingAllocator::rounded_size((1u << 20) + 1), 2u << 20);
+  EXPECT_EQ(cuda::CachingAllocator::rounded_size((5u << 20) + 1), 6u << 20);
+}
+
+TEST(CachingAllocator, AFreedBlockServesTheNextRequestWithoutCudaMalloc) {
+  CONVOY_REQUIRE_GPU();
+  cuda::CachingAllocator allocator(0);
+  void* first = allocator.allocate(3 << 20);
+  allocator.deallocate(first);
+  void* second = allocator.allocate((3 << 20) - 100);
+  EXPECT_EQ(second, first);
+  EXPECT_EQ(allocator.stats().device_mallocs, 1);
+  void* other = allocator.allocate(3 << 20);  // the cached one is taken: a new block
+  EXPECT_NE(other, first);
+  EXPECT_EQ(allocator.stats().device_mallocs, 2);
+  allocator.deallocate(second);
+  allocator.deallocate(other);
+  EXPECT_EQ(allocator.stats().in_use_bytes, 0u);
+  allocator.release_cache();
+  EXPECT_EQ(allocator.stats().cached_bytes, 0u);
+}
+
+TEST(CachingAllocator, AThousandStepsOfTheSameBuffersStayFlat) {
+  CONVOY_REQUIRE_GPU();
+  cuda::CachingAllocator allocator(0);
+  const std::vector<size_t> sizes{4096, 1 << 20, 37 << 20, 600, 9 << 20};
+  size_t first_reserved = 0;
+  for (int step = 0; step < 1000; ++step) {
+    std::vector<void*> blocks;
+    for (size_t size : sizes) blocks.push_back(allocator.allocate(size));
+    for (void* block : blocks) allocator.deallocate(block);
+    const auto stats = allocator.stats();
+    if (step == 0) first_reserved = stats.cached_bytes;
+    ASSERT_EQ(stats.cached_bytes, first_reserved) << "step " << step;
+  }
+  EXPECT_EQ(allocator.stats().device_mallocs, static_cast<int64_t>(sizes.size()));
+}
+
+TEST(CudaKernels, SgdStepMatchesTheCpuBackend) {
+  CONVOY_REQUIRE_GPU();
+  const int64_t n = 100003;  // not a multiple of the block size
+  const std::vector<float> w0 = random_floats(n, 1), g = random_floats(n, 2), v0 = random_floats(n, 3);
+  const SgdHyper hyper{0.05f, 0.9f, 5e-4f, 0.25f};
+  // The CPU backend's step, the reference.
+  Tensor w = Tensor::empty(Shape{n}), grad = Tensor::empty(Shape{n}), v = Tensor::empty(Shape{n});
+  std::copy(w0.begin(), w0.end(), w.data());
+  std::copy(g.begin(), g.end(), grad.data());
+  std::copy(v0.begin(), v0.end(), v.data());
+  backend_for(Device::kCPU).sgd_step(w, grad, v, hyper);
+  // The same on the GPU.
+  float *dw = nullptr, *dg = nullptr, *dv = nullptr;
+  const size_t bytes = static_cast<size_t>(n) * sizeof(float);
+  CONVOY_CUDA(cudaMalloc, "test", reinterpret_cast<void**>(&dw), bytes);
+  CONVOY_CUDA(cudaMalloc, "test", reinterpret_cast<void**>(&dg), bytes);
+  CONVOY_CUDA(cudaMalloc, "test", reinterpret_cast<void**>(&dv), bytes);
+  CONVOY_CUDA(cudaMemcpy, "test", dw, w0.data(), bytes, cudaMemcpyHostToDevice);
+  CONVOY_CUDA(cudaMemcpy, "test", dg, g.data(), bytes, cudaMemcpyHostToDevice);
+  CONVOY_CUDA(cudaMemcpy, "test", dv, v0.data(), bytes, cudaMemcpyHostToDevice);
+  cuda::sgd_step(dw, dg, dv, n, hyper.lr, hyper.momentum, hyper.weight_decay, hyper.grad_scale, nullptr);
+  std::vector<float> gpu_w(n), gpu_v(n);
+  CONVOY_CUDA(cudaMemcpy, "test", gpu_w.data(), dw, bytes, cudaMemcpyDeviceToHost);
+  CONVOY_CUDA(cudaMemcpy, "test", gpu_v.data(), dv, bytes, cudaMemcpyDeviceToHost);
+  for (float* p : {dw, dg, dv}) cudaFree(p);
+  EXPECT_LT(relative_error(gpu_w, std::vector<float>(w.data(), w.data() + n)), 1e-6);
+  EXPECT_LT(relative_error(gpu_v, std::vector<float>(v.data(), v.data() + n)), 1e-6);
+}
+
+}  // namespace
+}  // namespace convoy
