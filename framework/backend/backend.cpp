@@ -7,11 +7,9 @@ namespace convoy {
 Backend& cpu_backend();  // backend/cpu/cpu_backend.cpp
 
 Backend& backend_for(Device device) {
-  switch (device) {
-    case Device::kCPU: return cpu_backend();
-    case Device::kCUDA: break;
-  }
-  CONVOY_USER_ERROR("this build of convoy has no CUDA backend (it was configured without CUDA)");
+  if (device.is_cpu()) return cpu_backend();
+  CONVOY_USER_ERROR("no backend serves tensors on ", to_string(device),
+                    ": the CUDA backend's layers are not built yet (this build has its allocator and kernels only)");
 }
 
 const Tensor& as_plain(const Tensor& x, Tensor& scratch) {

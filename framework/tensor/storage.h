@@ -8,9 +8,11 @@
 
 namespace convoy {
 
+class Allocator;
+
 class Storage {
  public:
-  // Allocates `bytes` on `device` (64-byte aligned on the CPU).
+  // Allocates `bytes` on `device` from its allocator (tensor/allocator.h).
   Storage(size_t bytes, Device device);
   ~Storage();
   Storage(const Storage&) = delete;
@@ -22,6 +24,7 @@ class Storage {
 
  private:
   void* data_ = nullptr;
+  Allocator* allocator_ = nullptr;
   size_t bytes_ = 0;
   Device device_;
 };

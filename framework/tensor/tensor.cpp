@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "tensor/allocator.h"
 
 namespace convoy {
 
@@ -17,6 +18,19 @@ Tensor Tensor::empty(const Shape& shape, Device device) {
 Tensor Tensor::zeros(const Shape& shape, Device device) {
   Tensor t = empty(shape, device);
   t.fill(0.0f);
+  return t;
+}
+
+void Tensor::fail_host_access() const {
+  CONVOY_THROW("host access to a ", shape_.to_string(), " tensor on ", to_string(device()),
+               ": copy it to the host first (Tensor::to(Device::kCPU))");
+}
+
+Tensor Tensor::to(Device target) const {
+  require_plain("to()");
+  if (device() == target) return *this;
+  Tensor t = empty(shape_, target);
+  copy_bytes(t.device_data(), target, device_data(), device(), static_cast<size_t>(numel()) * sizeof(float));
   return t;
 }
 

@@ -29,10 +29,24 @@ class Tensor {
   // The backend layout, or null when plain.
   const std::shared_ptr<const Layout>& layout() const { return layout_; }
 
-  float* data() { return storage_ ? static_cast<float*>(storage_->data()) + offset_ : nullptr; }
+  // The elements, for host code: an error (not a crash) on a device tensor.
+  float* data() {
+    require_host();
+    return device_data();
+  }
   const float* data() const {
+    require_host();
+    return device_data();
+  }
+  // The elements wherever they live (backends, copies): no check.
+  float* device_data() { return storage_ ? static_cast<float*>(storage_->data()) + offset_ : nullptr; }
+  const float* device_data() const {
     return storage_ ? static_cast<const float*>(storage_->data()) + offset_ : nullptr;
   }
+
+  // This tensor's elements on `device`, plain: itself when already there,
+  // else a copy.
+  Tensor to(Device device) const;
 
   // The same memory seen with another shape of the same element count.
   Tensor view(const Shape& shape) const;
@@ -58,6 +72,10 @@ class Tensor {
 
  private:
   void require_plain(const char* operation) const;
+  void require_host() const {
+    if (storage_ && !storage_->device().is_cpu()) fail_host_access();
+  }
+  [[noreturn]] void fail_host_access() const;
 
   std::shared_ptr<Storage> storage_;
   std::shared_ptr<const Layout> layout_;

@@ -57,6 +57,29 @@ TEST(Tensor, OwnedTensorReusesOrGrowsItsMemory) {
 namespace convoy {
 namespace {
 
+TEST(Device, ParsesAndNamesDevices) {
+  EXPECT_EQ(parse_device("cpu", "--device"), Device::kCPU);
+  EXPECT_EQ(parse_device("cuda", "--device"), Device::cuda(0));
+  EXPECT_EQ(parse_device("cuda:3", "--device"), Device::cuda(3));
+  EXPECT_EQ(to_string(Device::cuda(3)), "cuda:3");
+  EXPECT_EQ(to_string(Device::kCPU), "cpu");
+  for (const char* bad : {"gpu", "cuda:", "cuda:x", "cuda:-1", "cuda:123456", "CPU", ""}) {
+    try {
+      parse_device(bad, "--device");
+      ADD_FAILURE() << bad;
+    } catch (const Error& e) {
+      EXPECT_TRUE(e.is_user_error());
+      EXPECT_EQ(e.message(), std::string("--device '") + bad + "' is not a device: use cpu, cuda or cuda:N");
+    }
+  }
+}
+
+TEST(Tensor, ToTheDeviceItIsOnSharesItsMemory) {
+  Tensor t = Tensor::zeros(Shape{2, 3});
+  const Tensor same = t.to(Device::kCPU);
+  EXPECT_EQ(same.data(), t.data());
+}
+
 TEST(Shape, PerSampleOfAnEmptyBatch) {
   // Used to divide the element count by the batch: SIGFPE for a batch of 0.
   EXPECT_EQ(Shape({0, 3, 4, 5}).per_sample(), 60);

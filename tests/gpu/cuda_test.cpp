@@ -161,6 +161,57 @@ TEST(CachingAllocator, AThousandStepsOfTheSameBuffersStayFlat) {
   EXPECT_EQ(allocator.stats().device_mallocs, static_cast<int64_t>(sizes.size()));
 }
 
+TEST(CudaTensor, WithoutAGpuATensorOnCudaIsAUserErrorWithTheReason) {
+  std::string why;
+  if (cuda::device_count(&why) > 0) GTEST_SKIP() << "this machine has a GPU";
+  try {
+    Tensor::empty(Shape{4}, Device::cuda(0));
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_TRUE(e.is_user_error());
+    EXPECT_NE(e.message().find("tensor on cuda:0: this machine has no usable CUDA device (cudaGetDeviceCount"),
+              std::string::npos)
+        << e.message();
+  }
+}
+
+TEST(CudaTensor, CopiesToTheDeviceAndBackExactly) {
+  CONVOY_REQUIRE_GPU();
+  const std::vector<float> values = random_floats(1000, 7);
+  Tensor host = Tensor::empty(Shape{10, 100});
+  std::copy(values.begin(), values.end(), host.data());
+  const Tensor device = host.to(Device::cuda(0));
+  EXPECT_EQ(device.device(), Device::cuda(0));
+  const Tensor back = device.to(Device::kCPU);
+  EXPECT_EQ(std::vector<float>(back.data(), back.data() + 1000), values);
+  EXPECT_EQ(device.to(Device::cuda(0)).device_data(), device.device_data());  // already there: shared
+}
+
+TEST(CudaTensor, AHostReadOfADeviceTensorIsAnErrorNotACrash) {
+  CONVOY_REQUIRE_GPU();
+  Tensor device = Tensor::empty(Shape{3, 5}, Device::cuda(0));
+  try {
+    (void)device.data();
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(e.message().find("host access to a (3, 5) tensor on cuda:0: "), std::string::npos) << e.message();
+  }
+  EXPECT_THROW(device.fill(1.0f), Error);
+}
+
+TEST(CudaTensor, StorageComesFromTheCachingAllocator) {
+  CONVOY_REQUIRE_GPU();
+  const int64_t before = cuda::caching_allocator(0).stats().device_mallocs;
+  const float* first = nullptr;
+  {
+    Tensor a = Tensor::empty(Shape{1000, 1000}, Device::cuda(0));
+    first = a.device_data();
+  }
+  Tensor b = Tensor::empty(Shape{1000, 1000}, Device::cuda(0));
+  EXPECT_EQ(b.device_data(), first);  // the freed block, reused
+  EXPECT_LE(cuda::caching_allocator(0).stats().device_mallocs, before + 1);
+}
+
 TEST(CudaKernels, SgdStepMatchesTheCpuBackend) {
   CONVOY_REQUIRE_GPU();
   const int64_t n = 100003;  // not a multiple of the block size

@@ -15,17 +15,19 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "tensor/allocator.h"
+
 namespace convoy::cuda {
 
-class CachingAllocator {
+class CachingAllocator final : public Allocator {
  public:
   explicit CachingAllocator(int device);
   ~CachingAllocator();
   CachingAllocator(const CachingAllocator&) = delete;
   CachingAllocator& operator=(const CachingAllocator&) = delete;
 
-  void* allocate(size_t bytes);
-  void deallocate(void* block);
+  void* allocate(size_t bytes) override;
+  void deallocate(void* block) override;
   // Returns every cached (unused) block to the driver.
   void release_cache();
 

@@ -32,6 +32,12 @@ std::string describe_device(int index) {
   return text;
 }
 
+void copy(void* dst, bool dst_on_device, const void* src, bool src_on_device, size_t bytes) {
+  const cudaMemcpyKind kind = dst_on_device ? (src_on_device ? cudaMemcpyDeviceToDevice : cudaMemcpyHostToDevice)
+                                            : (src_on_device ? cudaMemcpyDeviceToHost : cudaMemcpyHostToHost);
+  CONVOY_CUDA(cudaMemcpy, std::to_string(bytes) + " bytes", dst, src, bytes, kind);
+}
+
 void require_device(int index, const std::string& option) {
   std::string why;
   const int count = device_count(&why);

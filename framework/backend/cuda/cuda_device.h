@@ -1,6 +1,7 @@
 // Which CUDA devices this process sees, and why none when there are none.
 #pragma once
 
+#include <cstddef>
 #include <string>
 
 namespace convoy::cuda {
@@ -13,6 +14,10 @@ int device_count(std::string* why = nullptr);
 
 // "NVIDIA H200, sm_90, 139.8 GiB"
 std::string describe_device(int index);
+
+// Copies `bytes` between host and device memory in any direction; finished
+// when it returns.
+void copy(void* dst, bool dst_on_device, const void* src, bool src_on_device, size_t bytes);
 
 // Throws a user error naming `option` (e.g. "--device cuda:1") when this
 // process sees no device `index`.
