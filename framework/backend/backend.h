@@ -1,6 +1,6 @@
 // The Backend interface: one function or op per primitive. Layers are written
 // once against it; a tensor's device picks the implementation (cpu/ = oneDNN,
-// cuda/ = cuDNN + cuBLAS, to come). Parameters and their gradients are always
+// cuda/ = cuDNN + cuBLAS, one backend per device). Parameters and their gradients are always
 // plain (OIHW, row-major (out, in)). Activations and their gradients may come
 // back in a layout of the backend's choosing (Tensor::layout()); every op
 // accepts its inputs in any layout and reorders only where they differ from

@@ -46,7 +46,7 @@ class RandomStream {
  private:
   PhiloxCounter counter_for(uint64_t block) const;
   PhiloxKey key_;
-  uint32_t major_lo_, minor_lo_, tag_;
+  uint32_t major_lo_, minor_lo_, purpose_, sub_;
   uint64_t position_ = 0;
   PhiloxCounter cached_{};
   uint64_t cached_block_ = ~uint64_t{0};

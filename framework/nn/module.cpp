@@ -10,4 +10,11 @@ void Module::set_name(std::string name) {
   }
 }
 
+void Module::to(Device device) {
+  for (Parameter* p : parameters()) {
+    p->value = p->value.to(device);
+    p->grad = p->grad.to(device);
+  }
+}
+
 }  // namespace convoy

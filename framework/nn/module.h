@@ -57,6 +57,12 @@ class Module {
   virtual std::vector<Parameter*> parameters() { return {}; }
 
   const std::string& name() const { return name_; }
+
+  // Moves every parameter and its gradient to `device` (a copy; nothing is
+  // moved when already there). Build the optimizer after the move: its
+  // momentum lives beside the parameters. Layers make their backend ops anew
+  // when an input arrives on another device.
+  void to(Device device);
   // Names the module and its parameters ("conv1" -> "conv1.weight").
   virtual void set_name(std::string name);
 

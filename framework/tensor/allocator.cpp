@@ -1,5 +1,6 @@
 #include "tensor/allocator.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -45,10 +46,23 @@ void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device
     return;
   }
 #ifdef CONVOY_WITH_CUDA
-  cuda::copy(dst, dst_device.is_cuda(), src, src_device.is_cuda(), bytes);
+  cuda::copy(dst, dst_device.is_cuda() ? dst_device.index : -1, src, src_device.is_cuda() ? src_device.index : -1,
+             bytes);
 #else
   CONVOY_USER_ERROR("a copy from ", to_string(src_device), " to ", to_string(dst_device),
                     ": this build of convoy has no CUDA backend");
+#endif
+}
+
+void fill_floats(float* data, Device device, float value, size_t count) {
+  if (device.is_cpu()) {
+    std::fill(data, data + count, value);
+    return;
+  }
+#ifdef CONVOY_WITH_CUDA
+  cuda::fill(data, device.index, value, count);
+#else
+  CONVOY_USER_ERROR("filling a tensor on ", to_string(device), ": this build of convoy has no CUDA backend");
 #endif
 }
 

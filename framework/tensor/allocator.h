@@ -25,4 +25,7 @@ Allocator& allocator_for(Device device);
 // runtime when a device is involved, finished when this returns).
 void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device, size_t bytes);
 
+// Sets `count` floats at `data` on `device` to `value`.
+void fill_floats(float* data, Device device, float value, size_t count);
+
 }  // namespace convoy

@@ -98,8 +98,7 @@ void Tensor::ensure_layout(const Shape& shape, std::shared_ptr<const Layout> lay
 
 void Tensor::fill(float value) {
   require_plain("fill()");
-  CONVOY_CHECK(device() == Device::kCPU, "fill() on a ", to_string(device()), " tensor");
-  std::fill_n(data(), numel(), value);
+  if (storage_) fill_floats(device_data(), device(), value, static_cast<size_t>(numel()));
 }
 
 void Tensor::copy_from(const Tensor& src) {
@@ -107,8 +106,7 @@ void Tensor::copy_from(const Tensor& src) {
   src.require_plain("copy_from()");
   CONVOY_CHECK(src.numel() == numel(), "copy of ", src.shape().to_string(), " into ",
                shape_.to_string());
-  CONVOY_CHECK(device() == Device::kCPU && src.device() == Device::kCPU, "copy between devices");
-  if (numel()) std::memcpy(data(), src.data(), static_cast<size_t>(numel()) * sizeof(float));
+  copy_bytes(device_data(), device(), src.device_data(), src.device(), static_cast<size_t>(numel()) * sizeof(float));
 }
 
 Tensor Tensor::clone() const {

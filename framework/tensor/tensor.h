@@ -66,8 +66,8 @@ class Tensor {
   void ensure_layout(const Shape& shape, std::shared_ptr<const Layout> layout,
                      Device device = Device::kCPU);
 
-  void fill(float value);             // plain CPU tensors
-  void copy_from(const Tensor& src);  // same element count, plain CPU tensors
+  void fill(float value);             // plain tensors, any device
+  void copy_from(const Tensor& src);  // same element count, plain, between any devices
   Tensor clone() const;
 
  private:

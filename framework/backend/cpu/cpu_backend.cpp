@@ -12,6 +12,7 @@
 #include "backend/cpu/onednn_context.h"
 #include "core/error.h"
 #include "core/philox.h"
+#include "core/philox_block.h"
 
 namespace convoy {
 
@@ -84,7 +85,7 @@ class CpuBackend final : public Backend {
       for (int64_t block = 0; block * 4 < width; ++block) {
         const PhiloxCounter words = stream.block_at(static_cast<uint64_t>(block));
         for (int64_t j = block * 4; j < std::min(width, block * 4 + 4); ++j) {
-          const float u = (words[j - block * 4] >> 8) * 0x1p-24f;
+          const float u = philox::uniform(words[j - block * 4]);
           const float factor = u < keep ? scale : 0.0f;
           m[b * width + j] = factor;
           out[b * width + j] = in[b * width + j] * factor;

@@ -5,6 +5,8 @@
 #include <cstdio>
 
 #include "backend/cuda/cuda_check.h"
+#include "backend/cuda/cuda_context.h"
+#include "backend/cuda/cuda_kernels.h"
 #include "core/error.h"
 
 namespace convoy::cuda {
@@ -32,10 +34,21 @@ std::string describe_device(int index) {
   return text;
 }
 
-void copy(void* dst, bool dst_on_device, const void* src, bool src_on_device, size_t bytes) {
-  const cudaMemcpyKind kind = dst_on_device ? (src_on_device ? cudaMemcpyDeviceToDevice : cudaMemcpyHostToDevice)
-                                            : (src_on_device ? cudaMemcpyDeviceToHost : cudaMemcpyHostToHost);
-  CONVOY_CUDA(cudaMemcpy, std::to_string(bytes) + " bytes", dst, src, bytes, kind);
+void copy(void* dst, int dst_device, const void* src, int src_device, size_t bytes) {
+  const bool to_device = dst_device >= 0, from_device = src_device >= 0;
+  const cudaMemcpyKind kind = to_device ? (from_device ? cudaMemcpyDeviceToDevice : cudaMemcpyHostToDevice)
+                                        : (from_device ? cudaMemcpyDeviceToHost : cudaMemcpyHostToHost);
+  // The compute streams do not synchronise with the legacy default stream:
+  // copy on the stream that produced (or will consume) the data.
+  if (from_device && to_device && src_device != dst_device) context(src_device).synchronize();
+  DeviceContext& c = context(to_device ? dst_device : src_device);
+  CONVOY_CUDA(cudaMemcpyAsync, std::to_string(bytes) + " bytes", dst, src, bytes, kind, c.stream);
+  c.synchronize();
+}
+
+void fill(float* data, int device, float value, size_t count) {
+  DeviceContext& c = context(device);
+  fill(data, value, static_cast<int64_t>(count), c.stream);
 }
 
 void require_device(int index, const std::string& option) {

@@ -15,9 +15,12 @@ int device_count(std::string* why = nullptr);
 // "NVIDIA H200, sm_90, 139.8 GiB"
 std::string describe_device(int index);
 
-// Copies `bytes` between host and device memory in any direction; finished
-// when it returns.
-void copy(void* dst, bool dst_on_device, const void* src, bool src_on_device, size_t bytes);
+// Copies `bytes` between host and device memory in any direction (device
+// -1 is the host), on the device's compute stream after the work queued
+// there; finished when it returns.
+void copy(void* dst, int dst_device, const void* src, int src_device, size_t bytes);
+// Sets `count` floats of device memory to `value`, on the compute stream.
+void fill(float* data, int device, float value, size_t count);
 
 // Throws a user error naming `option` (e.g. "--device cuda:1") when this
 // process sees no device `index`.

@@ -1,5 +1,7 @@
 #include "backend/cuda/cuda_check.h"
 #include "backend/cuda/cuda_kernels.h"
+#include "core/philox.h"
+#include "core/philox_block.h"
 
 namespace convoy::cuda {
 
@@ -22,6 +24,83 @@ __global__ void sgd_step_kernel(float* __restrict__ w, const float* __restrict__
     w[i] = __fsub_rn(w[i], __fmul_rn(lr, velocity));
   }
 }
+__global__ void dropout_kernel(const float* __restrict__ x, float* __restrict__ mask, float* __restrict__ y,
+                               int64_t batch, int64_t width, float keep, uint32_t key0, uint32_t key1, uint32_t step,
+                               uint32_t layer, const int64_t* __restrict__ sample_ids) {
+  // One thread per block of 4 elements of a row (one Philox evaluation).
+  const int64_t blocks_per_row = (width + 3) / 4;
+  for (int64_t t = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; t < batch * blocks_per_row;
+       t += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    const int64_t b = t / blocks_per_row, block = t % blocks_per_row;
+    const philox::Words words = philox::block(
+        philox::counter(static_cast<uint32_t>(block), static_cast<uint32_t>(RandomPurpose::kDropout), layer, step,
+                        static_cast<uint32_t>(sample_ids[b])),
+        key0, key1);
+    const float scale = 1.0f / keep;
+    for (int k = 0; k < 4; ++k) {
+      const int64_t j = block * 4 + k;
+      if (j >= width) break;
+      const float factor = philox::uniform(words.w[k]) < keep ? scale : 0.0f;
+      mask[b * width + j] = factor;
+      y[b * width + j] = x[b * width + j] * factor;
+    }
+  }
+}
+
+__global__ void multiply_kernel(const float* __restrict__ a, const float* __restrict__ b, float* __restrict__ out,
+                                int64_t n) {
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
+    out[i] = a[i] * b[i];
+}
+
+__global__ void fill_kernel(float* values, float value, int64_t n) {
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
+    values[i] = value;
+}
+
+__global__ void add_bias_kernel(float* __restrict__ y, const float* __restrict__ bias, int64_t batch, int64_t width) {
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < batch * width;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
+    y[i] += bias[i % width];
+}
+
+// One thread block per row: the row's maximum, the sum of exponentials (in
+// double, as the CPU), then the probabilities, gradient and loss.
+__global__ void softmax_cross_entropy_kernel(const float* __restrict__ logits, const int32_t* __restrict__ labels,
+                                             float* __restrict__ probabilities, float* __restrict__ grad,
+                                             double* __restrict__ row_loss, int64_t batch, int64_t classes) {
+  __shared__ float max_part[kThreads];
+  __shared__ double sum_part[kThreads];
+  const int64_t b = blockIdx.x;
+  const float* z = logits + b * classes;
+  float local_max = -INFINITY;
+  for (int64_t c = threadIdx.x; c < classes; c += blockDim.x) local_max = fmaxf(local_max, z[c]);
+  max_part[threadIdx.x] = local_max;
+  __syncthreads();
+  for (int half = blockDim.x / 2; half > 0; half /= 2) {
+    if (threadIdx.x < half) max_part[threadIdx.x] = fmaxf(max_part[threadIdx.x], max_part[threadIdx.x + half]);
+    __syncthreads();
+  }
+  const float z_max = max_part[0];
+  double local_sum = 0.0;
+  for (int64_t c = threadIdx.x; c < classes; c += blockDim.x) local_sum += exp(static_cast<double>(z[c] - z_max));
+  sum_part[threadIdx.x] = local_sum;
+  __syncthreads();
+  for (int half = blockDim.x / 2; half > 0; half /= 2) {
+    if (threadIdx.x < half) sum_part[threadIdx.x] += sum_part[threadIdx.x + half];
+    __syncthreads();
+  }
+  const double log_sum = log(sum_part[0]);
+  const int32_t label = labels[b];
+  for (int64_t c = threadIdx.x; c < classes; c += blockDim.x) {
+    const float p = static_cast<float>(exp(static_cast<double>(z[c] - z_max) - log_sum));
+    probabilities[b * classes + c] = p;
+    grad[b * classes + c] = (p - (c == label ? 1.0f : 0.0f)) / static_cast<float>(batch);
+  }
+  if (threadIdx.x == 0) row_loss[b] = log_sum - static_cast<double>(z[label] - z_max);
+}
 }  // namespace
 
 void sgd_step(float* weight, const float* grad, float* velocity, int64_t n, float lr, float momentum,
@@ -30,6 +109,41 @@ void sgd_step(float* weight, const float* grad, float* velocity, int64_t n, floa
   sgd_step_kernel<<<blocks_for(n), kThreads, 0, stream>>>(weight, grad, velocity, n, lr, momentum, weight_decay,
                                                           grad_scale);
   check_launch("sgd_step_kernel", "SGD step");
+}
+
+void dropout_forward(const float* x, float* mask, float* y, int64_t batch, int64_t width, float keep, uint64_t seed,
+                     uint32_t step, uint32_t layer, const int64_t* sample_ids, cudaStream_t stream) {
+  if (batch == 0 || width == 0) return;
+  dropout_kernel<<<blocks_for(batch * ((width + 3) / 4)), kThreads, 0, stream>>>(
+      x, mask, y, batch, width, keep, static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32), step, layer,
+      sample_ids);
+  check_launch("dropout_kernel", "dropout");
+}
+
+void multiply(const float* a, const float* b, float* out, int64_t n, cudaStream_t stream) {
+  if (n == 0) return;
+  multiply_kernel<<<blocks_for(n), kThreads, 0, stream>>>(a, b, out, n);
+  check_launch("multiply_kernel", "multiply");
+}
+
+void fill(float* values, float value, int64_t n, cudaStream_t stream) {
+  if (n == 0) return;
+  fill_kernel<<<blocks_for(n), kThreads, 0, stream>>>(values, value, n);
+  check_launch("fill_kernel", "fill");
+}
+
+void add_bias(float* y, const float* bias, int64_t batch, int64_t width, cudaStream_t stream) {
+  if (batch * width == 0) return;
+  add_bias_kernel<<<blocks_for(batch * width), kThreads, 0, stream>>>(y, bias, batch, width);
+  check_launch("add_bias_kernel", "bias");
+}
+
+void softmax_cross_entropy(const float* logits, const int32_t* labels, float* probabilities, float* grad,
+                           double* row_loss, int64_t batch, int64_t classes, cudaStream_t stream) {
+  if (batch == 0) return;
+  softmax_cross_entropy_kernel<<<static_cast<unsigned int>(batch), kThreads, 0, stream>>>(
+      logits, labels, probabilities, grad, row_loss, batch, classes);
+  check_launch("softmax_cross_entropy_kernel", "softmax cross-entropy");
 }
 
 }  // namespace convoy::cuda

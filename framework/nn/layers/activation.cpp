@@ -9,7 +9,7 @@ const Tensor& Activation::forward(const Tensor& x, const StepContext&) {
     output_ = x;
     return output_;
   }
-  if (!op_) op_ = backend_for(x.device()).make_activation(kind_);
+  if (!op_ || op_device_ != x.device()) op_ = backend_for(op_device_ = x.device()).make_activation(kind_);
   op_->forward(x, output_);
   return output_;
 }

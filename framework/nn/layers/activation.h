@@ -26,6 +26,7 @@ class Activation final : public Module {
   ActivationKind kind_;
   bool fused_ = false;
   std::unique_ptr<ActivationOp> op_;
+  Device op_device_;  // the device op_ was made for
   Tensor output_, grad_input_, undefined_;
 };
 

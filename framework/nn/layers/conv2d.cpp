@@ -46,7 +46,8 @@ Shape Conv2d::output_shape(const Shape& in) const {
 }
 
 const Tensor& Conv2d::forward(const Tensor& x, const StepContext&) {
-  if (!op_) {
+  if (!op_ || op_device_ != x.device()) {
+    op_device_ = x.device();
     op_ = backend_for(x.device()).make_convolution2d(config_);
     if (config_.fused_activation)
       activation_op_ = backend_for(x.device()).make_activation(*config_.fused_activation);

@@ -31,6 +31,7 @@ class Conv2d final : public Module {
   Convolution2dConfig config_;
   Parameter weight_, bias_;
   std::unique_ptr<Convolution2dOp> op_;
+  Device op_device_;  // the device op_ was made for
   std::unique_ptr<ActivationOp> activation_op_;  // backward of the fused activation
   Tensor input_, output_, grad_input_, grad_preactivation_, undefined_;
 };

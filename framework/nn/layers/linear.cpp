@@ -28,7 +28,7 @@ Shape Linear::output_shape(const Shape& in) const {
 
 const Tensor& Linear::forward(const Tensor& x, const StepContext&) {
   output_shape(x.shape());
-  if (!op_) op_ = backend_for(x.device()).make_linear();
+  if (!op_ || op_device_ != x.device()) op_ = backend_for(op_device_ = x.device()).make_linear();
   input_shape_ = x.shape();
   input_2d_ = as_plain(x, plain_input_).view(Shape{x.dim(0), in_features_});
   op_->forward(input_2d_, weight_.value, bias_.value, output_);

@@ -27,6 +27,7 @@ class Linear final : public Module {
   int64_t in_features_, out_features_;
   Parameter weight_, bias_;
   std::unique_ptr<LinearOp> op_;
+  Device op_device_;  // the device op_ was made for
   Shape input_shape_;
   Tensor input_2d_, plain_input_, output_, grad_input_, grad_input_view_, undefined_;
 };

@@ -19,7 +19,7 @@ std::string Lrn::describe() const {
 }
 
 const Tensor& Lrn::forward(const Tensor& x, const StepContext& ctx) {
-  if (!op_) op_ = backend_for(x.device()).make_lrn(config_);
+  if (!op_ || op_device_ != x.device()) op_ = backend_for(op_device_ = x.device()).make_lrn(config_);
   input_ = x;
   op_->forward(x, output_, ctx.training);
   return output_;

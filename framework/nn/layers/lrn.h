@@ -22,6 +22,7 @@ class Lrn final : public Module {
  private:
   LrnConfig config_;
   std::unique_ptr<LrnOp> op_;
+  Device op_device_;  // the device op_ was made for
   Tensor input_, output_, grad_input_, undefined_;
 };
 

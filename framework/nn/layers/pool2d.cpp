@@ -27,7 +27,7 @@ Shape Pool2d::output_shape(const Shape& in) const {
 }
 
 const Tensor& Pool2d::forward(const Tensor& x, const StepContext& ctx) {
-  if (!op_) op_ = backend_for(x.device()).make_pooling2d(config_);
+  if (!op_ || op_device_ != x.device()) op_ = backend_for(op_device_ = x.device()).make_pooling2d(config_);
   op_->forward(x, output_, ctx.training);
   return output_;
 }

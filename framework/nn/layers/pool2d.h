@@ -22,6 +22,7 @@ class Pool2d final : public Module {
  private:
   Pooling2dConfig config_;
   std::unique_ptr<Pooling2dOp> op_;
+  Device op_device_;  // the device op_ was made for
   Tensor output_, grad_input_, undefined_;
 };
 

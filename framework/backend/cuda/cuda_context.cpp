@@ -1,0 +1,56 @@
+#include "backend/cuda/cuda_context.h"
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "backend/cuda/caching_allocator.h"
+#include "backend/cuda/cuda_check.h"
+#include "backend/cuda/cuda_device.h"
+#include "core/error.h"
+
+namespace convoy::cuda {
+
+void* DeviceContext::workspace(size_t bytes) {
+  if (bytes <= workspace_bytes_) return workspace_;
+  if (workspace_) caching_allocator(device).deallocate(workspace_);
+  workspace_ = caching_allocator(device).allocate(bytes);
+  workspace_bytes_ = bytes;
+  return workspace_;
+}
+
+void DeviceContext::synchronize() const { CONVOY_CUDA(cudaStreamSynchronize, "device stream", stream); }
+
+namespace {
+std::atomic<bool> g_deterministic{false};
+}  // namespace
+
+void set_deterministic_algorithms(bool deterministic) { g_deterministic = deterministic; }
+bool deterministic_algorithms() { return g_deterministic.load(); }
+
+DeviceContext& context(int device) {
+  static std::mutex mutex;
+  static std::vector<std::unique_ptr<DeviceContext>> contexts;
+  std::lock_guard<std::mutex> lock(mutex);
+  if (contexts.size() <= static_cast<size_t>(device)) contexts.resize(static_cast<size_t>(device) + 1);
+  auto& slot = contexts[static_cast<size_t>(device)];
+  if (!slot) {
+    require_device(device, "cuda:" + std::to_string(device));
+    auto c = std::make_unique<DeviceContext>();
+    c->device = device;
+    CONVOY_CUDA(cudaSetDevice, "cuda:" + std::to_string(device), device);
+    CONVOY_CUDA(cudaStreamCreateWithFlags, "compute stream", &c->stream, cudaStreamNonBlocking);
+    CONVOY_CUDA(cudnnCreate, "cuDNN handle", &c->cudnn);
+    CONVOY_CUDA(cudnnSetStream, "cuDNN handle", c->cudnn, c->stream);
+    CONVOY_CUDA(cublasCreate, "cuBLAS handle", &c->cublas);
+    CONVOY_CUDA(cublasSetStream, "cuBLAS handle", c->cublas, c->stream);
+    // True fp32: no TF32 tensor-core math unless a precision option asks.
+    CONVOY_CUDA(cublasSetMathMode, "cuBLAS handle", c->cublas, CUBLAS_PEDANTIC_MATH);
+    slot = std::move(c);
+  }
+  CONVOY_CUDA(cudaSetDevice, "cuda:" + std::to_string(device), device);
+  return *slot;
+}
+
+}  // namespace convoy::cuda

@@ -1,0 +1,154 @@
+// Convolution on cuDNN: per input shape, descriptors and an algorithm for
+// each direction, chosen once by cuDNN's heuristics (the fastest that fits
+// the workspace limit; only deterministic ones after
+// set_deterministic_algorithms(true)), and true fp32 math (no TF32). The bias is added with
+// cudnnAddTensor, a fused activation applied in place after it.
+#include <algorithm>
+#include <cstdlib>
+#include <optional>
+#include <string>
+
+#include "backend/cuda/cuda_ops.h"
+#include "backend/cuda/cudnn_descriptors.h"
+#include "core/error.h"
+
+namespace convoy::cuda {
+
+namespace {
+
+constexpr size_t kWorkspaceLimit = size_t{1} << 30;  // 1 GiB
+
+template <typename Perf>
+Perf pick(const Perf* results, int count, const char* what) {
+  const bool deterministic = deterministic_algorithms();
+  for (int i = 0; i < count; ++i) {
+    const Perf& r = results[i];
+    if (r.status != CUDNN_STATUS_SUCCESS || r.memory > kWorkspaceLimit) continue;
+    if (deterministic && r.determinism != CUDNN_DETERMINISTIC) continue;
+    return r;
+  }
+  CONVOY_THROW("cuDNN offers no ", deterministic ? "deterministic " : "", "algorithm for ", what,
+               " within a workspace of ", kWorkspaceLimit, " bytes");
+}
+
+class CudaConvolution final : public Convolution2dOp {
+ public:
+  CudaConvolution(const Convolution2dConfig& config, int device) : config_(config), device_(device) {
+    if (config.fused_activation)
+      CONVOY_CUDA(cudnnSetActivationDescriptor, "conv activation", activation_,
+                  activation_mode(*config.fused_activation), CUDNN_NOT_PROPAGATE_NAN, 0.0);
+  }
+
+  void forward(const Tensor& x, const Tensor& weight, const Tensor& bias, Tensor& y) override {
+    require_on(x, device_, "convolution input");
+    require_on(weight, device_, "convolution weight");
+    State& s = state_for(x.shape());
+    DeviceContext& c = context(device_);
+    y.ensure_shape(s.y_shape, x.device());
+    const float one = 1.0f, zero = 0.0f;
+    CONVOY_CUDA(cudnnConvolutionForward, "convolution forward", c.cudnn, &one, s.x, x.device_data(), s.w,
+                weight.device_data(), s.conv, s.forward_algo, c.workspace(s.workspace_bytes), s.workspace_bytes,
+                &zero, s.y, y.device_data());
+    CONVOY_CUDA(cudnnAddTensor, "convolution bias", c.cudnn, &one, s.bias, bias.device_data(), &one, s.y,
+                y.device_data());
+    if (config_.fused_activation)
+      CONVOY_CUDA(cudnnActivationForward, "convolution activation", c.cudnn, activation_, &one, s.y, y.device_data(),
+                  &zero, s.y, y.device_data());
+  }
+
+  void backward_data(const Tensor& dy, const Tensor& weight, Tensor& dx) override {
+    CONVOY_CHECK(state_, "convolution backward before forward");
+    State& s = *state_;
+    require_on(dy, device_, "convolution output gradient");
+    DeviceContext& c = context(device_);
+    dx.ensure_shape(s.x_shape, dy.device());
+    const float one = 1.0f, zero = 0.0f;
+    CONVOY_CUDA(cudnnConvolutionBackwardData, "convolution backward data", c.cudnn, &one, s.w, weight.device_data(),
+                s.y, dy.device_data(), s.conv, s.data_algo, c.workspace(s.workspace_bytes), s.workspace_bytes,
+                &zero, s.x, dx.device_data());
+  }
+
+  void backward_weights(const Tensor& x, const Tensor& dy, Tensor& dweight, Tensor& dbias,
+                        bool accumulate) override {
+    require_on(x, device_, "convolution input");
+    require_on(dy, device_, "convolution output gradient");
+    require_on(dweight, device_, "convolution weight gradient");
+    State& s = state_for(x.shape());
+    DeviceContext& c = context(device_);
+    const float one = 1.0f, beta = accumulate ? 1.0f : 0.0f;
+    CONVOY_CUDA(cudnnConvolutionBackwardFilter, "convolution backward weights", c.cudnn, &one, s.x, x.device_data(),
+                s.y, dy.device_data(), s.conv, s.filter_algo, c.workspace(s.workspace_bytes), s.workspace_bytes,
+                &beta, s.w, dweight.device_data());
+    CONVOY_CUDA(cudnnConvolutionBackwardBias, "convolution backward bias", c.cudnn, &one, s.y, dy.device_data(),
+                &beta, s.bias, dbias.device_data());
+  }
+
+ private:
+  struct State {
+    Shape x_shape, y_shape;
+    TensorDescriptor x, y, bias;
+    FilterDescriptor w;
+    ConvolutionDescriptor conv;
+    cudnnConvolutionFwdAlgo_t forward_algo{};
+    cudnnConvolutionBwdDataAlgo_t data_algo{};
+    cudnnConvolutionBwdFilterAlgo_t filter_algo{};
+    size_t workspace_bytes = 0;
+  };
+
+  State& state_for(const Shape& x_shape) {
+    if (state_ && state_->x_shape == x_shape) return *state_;
+    CONVOY_CHECK(x_shape.rank() == 4 && x_shape[1] == config_.in_channels, "convolution expects (N, ",
+                 config_.in_channels, ", H, W), got ", x_shape.to_string());
+    DeviceContext& c = context(device_);
+    auto s = std::make_unique<State>();
+    s->x_shape = x_shape;
+    set_nchw(s->x, x_shape, "convolution input");
+    CONVOY_CUDA(cudnnSetFilter4dDescriptor, "convolution weight", s->w, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW,
+                static_cast<int>(config_.out_channels), static_cast<int>(config_.in_channels),
+                static_cast<int>(config_.kernel_h), static_cast<int>(config_.kernel_w));
+    CONVOY_CUDA(cudnnSetConvolution2dDescriptor, "convolution", s->conv, static_cast<int>(config_.pad_h),
+                static_cast<int>(config_.pad_w), static_cast<int>(config_.stride_h), static_cast<int>(config_.stride_w),
+                1, 1, CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT);
+    CONVOY_CUDA(cudnnSetConvolutionMathType, "convolution", s->conv, CUDNN_FMA_MATH);  // true fp32
+    int n = 0, ch = 0, h = 0, w = 0;
+    CONVOY_CUDA(cudnnGetConvolution2dForwardOutputDim, "convolution", s->conv, s->x, s->w, &n, &ch, &h, &w);
+    s->y_shape = Shape{n, ch, h, w};
+    set_nchw(s->y, s->y_shape, "convolution output");
+    CONVOY_CUDA(cudnnSetTensor4dDescriptor, "convolution bias", s->bias, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, 1, ch, 1,
+                1);
+
+    const std::string what = "convolution " + x_shape.to_string();
+    int count = 0;
+    cudnnConvolutionFwdAlgoPerf_t forward[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
+    CONVOY_CUDA(cudnnGetConvolutionForwardAlgorithm_v7, what, c.cudnn, s->x, s->w, s->conv, s->y,
+                CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &count, forward);
+    const auto f = pick(forward, count, (what + " forward").c_str());
+    cudnnConvolutionBwdDataAlgoPerf_t data[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
+    CONVOY_CUDA(cudnnGetConvolutionBackwardDataAlgorithm_v7, what, c.cudnn, s->w, s->y, s->conv, s->x,
+                CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &count, data);
+    const auto d = pick(data, count, (what + " backward data").c_str());
+    cudnnConvolutionBwdFilterAlgoPerf_t filter[CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT];
+    CONVOY_CUDA(cudnnGetConvolutionBackwardFilterAlgorithm_v7, what, c.cudnn, s->x, s->y, s->conv, s->w,
+                CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &count, filter);
+    const auto g = pick(filter, count, (what + " backward weights").c_str());
+    s->forward_algo = f.algo;
+    s->data_algo = d.algo;
+    s->filter_algo = g.algo;
+    s->workspace_bytes = std::max({f.memory, d.memory, g.memory});
+    state_ = std::move(s);
+    return *state_;
+  }
+
+  Convolution2dConfig config_;
+  int device_;
+  ActivationDescriptor activation_;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace
+
+std::unique_ptr<Convolution2dOp> make_cuda_convolution2d(const Convolution2dConfig& config, int device) {
+  return std::make_unique<CudaConvolution>(config, device);
+}
+
+}  // namespace convoy::cuda

@@ -1,0 +1,190 @@
+// The CUDA backend against the CPU backend: every layer kind, forward and
+// backward, and whole training steps of LeNet-5 and AlexNet. In fp32 the
+// relative error ||gpu - cpu|| / ||cpu|| must stay below 1e-4. Skipped,
+// with the reason, where there is no GPU.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <functional>
+#include <memory>
+#include <numeric>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "backend/backend.h"
+#include "backend/cuda/cuda_device.h"
+#include "models/alexnet.h"
+#include "models/lenet5.h"
+#include "nn/init.h"
+#include "nn/layers/activation.h"
+#include "nn/layers/conv2d.h"
+#include "nn/layers/dropout.h"
+#include "nn/layers/linear.h"
+#include "nn/layers/lrn.h"
+#include "nn/layers/pool2d.h"
+#include "nn/loss.h"
+#include "nn/sequential.h"
+#include "optim/sgd.h"
+
+namespace convoy {
+namespace {
+
+constexpr double kFp32Bound = 1e-4;
+const Device kGpu = Device::cuda(0);
+
+#define CONVOY_REQUIRE_GPU()                                                 \
+  do {                                                                       \
+    std::string why;                                                         \
+    if (cuda::device_count(&why) == 0) GTEST_SKIP() << "no GPU: " << why;    \
+  } while (false)
+
+Tensor random_tensor(const Shape& shape, unsigned seed) {
+  std::mt19937 generator(seed);
+  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+  Tensor t = Tensor::empty(shape);
+  for (int64_t i = 0; i < t.numel(); ++i) t.data()[i] = uniform(generator);
+  return t;
+}
+
+std::vector<float> host_values(const Tensor& t) {
+  Tensor scratch;
+  const Tensor& plain = t.device().is_cpu() ? as_plain(t, scratch) : t;
+  const Tensor host = plain.to(Device::kCPU);
+  return std::vector<float>(host.data(), host.data() + host.numel());
+}
+
+double relative_error(const Tensor& gpu, const Tensor& cpu) {
+  const std::vector<float> a = host_values(gpu), b = host_values(cpu);
+  EXPECT_EQ(a.size(), b.size());
+  double diff = 0, norm = 0;
+  for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
+    diff += (a[i] - b[i]) * static_cast<double>(a[i] - b[i]);
+    norm += b[i] * static_cast<double>(b[i]);
+  }
+  return std::sqrt(diff / std::max(norm, 1e-30));
+}
+
+// Runs `make()`'s module on the CPU and a copy (same parameters) on the GPU:
+// forward of x, backward of dy; compares outputs, input gradients and
+// parameter gradients.
+void expect_layer_parity(const std::string& what, const std::function<std::unique_ptr<Module>()>& make,
+                         const Shape& input, const StepContext& ctx = StepContext{true, 5, 3, {}}) {
+  SCOPED_TRACE(what);
+  auto cpu = make(), gpu = make();
+  const std::vector<Parameter*> cpu_params = cpu->parameters(), gpu_params = gpu->parameters();
+  for (size_t i = 0; i < cpu_params.size(); ++i) {
+    cpu_params[i]->value.copy_from(random_tensor(cpu_params[i]->value.shape(), 100 + static_cast<unsigned>(i)));
+    gpu_params[i]->value.copy_from(cpu_params[i]->value);
+  }
+  gpu->to(kGpu);
+  const Tensor x = random_tensor(input, 1);
+  const Tensor& y_cpu = cpu->forward(x, ctx);
+  const Tensor& y_gpu = gpu->forward(x.to(kGpu), ctx);
+  EXPECT_LT(relative_error(y_gpu, y_cpu), kFp32Bound) << "forward";
+  const Tensor dy = random_tensor(y_cpu.shape(), 2);
+  const Tensor& dx_cpu = cpu->backward(dy, true, {});
+  const Tensor& dx_gpu = gpu->backward(dy.to(kGpu), true, {});
+  EXPECT_LT(relative_error(dx_gpu, dx_cpu), kFp32Bound) << "input gradient";
+  for (size_t i = 0; i < cpu_params.size(); ++i)
+    EXPECT_LT(relative_error(gpu_params[i]->grad, cpu_params[i]->grad), kFp32Bound) << cpu_params[i]->name;
+}
+
+TEST(CudaParity, EveryLayerForwardAndBackwardMatchesTheCpu) {
+  CONVOY_REQUIRE_GPU();
+  expect_layer_parity("conv 11x11 s4 (conv1)", [] { return std::make_unique<Conv2d>(3, 8, 11, 4, 0); },
+                      Shape{2, 3, 39, 39});
+  expect_layer_parity("conv 5x5 p2 (conv2)", [] { return std::make_unique<Conv2d>(8, 16, 5, 1, 2); },
+                      Shape{2, 8, 13, 13});
+  expect_layer_parity("conv 3x3 p1 + fused relu", [] {
+    auto conv = std::make_unique<Conv2d>(16, 12, 3, 1, 1);
+    conv->fuse_activation(ActivationKind::kRelu);
+    return conv;
+  }, Shape{3, 16, 6, 6});
+  expect_layer_parity("max pool 3x3 s2", [] { return std::make_unique<Pool2d>(PoolingKind::kMax, 3, 2); },
+                      Shape{2, 8, 13, 13});
+  expect_layer_parity("average pool 2x2 s2", [] { return std::make_unique<Pool2d>(PoolingKind::kAverage, 2, 2); },
+                      Shape{2, 6, 28, 28});
+  expect_layer_parity("LRN n=5", [] { return std::make_unique<Lrn>(LrnConfig{5, 1e-4, 0.75, 2.0}); },
+                      Shape{2, 16, 7, 7});
+  expect_layer_parity("LRN n=4 (even: window 5), large alpha",
+                      [] { return std::make_unique<Lrn>(LrnConfig{4, 0.5, 0.75, 1.0}); }, Shape{2, 9, 5, 5});
+  expect_layer_parity("relu", [] { return std::make_unique<Activation>(ActivationKind::kRelu); }, Shape{4, 33});
+  expect_layer_parity("sigmoid", [] { return std::make_unique<Activation>(ActivationKind::kSigmoid); },
+                      Shape{4, 5, 3, 3});
+  expect_layer_parity("linear", [] { return std::make_unique<Linear>(300, 50); }, Shape{4, 300});
+  expect_layer_parity("linear of a 4-d input", [] { return std::make_unique<Linear>(64, 10); }, Shape{3, 4, 4, 4});
+}
+
+TEST(CudaParity, DropoutMasksAreTheCpusBitForBit) {
+  CONVOY_REQUIRE_GPU();
+  const std::vector<int64_t> ids{7, 123456, 0, 42};
+  const Tensor x = random_tensor(Shape{4, 1001}, 3);
+  Tensor mask_cpu, y_cpu, mask_gpu, y_gpu;
+  backend_for(Device::kCPU).dropout_forward(x, 0.5f, 99, 17, 6, ids, mask_cpu, y_cpu);
+  backend_for(kGpu).dropout_forward(x.to(kGpu), 0.5f, 99, 17, 6, ids, mask_gpu, y_gpu);
+  EXPECT_EQ(host_values(mask_gpu), host_values(mask_cpu));
+  EXPECT_EQ(host_values(y_gpu), host_values(y_cpu));
+}
+
+TEST(CudaParity, SoftmaxCrossEntropyMatchesTheCpu) {
+  CONVOY_REQUIRE_GPU();
+  const Tensor logits = random_tensor(Shape{5, 1000}, 4);
+  const std::vector<int32_t> labels{0, 999, 500, 3, 3};
+  SoftmaxCrossEntropy cpu, gpu;
+  const double loss_cpu = cpu.forward(logits, labels);
+  const double loss_gpu = gpu.forward(logits.to(kGpu), labels);
+  EXPECT_NEAR(loss_gpu, loss_cpu, 1e-6 * std::abs(loss_cpu));
+  EXPECT_LT(relative_error(gpu.grad_logits(), cpu.grad_logits()), kFp32Bound);
+  EXPECT_LT(relative_error(gpu.probabilities(), cpu.probabilities()), kFp32Bound);
+}
+
+// One SGD step of a whole model on each backend, from the same weights and
+// batch: the loss, every gradient and every updated weight agree.
+void expect_training_step_parity(const std::function<std::unique_ptr<Sequential>()>& make, const Shape& input,
+                                 int64_t classes) {
+  auto cpu = make(), gpu = make();
+  initialize_parameters(cpu->parameters(), InitScheme::kXavier, 11);
+  initialize_parameters(gpu->parameters(), InitScheme::kXavier, 11);
+  gpu->to(kGpu);
+  Sgd sgd_cpu(cpu->parameters(), SgdOptions{0.9, 5e-4, false});
+  Sgd sgd_gpu(gpu->parameters(), SgdOptions{0.9, 5e-4, false});
+  const Tensor x = random_tensor(input, 5);
+  std::vector<int32_t> labels(static_cast<size_t>(input[0]));
+  std::vector<int64_t> ids(labels.size());
+  for (size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<int32_t>((i * 7) % classes), ids[i] = 1000 + i;
+  const StepContext ctx{true, 3, 1, ids};
+  SoftmaxCrossEntropy loss_cpu, loss_gpu;
+  const double l_cpu = loss_cpu.forward(cpu->forward(x, ctx), labels);
+  const double l_gpu = loss_gpu.forward(gpu->forward(x.to(kGpu), ctx), labels);
+  EXPECT_NEAR(l_gpu, l_cpu, 1e-5 * std::abs(l_cpu));
+  cpu->backward(loss_cpu.grad_logits(), false, {});
+  gpu->backward(loss_gpu.grad_logits(), false, {});
+  const auto cpu_params = cpu->parameters(), gpu_params = gpu->parameters();
+  for (size_t i = 0; i < cpu_params.size(); ++i)
+    EXPECT_LT(relative_error(gpu_params[i]->grad, cpu_params[i]->grad), kFp32Bound) << cpu_params[i]->name;
+  sgd_cpu.step(0.01);
+  sgd_gpu.step(0.01);
+  for (size_t i = 0; i < cpu_params.size(); ++i)
+    EXPECT_LT(relative_error(gpu_params[i]->value, cpu_params[i]->value), kFp32Bound) << cpu_params[i]->name;
+}
+
+TEST(CudaParity, ALeNet5TrainingStepMatchesTheCpu) {
+  CONVOY_REQUIRE_GPU();
+  expect_training_step_parity([] { return models::make_lenet5(); }, Shape{16, 1, 28, 28}, 10);
+}
+
+TEST(CudaParity, AnAlexNetTrainingStepMatchesTheCpu) {
+  CONVOY_REQUIRE_GPU();
+  expect_training_step_parity(
+      [] {
+        models::AlexNetOptions options;
+        options.num_classes = 10;
+        options.input_size = 99;
+        return models::make_alexnet(options);
+      },
+      Shape{4, 3, 99, 99}, 10);
+}
+
+}  // namespace
+}  // namespace convoy
