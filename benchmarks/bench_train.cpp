@@ -27,6 +27,7 @@
 #include "nn/init.h"
 #include "nn/loss.h"
 #include "optim/sgd.h"
+#include "tensor/allocator.h"
 
 namespace po = boost::program_options;
 using namespace convoy;
@@ -76,7 +77,7 @@ int main(int argc, char** argv) {
     int64_t batch = 64, steps = 20, warmup = 3, repeats = 5, input_size = 0, classes = 0;
     int threads = 0;
     bool per_layer = false;
-    std::string data_path, cache_mode = "auto", per_layer_csv;
+    std::string data_path, cache_mode = "auto", per_layer_csv, device_name = "cpu";
     int workers = 1;
     po::options_description desc("bench_train options");
     desc.add_options()("model", po::value(&model_name)->default_value(model_name), "lenet5 | alexnet")
@@ -92,13 +93,18 @@ int main(int argc, char** argv) {
         ("data", po::value(&data_path), "HDF5 file (docs/data.md) to train from, in memory and through the loader, side by side")
         ("workers", po::value(&workers)->default_value(workers), "loader threads with --data (0: load in the training thread)")
         ("cache-in-memory", po::value(&cache_mode)->default_value(cache_mode), "with --data: auto | on | off")
+        ("device", po::value(&device_name)->default_value(device_name), "cpu | cuda | cuda:N")
         ("help,h", "show this help");
     po::variables_map vm;
     if (!convoy::parse_command_line(argc, argv, desc, nullptr, vm)) return 0;
     set_compute_threads(threads);
+    const Device device = parse_device(device_name, "--device");
+    if (per_layer && !device.is_cpu())
+      CONVOY_USER_ERROR("--per-layer times layers on the CPU only (a GPU runs them asynchronously)");
     const models::ModelSpec spec{model_name, classes, input_size};
     auto model = models::make_model(spec);
     initialize_parameters(model->parameters(), InitScheme::kXavier, 1);
+    model->to(device);  // before the optimizer: its momentum lives beside the parameters
     Sgd sgd(model->parameters(), SgdOptions{0.9, 5e-4, false});
     const Shape input = models::model_input_shape(spec);
     const Shape out = model->output_shape(input);
@@ -121,7 +127,7 @@ int main(int argc, char** argv) {
       const int64_t count = std::min<int64_t>(8, source->size() / batch) * batch;
       Loader once(*source, batch, 0, 1);
       once.start(sequential_order(count), 0, 0, false);
-      while (const LoadedBatch* b = once.next()) held.push_back({b->images.clone(), b->labels, b->ids});
+      while (const LoadedBatch* b = once.next()) held.push_back({b->images.clone().to(device), b->labels, b->ids});
     }
     // The loader, as the trainers run it: buffers allocated once, a shuffled
     // order per epoch, `workers` threads preparing the next batches. Between
@@ -173,13 +179,18 @@ int main(int argc, char** argv) {
       const HeldBatch& b = held[static_cast<size_t>(step) % held.size()];
       train_on(b.images, b.labels, b.ids);
     };
+    Tensor device_images;  // the loader's batch, copied to the device each step
     auto loader_step = [&] {
       const LoadedBatch& b = next_from_loader();
-      train_on(b.images, b.labels, b.ids);
+      if (device.is_cpu()) return train_on(b.images, b.labels, b.ids);
+      device_images.ensure_shape(b.images.shape(), device);
+      device_images.copy_from(b.images);
+      train_on(device_images, b.labels, b.ids);
     };
     auto timed_round = [&](const std::function<void()>& one_step) {
       const auto start = Clock::now();
       for (int64_t i = 0; i < steps; ++i) one_step();
+      synchronize(device);  // the last step's work, queued on a GPU, is done
       return static_cast<double>(steps * batch) * 1000.0 / ms_since(start);
     };
 
@@ -257,9 +268,9 @@ int main(int argc, char** argv) {
 
     const double rate = median(rates);
     const double gflops = rate * 3.0 * forward_flops(model_name) / 1e9;
-    std::printf("\n%-8s %6s %8s %12s %12s %10s\n", "model", "batch", "threads", "img/s (med)",
+    std::printf("\n%-8s %-7s %6s %8s %12s %12s %10s\n", "model", "device", "batch", "threads", "img/s (med)",
                 "min..max", "GFLOP/s");
-    std::printf("%-8s %6lld %8d %12.1f %5.0f..%-6.0f %10.1f\n", model_name.c_str(),
+    std::printf("%-8s %-7s %6lld %8d %12.1f %5.0f..%-6.0f %10.1f\n", model_name.c_str(), to_string(device).c_str(),
                 static_cast<long long>(batch), compute_threads(), rate,
                 *std::min_element(rates.begin(), rates.end()),
                 *std::max_element(rates.begin(), rates.end()), gflops);
@@ -275,14 +286,16 @@ int main(int argc, char** argv) {
                   *std::min_element(loader_rates.begin(), loader_rates.end()),
                   *std::max_element(loader_rates.begin(), loader_rates.end()));
       std::printf("loader / memory, median of paired rounds: %.3f (%+.1f%%)\n", ratio, 100.0 * (ratio - 1.0));
-      std::printf("summary model=%s batch=%lld threads=%d img_per_s=%.1f gflops=%.1f workers=%d "
+      std::printf("summary model=%s device=%s batch=%lld threads=%d img_per_s=%.1f gflops=%.1f workers=%d "
                   "loader_img_per_s=%.1f loader_vs_memory=%.3f\n",
-                  model_name.c_str(), static_cast<long long>(batch), compute_threads(), rate, gflops, workers,
+                  model_name.c_str(), to_string(device).c_str(), static_cast<long long>(batch), compute_threads(),
+                  rate, gflops, workers,
                   loader_rate, ratio);
       return 0;
     }
-    std::printf("summary model=%s batch=%lld threads=%d img_per_s=%.1f gflops=%.1f\n", model_name.c_str(),
-                static_cast<long long>(batch), compute_threads(), rate, gflops);
+    std::printf("summary model=%s device=%s batch=%lld threads=%d img_per_s=%.1f gflops=%.1f\n",
+                model_name.c_str(), to_string(device).c_str(), static_cast<long long>(batch), compute_threads(), rate,
+                gflops);
     return 0;
   });
 }

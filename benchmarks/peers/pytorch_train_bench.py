@@ -5,8 +5,13 @@ Trains on synthetic random data (SGD, momentum 0.9, weight decay 5e-4,
 softmax cross-entropy) and measures images/s per training step:
 W warm-up steps, then N timed steps, repeated R times; the median is reported.
 
+On a GPU (--device cuda), --precision fp32 is true fp32 (TF32 off in cuBLAS
+and cuDNN), tf32 is PyTorch's TF32 with cudnn.benchmark=True, bf16 is
+autocast to bfloat16 (fp32 master weights).
+
 Examples:
   OMP_WAIT_POLICY=ACTIVE python3 pytorch_train_bench.py --model lenet5 --batch-size 256 --threads 2
+  python3 pytorch_train_bench.py --model alexnet --batch-size 128 --device cuda --precision tf32
   OMP_WAIT_POLICY=ACTIVE python3 pytorch_train_bench.py --model alexnet --batch-size 32 \
       --steps 3 --warmup 1 --repeats 3
 
@@ -260,7 +265,16 @@ def main():
                     help="also print per-layer forward/backward times")
     ap.add_argument("--per-layer-steps", type=int, default=0,
                     help="steps for the per-layer table (0: same as --steps)")
+    ap.add_argument("--device", default="cpu", help="cpu | cuda | cuda:N")
+    ap.add_argument("--precision", choices=["fp32", "tf32", "bf16"], default="fp32",
+                    help="on a GPU: true fp32, TF32 tensor cores, or bf16 autocast")
     args = ap.parse_args()
+    device = torch.device(args.device)
+    if device.type == "cuda":
+        tf32 = args.precision == "tf32"
+        torch.backends.cuda.matmul.allow_tf32 = tf32
+        torch.backends.cudnn.allow_tf32 = tf32
+        torch.backends.cudnn.benchmark = args.precision != "fp32"
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -268,14 +282,16 @@ def main():
     FC = LinearViaConv if args.fc_impl == "conv" else nn.Linear
 
     model, in_ch, size, classes, fwd_flops = build(args)
-    model.train()
+    model.to(device).train()
     opt = torch.optim.SGD(param_groups(model, 5e-4), lr=args.lr, momentum=0.9)
-    x = torch.randn(args.batch_size, in_ch, size, size)
-    y = torch.randint(0, classes, (args.batch_size,))
+    x = torch.randn(args.batch_size, in_ch, size, size, device=device)
+    y = torch.randint(0, classes, (args.batch_size,), device=device)
+    bf16 = device.type == "cuda" and args.precision == "bf16"
 
     def step():
         opt.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(model(x), y)
+        with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=bf16):
+            loss = F.cross_entropy(model(x), y)
         loss.backward()
         opt.step()
         return loss
@@ -315,8 +331,8 @@ def main():
     if args.per_layer:
         per_layer_profile(model, opt, x, y, args.per_layer_steps or args.steps)
 
-    print(f"summary model={args.model} batch={args.batch_size} threads={torch.get_num_threads()} "
-          f"img_per_s={med:.1f} gflops={gflops:.3f} fc_impl={args.fc_impl}")
+    print(f"summary model={args.model} device={args.device} precision={args.precision} batch={args.batch_size} "
+          f"threads={torch.get_num_threads()} img_per_s={med:.1f} gflops={gflops:.3f} fc_impl={args.fc_impl}")
     return 0
 
 

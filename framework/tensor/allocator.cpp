@@ -54,6 +54,13 @@ void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device
 #endif
 }
 
+void synchronize(Device device) {
+  if (device.is_cpu()) return;
+#ifdef CONVOY_WITH_CUDA
+  cuda::synchronize(device.index);
+#endif
+}
+
 void fill_floats(float* data, Device device, float value, size_t count) {
   if (device.is_cpu()) {
     std::fill(data, data + count, value);

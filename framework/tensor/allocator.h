@@ -25,6 +25,9 @@ Allocator& allocator_for(Device device);
 // runtime when a device is involved, finished when this returns).
 void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device, size_t bytes);
 
+// Waits until the work queued for `device` is done (nothing to wait for on the host).
+void synchronize(Device device);
+
 // Sets `count` floats at `data` on `device` to `value`.
 void fill_floats(float* data, Device device, float value, size_t count);
 

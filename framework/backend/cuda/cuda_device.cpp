@@ -46,6 +46,8 @@ void copy(void* dst, int dst_device, const void* src, int src_device, size_t byt
   c.synchronize();
 }
 
+void synchronize(int device) { context(device).synchronize(); }
+
 void fill(float* data, int device, float value, size_t count) {
   DeviceContext& c = context(device);
   fill(data, value, static_cast<int64_t>(count), c.stream);

@@ -19,6 +19,8 @@ std::string describe_device(int index);
 // -1 is the host), on the device's compute stream after the work queued
 // there; finished when it returns.
 void copy(void* dst, int dst_device, const void* src, int src_device, size_t bytes);
+// Waits for the device's compute stream.
+void synchronize(int device);
 // Sets `count` floats of device memory to `value`, on the compute stream.
 void fill(float* data, int device, float value, size_t count);
 
