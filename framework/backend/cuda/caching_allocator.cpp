@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "backend/cuda/cuda_check.h"
+#include "backend/cuda/per_device.h"
 #include "core/error.h"
 
 namespace convoy::cuda {
@@ -114,14 +115,8 @@ CachingAllocator::Stats CachingAllocator::stats() const {
 }
 
 CachingAllocator& caching_allocator(int device) {
-  static std::mutex mutex;
-  static std::vector<std::unique_ptr<CachingAllocator>> allocators;
-  std::lock_guard<std::mutex> lock(mutex);
-  CONVOY_CHECK(device >= 0 && device < 1024, "CUDA device ", device);
-  if (allocators.size() <= static_cast<size_t>(device)) allocators.resize(static_cast<size_t>(device) + 1);
-  auto& allocator = allocators[static_cast<size_t>(device)];
-  if (!allocator) allocator = std::make_unique<CachingAllocator>(device);
-  return *allocator;
+  static PerDevice<CachingAllocator> allocators;
+  return allocators.get(device, [device] { return std::make_unique<CachingAllocator>(device); });
 }
 
 }  // namespace convoy::cuda

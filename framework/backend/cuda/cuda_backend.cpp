@@ -12,6 +12,7 @@
 #include "backend/cuda/cuda_device.h"
 #include "backend/cuda/cuda_kernels.h"
 #include "backend/cuda/cuda_ops.h"
+#include "backend/cuda/per_device.h"
 #include "core/error.h"
 
 namespace convoy {
@@ -130,13 +131,8 @@ class CudaBackend final : public Backend {
 }  // namespace
 
 Backend& cuda_backend(int device) {
-  static std::mutex mutex;
-  static std::vector<std::unique_ptr<CudaBackend>> backends;
-  std::lock_guard<std::mutex> lock(mutex);
-  if (backends.size() <= static_cast<size_t>(device)) backends.resize(static_cast<size_t>(device) + 1);
-  auto& backend = backends[static_cast<size_t>(device)];
-  if (!backend) backend = std::make_unique<CudaBackend>(device);
-  return *backend;
+  static cuda::PerDevice<CudaBackend> backends;
+  return backends.get(device, [device] { return std::make_unique<CudaBackend>(device); });
 }
 
 }  // namespace convoy

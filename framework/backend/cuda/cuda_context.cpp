@@ -8,6 +8,7 @@
 #include "backend/cuda/caching_allocator.h"
 #include "backend/cuda/cuda_check.h"
 #include "backend/cuda/cuda_device.h"
+#include "backend/cuda/per_device.h"
 #include "core/error.h"
 
 namespace convoy::cuda {
@@ -30,12 +31,8 @@ void set_deterministic_algorithms(bool deterministic) { g_deterministic = determ
 bool deterministic_algorithms() { return g_deterministic.load(); }
 
 DeviceContext& context(int device) {
-  static std::mutex mutex;
-  static std::vector<std::unique_ptr<DeviceContext>> contexts;
-  std::lock_guard<std::mutex> lock(mutex);
-  if (contexts.size() <= static_cast<size_t>(device)) contexts.resize(static_cast<size_t>(device) + 1);
-  auto& slot = contexts[static_cast<size_t>(device)];
-  if (!slot) {
+  static PerDevice<DeviceContext> contexts;
+  DeviceContext& made = contexts.get(device, [device] {
     require_device(device, "cuda:" + std::to_string(device));
     auto c = std::make_unique<DeviceContext>();
     c->device = device;
@@ -47,10 +44,10 @@ DeviceContext& context(int device) {
     CONVOY_CUDA(cublasSetStream, "cuBLAS handle", c->cublas, c->stream);
     // True fp32: no TF32 tensor-core math unless a precision option asks.
     CONVOY_CUDA(cublasSetMathMode, "cuBLAS handle", c->cublas, CUBLAS_PEDANTIC_MATH);
-    slot = std::move(c);
-  }
+    return c;
+  });
   CONVOY_CUDA(cudaSetDevice, "cuda:" + std::to_string(device), device);
-  return *slot;
+  return made;
 }
 
 }  // namespace convoy::cuda
