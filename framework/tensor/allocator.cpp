@@ -31,8 +31,7 @@ Allocator& allocator_for(Device device) {
   static HostAllocator host;
   if (device.is_cpu()) return host;
 #ifdef CONVOY_WITH_CUDA
-  cuda::require_device(device.index, "tensor on " + to_string(device));
-  return cuda::caching_allocator(device.index);
+  return cuda::caching_allocator(device.index);  // checks once that the device is there
 #else
   CONVOY_USER_ERROR("a tensor on ", to_string(device), ": this build of convoy has no CUDA backend (it was configured "
                     "without CUDA)");

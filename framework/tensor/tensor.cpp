@@ -28,7 +28,7 @@ void Tensor::fail_host_access() const {
 
 Tensor Tensor::to(Device target) const {
   require_plain("to()");
-  if (device() == target) return *this;
+  if (!defined() || device() == target) return *this;
   Tensor t = empty(shape_, target);
   copy_bytes(t.device_data(), target, device_data(), device(), static_cast<size_t>(numel()) * sizeof(float));
   return t;

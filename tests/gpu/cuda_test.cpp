@@ -203,15 +203,13 @@ TEST(CudaTensor, AHostReadOfADeviceTensorIsAnErrorNotACrash) {
 
 TEST(CudaTensor, StorageComesFromTheCachingAllocator) {
   CONVOY_REQUIRE_GPU();
+  { Tensor warm = Tensor::empty(Shape{1000, 1000}, Device::cuda(0)); }  // a 4 MB block, now cached
   const int64_t before = cuda::caching_allocator(0).stats().device_mallocs;
-  const float* first = nullptr;
-  {
+  for (int i = 0; i < 10; ++i) {
     Tensor a = Tensor::empty(Shape{1000, 1000}, Device::cuda(0));
-    first = a.device_data();
+    a.fill(static_cast<float>(i));
   }
-  Tensor b = Tensor::empty(Shape{1000, 1000}, Device::cuda(0));
-  EXPECT_EQ(b.device_data(), first);  // the freed block, reused
-  EXPECT_LE(cuda::caching_allocator(0).stats().device_mallocs, before + 1);
+  EXPECT_EQ(cuda::caching_allocator(0).stats().device_mallocs, before);  // every one a cached block
 }
 
 TEST(CudaKernels, SgdStepMatchesTheCpuBackend) {

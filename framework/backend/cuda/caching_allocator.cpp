@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "backend/cuda/cuda_check.h"
+#include "backend/cuda/cuda_device.h"
 #include "backend/cuda/per_device.h"
 #include "core/error.h"
 
@@ -115,8 +116,11 @@ CachingAllocator::Stats CachingAllocator::stats() const {
 }
 
 CachingAllocator& caching_allocator(int device) {
-  static PerDevice<CachingAllocator> allocators;
-  return allocators.get(device, [device] { return std::make_unique<CachingAllocator>(device); });
+  static auto& allocators = *new PerDevice<CachingAllocator>;  // never destroyed: see per_device.h
+  return allocators.get(device, [device] {
+    require_device(device, "a tensor on cuda:" + std::to_string(device));
+    return std::make_unique<CachingAllocator>(device);
+  });
 }
 
 }  // namespace convoy::cuda

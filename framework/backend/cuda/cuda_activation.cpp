@@ -19,7 +19,7 @@ namespace {
 class CudaActivation final : public ActivationOp {
  public:
   CudaActivation(ActivationKind kind, int device) : kind_(kind), device_(device) {
-    CONVOY_CUDA(cudnnSetActivationDescriptor, name(), activation_, activation_mode(kind), CUDNN_NOT_PROPAGATE_NAN, 0.0);
+    CONVOY_CUDA(cudnnSetActivationDescriptor, name(), activation_, activation_mode(kind), CUDNN_PROPAGATE_NAN, 0.0);
   }
 
   void forward(const Tensor& x, Tensor& y) override {
@@ -48,9 +48,12 @@ class CudaActivation final : public ActivationOp {
   const char* name() const { return kind_ == ActivationKind::kRelu ? "relu" : "sigmoid"; }
   void describe(const Shape& shape) {
     if (shape == shape_) return;
-    // Element-wise: any shape is a (1, numel, 1, 1) tensor.
-    CONVOY_CUDA(cudnnSetTensor4dDescriptor, name(), data_, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, 1,
-                static_cast<int>(shape.numel()), 1, 1);
+    // Element-wise: (N, C, H, W) as it is, any other shape as (N, rest, 1, 1).
+    if (shape.rank() == 4)
+      set_nchw(data_, shape, name());
+    else
+      CONVOY_CUDA(cudnnSetTensor4dDescriptor, name(), data_, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT,
+                  static_cast<int>(shape[0]), static_cast<int>(shape.per_sample()), 1, 1);
     shape_ = shape;
   }
 

@@ -55,6 +55,7 @@ class CudaBackend final : public Backend {
                  sample_ids.size(), " ids for batch ", batch);
     CONVOY_CHECK(keep > 0.0f && keep <= 1.0f, "dropout keep probability must be in (0, 1], got ", keep);
     CONVOY_CHECK(step < (uint64_t{1} << 32), "dropout step ", step, " does not fit the random stream's 32 bits");
+    CONVOY_CHECK(layer < (1u << 24), "dropout layer id ", layer, " does not fit the random stream's 24 bits");
     for (int64_t id : sample_ids)
       CONVOY_CHECK(id >= 0 && id < (int64_t{1} << 32), "sample id ", id, " does not fit the random stream's 32 bits");
     mask.ensure_shape(x.shape(), x.device());
@@ -119,7 +120,7 @@ class CudaBackend final : public Backend {
   template <typename T>
   T* device_buffer(Tensor& buffer, size_t bytes) {
     const int64_t floats = static_cast<int64_t>((bytes + sizeof(float) - 1) / sizeof(float));
-    if (buffer.numel() < floats) buffer = Tensor::empty(Shape{std::max<int64_t>(floats, 64)}, Device::cuda(device_));
+    if (!buffer.defined() || buffer.numel() < floats) buffer = Tensor::empty(Shape{std::max<int64_t>(floats, 64)}, Device::cuda(device_));
     return reinterpret_cast<T*>(buffer.device_data());
   }
 
@@ -131,7 +132,7 @@ class CudaBackend final : public Backend {
 }  // namespace
 
 Backend& cuda_backend(int device) {
-  static cuda::PerDevice<CudaBackend> backends;
+  static auto& backends = *new cuda::PerDevice<CudaBackend>;  // never destroyed: see per_device.h
   return backends.get(device, [device] { return std::make_unique<CudaBackend>(device); });
 }
 

@@ -31,7 +31,7 @@ void set_deterministic_algorithms(bool deterministic) { g_deterministic = determ
 bool deterministic_algorithms() { return g_deterministic.load(); }
 
 DeviceContext& context(int device) {
-  static PerDevice<DeviceContext> contexts;
+  static auto& contexts = *new PerDevice<DeviceContext>;  // never destroyed: see per_device.h
   DeviceContext& made = contexts.get(device, [device] {
     require_device(device, "cuda:" + std::to_string(device));
     auto c = std::make_unique<DeviceContext>();

@@ -36,7 +36,7 @@ class CudaConvolution final : public Convolution2dOp {
   CudaConvolution(const Convolution2dConfig& config, int device) : config_(config), device_(device) {
     if (config.fused_activation)
       CONVOY_CUDA(cudnnSetActivationDescriptor, "conv activation", activation_,
-                  activation_mode(*config.fused_activation), CUDNN_NOT_PROPAGATE_NAN, 0.0);
+                  activation_mode(*config.fused_activation), CUDNN_PROPAGATE_NAN, 0.0);
   }
 
   void forward(const Tensor& x, const Tensor& weight, const Tensor& bias, Tensor& y) override {
@@ -60,6 +60,8 @@ class CudaConvolution final : public Convolution2dOp {
     CONVOY_CHECK(state_, "convolution backward before forward");
     State& s = *state_;
     require_on(dy, device_, "convolution output gradient");
+    CONVOY_CHECK(dy.shape() == s.y_shape, "convolution backward got dy ", dy.shape().to_string(), ", expected ",
+                 s.y_shape.to_string());
     DeviceContext& c = context(device_);
     dx.ensure_shape(s.x_shape, dy.device());
     const float one = 1.0f, zero = 0.0f;

@@ -49,7 +49,7 @@ class CudaLinear final : public LinearOp {
     const float one = 1.0f, beta = accumulate ? 1.0f : 0.0f;
     CONVOY_CUDA(cublasSgemm, "linear backward weights", c.cublas, CUBLAS_OP_N, CUBLAS_OP_T, in(), out(), batch(),
                 &one, x.device_data(), in(), dy.device_data(), out(), &beta, dweight.device_data(), in());
-    if (ones_.numel() < batch_) {
+    if (!ones_.defined() || ones_.numel() < batch_) {
       ones_ = Tensor::empty(Shape{batch_}, Device::cuda(device_));
       fill(ones_.device_data(), 1.0f, batch_, c.stream);
     }

@@ -15,7 +15,7 @@ class CudaPooling final : public Pooling2dOp {
     // Average pooling divides by the whole window, padding included, as the CPU backend.
     const cudnnPoolingMode_t mode = config.kind == PoolingKind::kMax ? CUDNN_POOLING_MAX_DETERMINISTIC
                                                                     : CUDNN_POOLING_AVERAGE_COUNT_INCLUDE_PADDING;
-    CONVOY_CUDA(cudnnSetPooling2dDescriptor, "pooling", pooling_, mode, CUDNN_NOT_PROPAGATE_NAN,
+    CONVOY_CUDA(cudnnSetPooling2dDescriptor, "pooling", pooling_, mode, CUDNN_PROPAGATE_NAN,
                 static_cast<int>(config.window_h), static_cast<int>(config.window_w), static_cast<int>(config.pad_h),
                 static_cast<int>(config.pad_w), static_cast<int>(config.stride_h), static_cast<int>(config.stride_w));
   }
@@ -39,6 +39,8 @@ class CudaPooling final : public Pooling2dOp {
   void backward(const Tensor& dy, Tensor& dx) override {
     CONVOY_CHECK(input_.defined(), "pooling backward needs a training forward first");
     require_on(dy, device_, "pooling output gradient");
+    CONVOY_CHECK(dy.shape() == y_shape_, "pooling backward got dy ", dy.shape().to_string(), ", expected ",
+                 y_shape_.to_string());
     DeviceContext& c = context(device_);
     dx.ensure_shape(x_shape_, dy.device());
     const float one = 1.0f, zero = 0.0f;

@@ -1,5 +1,9 @@
 // One object per CUDA device, made on first use and kept for the process
-// (the allocators, the stream contexts, the backends).
+// (the allocators, the stream contexts, the backends). Each registry is made
+// with `new` and never destroyed: tensors held by a backend free their blocks
+// into the allocator, so no registry may go before another at exit (static
+// destruction runs in an order the first uses decide), and the driver
+// reclaims device memory when the process ends.
 #pragma once
 
 #include <memory>
