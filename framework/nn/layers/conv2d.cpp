@@ -8,7 +8,7 @@ Conv2d::Conv2d(int64_t in_channels, int64_t out_channels, int64_t kernel_size, i
                int64_t padding) {
   CONVOY_CHECK(in_channels > 0 && out_channels > 0 && kernel_size > 0 && stride > 0 && padding >= 0,
                "bad conv2d settings");
-  config_ = {in_channels, out_channels, kernel_size, kernel_size, stride, stride, padding, padding};
+  config_ = {in_channels, out_channels, kernel_size, kernel_size, stride, stride, padding, padding, std::nullopt};
   weight_.name = "weight";
   weight_.value = Tensor::zeros(Shape{out_channels, in_channels, kernel_size, kernel_size});
   weight_.grad = Tensor::zeros(weight_.value.shape());
