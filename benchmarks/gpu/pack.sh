@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Here, before a run on a lent GPU machine: builds convoy with the CUDA backend
+# and packs what benchmarks/gpu/check.sh runs there into .gpu-pack/: the GPU
+# test program, bench_train, and the Debian libraries they load (oneDNN, HDF5,
+# Open MPI, Boost, libjpeg, ...; that machine has none of them and can install
+# nothing). The CUDA libraries (runtime, cuBLAS, cuDNN, NCCL) are not packed:
+# check.sh takes the ones of that machine's PyTorch wheels, same sonames.
+#   benchmarks/gpu/pack.sh        then, with the device tool:
+#   run(command="benchmarks/gpu/check.sh", carry=[".gpu-pack"], timeout_s=540)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+grep -qxF '/.gpu-pack/' .git/info/exclude 2> /dev/null || echo '/.gpu-pack/' >> .git/info/exclude
+scripts/build.sh -DCONVOY_WITH_CUDA=ON > /dev/null
+programs=(build/bin/cuda_tests build/bin/bench_train)
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+mkdir -p "$stage/bin" "$stage/lib"
+cp "${programs[@]}" "$stage/bin/"
+for lib in $(ldd "${programs[@]}" | awk '/=> \// {print $3}' | sort -u); do
+  case $(basename "$lib") in
+    # glibc stays the machine's; the CUDA libraries come from its wheels.
+    libc.so.* | libm.so.* | libdl.so.* | libpthread.so.* | librt.so.* | libresolv.so.* | ld-linux*) continue ;;
+    libcudart.so.* | libcublas.so.* | libcublasLt.so.* | libcudnn*.so.* | libnccl.so.*) continue ;;
+  esac
+  cp -L "$lib" "$stage/lib/"
+done
+mkdir -p .gpu-pack
+tar -cJf .gpu-pack/convoy-gpu.tar.xz -C "$stage" .
+echo "pack: $(ls "$stage/lib" | wc -l) libraries, $(du -sh .gpu-pack/convoy-gpu.tar.xz | cut -f1) in .gpu-pack/convoy-gpu.tar.xz"
