@@ -20,6 +20,11 @@ std::string param_path(const std::string& group, const std::string& name) {
   return "/" + group + "/" + name;
 }
 
+// Reads dataset `name` into `t` wherever `t` lives (through the host for a
+// device tensor), refusing non-finite values.
+void read_tensor(Hdf5File& file, const std::string& name, Tensor& t, const std::string& path,
+                 const std::string& what);
+
 // A NaN or an infinity in a checkpoint is damage (training never writes one).
 void require_finite(const Tensor& t, const std::string& path, const std::string& what) {
   const int64_t at = first_non_finite(t.data(), t.numel());
@@ -42,9 +47,13 @@ void save_checkpoint(const std::string& path, const std::vector<Parameter*>& par
     if (!velocities.empty()) file.create_group("/velocities");
     for (size_t i = 0; i < parameters.size(); ++i) {
       const Parameter& p = *parameters[i];
-      file.write(param_path("parameters", p.name), p.value.shape(), p.value.data());
-      if (!velocities.empty())
-        file.write(param_path("velocities", p.name), velocities[i].shape(), velocities[i].data());
+      // Device tensors are written from a host copy: a checkpoint does not depend on the device.
+      const Tensor value = p.value.to(Device::kCPU);
+      file.write(param_path("parameters", p.name), value.shape(), value.data());
+      if (!velocities.empty()) {
+        const Tensor velocity = velocities[i].to(Device::kCPU);
+        file.write(param_path("velocities", p.name), velocity.shape(), velocity.data());
+      }
     }
     file.set_attribute("/", "format_version", kFormatVersion);
     file.set_attribute("/", "convoy_version", std::string(CONVOY_VERSION));
@@ -96,8 +105,7 @@ TrainingPosition load_checkpoint(const std::string& path, const std::vector<Para
     if (stored != p.value.shape())
       CONVOY_USER_ERROR("checkpoint '", path, "': parameter ", p.name, " has shape ",
                         stored.to_string(), ", the model expects ", p.value.shape().to_string());
-    file.read(name, p.value.data(), p.value.numel());
-    require_finite(p.value, path, "parameter " + p.name);
+    read_tensor(file, name, p.value, path, "parameter " + p.name);
     if (velocities) {
       const std::string vname = param_path("velocities", p.name);
       if (!file.has(vname))
@@ -105,12 +113,21 @@ TrainingPosition load_checkpoint(const std::string& path, const std::vector<Para
       if (file.dataset_shape(vname) != p.value.shape())
         CONVOY_USER_ERROR("checkpoint '", path, "': the momentum of ", p.name, " has shape ",
                           file.dataset_shape(vname).to_string(), ", the model expects ", p.value.shape().to_string());
-      file.read(vname, (*velocities)[i].data(), (*velocities)[i].numel());
-      require_finite((*velocities)[i], path, "the momentum of " + p.name);
+      read_tensor(file, vname, (*velocities)[i], path, "the momentum of " + p.name);
     }
   }
   return position;
 }
+
+namespace {
+void read_tensor(Hdf5File& file, const std::string& name, Tensor& t, const std::string& path,
+                 const std::string& what) {
+  Tensor host = t.device().is_cpu() ? t : Tensor::empty(t.shape());
+  file.read(name, host.data(), host.numel());
+  require_finite(host, path, what);
+  if (!t.device().is_cpu()) t.copy_from(host);
+}
+}  // namespace
 
 std::string checkpoint_path(const std::string& dir, int64_t global_step) {
   char name[64];

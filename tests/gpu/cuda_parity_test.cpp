@@ -3,8 +3,10 @@
 // relative error ||gpu - cpu|| / ||cpu|| must stay below 1e-4. Skipped,
 // with the reason, where there is no GPU.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <numeric>
@@ -13,7 +15,9 @@
 #include <vector>
 
 #include "backend/backend.h"
+#include "backend/cuda/caching_allocator.h"
 #include "backend/cuda/cuda_device.h"
+#include "io/checkpoint.h"
 #include "models/alexnet.h"
 #include "models/lenet5.h"
 #include "nn/init.h"
@@ -184,6 +188,64 @@ TEST(CudaParity, AnAlexNetTrainingStepMatchesTheCpu) {
         return models::make_alexnet(options);
       },
       Shape{4, 3, 99, 99}, 10);
+}
+
+// One SGD step of LeNet-5 on `device` from seed-11 weights (momentum non-zero afterwards).
+void take_a_step(Sequential& model, Sgd& sgd, Device device) {
+  const Tensor x = random_tensor(Shape{8, 1, 28, 28}, 6).to(device);
+  const std::vector<int32_t> labels{0, 1, 2, 3, 4, 5, 6, 7};
+  SoftmaxCrossEntropy loss;
+  loss.forward(model.forward(x, StepContext{true, 1, 0, {}}), labels);
+  model.backward(loss.grad_logits(), false, {});
+  sgd.step(0.05);
+}
+
+void expect_same_state(Sequential& a, Sgd& a_sgd, Sequential& b, Sgd& b_sgd) {
+  const auto pa = a.parameters(), pb = b.parameters();
+  for (size_t i = 0; i < pa.size(); ++i) {
+    EXPECT_EQ(host_values(pa[i]->value), host_values(pb[i]->value)) << pa[i]->name;
+    EXPECT_EQ(host_values(a_sgd.velocities()[i]), host_values(b_sgd.velocities()[i])) << pa[i]->name;
+  }
+}
+
+TEST(CudaParity, ACheckpointWrittenOnTheGpuResumesOnTheCpuAndBack) {
+  CONVOY_REQUIRE_GPU();
+  const std::string folder = std::filesystem::temp_directory_path() / ("convoy_gpu_ckpt_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(folder);
+  TrainingPosition position;
+  position.model = "lenet5";
+  position.global_step = 1;
+  auto gpu = models::make_lenet5();
+  initialize_parameters(gpu->parameters(), InitScheme::kXavier, 11);
+  gpu->to(kGpu);
+  Sgd gpu_sgd(gpu->parameters(), SgdOptions{0.9, 5e-4, false});
+  take_a_step(*gpu, gpu_sgd, kGpu);
+  save_checkpoint(folder + "/from_gpu.h5", gpu->parameters(), gpu_sgd.velocities(), position);
+  auto cpu = models::make_lenet5();
+  Sgd cpu_sgd(cpu->parameters(), SgdOptions{0.9, 5e-4, false});
+  load_checkpoint(folder + "/from_gpu.h5", cpu->parameters(), &cpu_sgd.velocities());
+  expect_same_state(*gpu, gpu_sgd, *cpu, cpu_sgd);
+  save_checkpoint(folder + "/from_cpu.h5", cpu->parameters(), cpu_sgd.velocities(), position);
+  auto back = models::make_lenet5();
+  back->to(kGpu);
+  Sgd back_sgd(back->parameters(), SgdOptions{0.9, 5e-4, false});
+  load_checkpoint(folder + "/from_cpu.h5", back->parameters(), &back_sgd.velocities());
+  expect_same_state(*cpu, cpu_sgd, *back, back_sgd);
+  std::filesystem::remove_all(folder);
+}
+
+TEST(CudaParity, AThousandTrainingStepsKeepDeviceMemoryFlat) {
+  CONVOY_REQUIRE_GPU();
+  auto model = models::make_lenet5();
+  initialize_parameters(model->parameters(), InitScheme::kXavier, 11);
+  model->to(kGpu);
+  Sgd sgd(model->parameters(), SgdOptions{0.9, 5e-4, false});
+  for (int step = 0; step < 10; ++step) take_a_step(*model, sgd, kGpu);  // buffers made once
+  const auto settled = cuda::caching_allocator(0).stats();
+  for (int step = 10; step < 1000; ++step) take_a_step(*model, sgd, kGpu);
+  const auto after = cuda::caching_allocator(0).stats();
+  EXPECT_EQ(after.device_mallocs, settled.device_mallocs) << "cudaMalloc during training";
+  EXPECT_EQ(after.in_use_bytes, settled.in_use_bytes);
 }
 
 }  // namespace
