@@ -15,6 +15,8 @@
 #include <vector>
 
 #include "backend/backend.h"
+#include "gpu/gpu_test_support.h"
+#include "reference/gradcheck.h"
 #include "backend/cuda/caching_allocator.h"
 #include "backend/cuda/cuda_device.h"
 #include "io/checkpoint.h"
@@ -37,37 +39,13 @@ namespace {
 constexpr double kFp32Bound = 1e-4;
 const Device kGpu = Device::cuda(0);
 
-#define CONVOY_REQUIRE_GPU()                                                 \
-  do {                                                                       \
-    std::string why;                                                         \
-    if (cuda::device_count(&why) == 0) GTEST_SKIP() << "no GPU: " << why;    \
-  } while (false)
+using testing::random_vec;
+using testing::to_tensor;
+using testing::to_vec;
 
-Tensor random_tensor(const Shape& shape, unsigned seed) {
-  std::mt19937 generator(seed);
-  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
-  Tensor t = Tensor::empty(shape);
-  for (int64_t i = 0; i < t.numel(); ++i) t.data()[i] = uniform(generator);
-  return t;
-}
+Tensor random_tensor(const Shape& shape, uint64_t seed) { return to_tensor(random_vec(shape.numel(), seed), shape); }
 
-std::vector<float> host_values(const Tensor& t) {
-  Tensor scratch;
-  const Tensor& plain = t.device().is_cpu() ? as_plain(t, scratch) : t;
-  const Tensor host = plain.to(Device::kCPU);
-  return std::vector<float>(host.data(), host.data() + host.numel());
-}
-
-double relative_error(const Tensor& gpu, const Tensor& cpu) {
-  const std::vector<float> a = host_values(gpu), b = host_values(cpu);
-  EXPECT_EQ(a.size(), b.size());
-  double diff = 0, norm = 0;
-  for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
-    diff += (a[i] - b[i]) * static_cast<double>(a[i] - b[i]);
-    norm += b[i] * static_cast<double>(b[i]);
-  }
-  return std::sqrt(diff / std::max(norm, 1e-30));
-}
+double relative_error(const Tensor& gpu, const Tensor& cpu) { return testing::relative_error(to_vec(gpu), to_vec(cpu)); }
 
 // Runs `make()`'s module on the CPU and a copy (same parameters) on the GPU:
 // forward of x, backward of dy; compares outputs, input gradients and
@@ -127,8 +105,8 @@ TEST(CudaParity, DropoutMasksAreTheCpusBitForBit) {
   Tensor mask_cpu, y_cpu, mask_gpu, y_gpu;
   backend_for(Device::kCPU).dropout_forward(x, 0.5f, 99, 17, 6, ids, mask_cpu, y_cpu);
   backend_for(kGpu).dropout_forward(x.to(kGpu), 0.5f, 99, 17, 6, ids, mask_gpu, y_gpu);
-  EXPECT_EQ(host_values(mask_gpu), host_values(mask_cpu));
-  EXPECT_EQ(host_values(y_gpu), host_values(y_cpu));
+  EXPECT_EQ(to_vec(mask_gpu), to_vec(mask_cpu));
+  EXPECT_EQ(to_vec(y_gpu), to_vec(y_cpu));
 }
 
 TEST(CudaParity, SoftmaxCrossEntropyMatchesTheCpu) {
@@ -203,8 +181,8 @@ void take_a_step(Sequential& model, Sgd& sgd, Device device) {
 void expect_same_state(Sequential& a, Sgd& a_sgd, Sequential& b, Sgd& b_sgd) {
   const auto pa = a.parameters(), pb = b.parameters();
   for (size_t i = 0; i < pa.size(); ++i) {
-    EXPECT_EQ(host_values(pa[i]->value), host_values(pb[i]->value)) << pa[i]->name;
-    EXPECT_EQ(host_values(a_sgd.velocities()[i]), host_values(b_sgd.velocities()[i])) << pa[i]->name;
+    EXPECT_EQ(to_vec(pa[i]->value), to_vec(pb[i]->value)) << pa[i]->name;
+    EXPECT_EQ(to_vec(a_sgd.velocities()[i]), to_vec(b_sgd.velocities()[i])) << pa[i]->name;
   }
 }
 

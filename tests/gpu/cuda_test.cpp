@@ -16,35 +16,20 @@
 #include "backend/backend.h"
 #include "backend/cuda/caching_allocator.h"
 #include "backend/cuda/cuda_check.h"
+#include "backend/cuda/cuda_context.h"
 #include "backend/cuda/cuda_device.h"
 #include "backend/cuda/cuda_kernels.h"
 #include "core/error.h"
+#include "gpu/gpu_test_support.h"
+#include "reference/gradcheck.h"
 
 namespace convoy {
 namespace {
 
-#define CONVOY_REQUIRE_GPU()                                                 \
-  do {                                                                       \
-    std::string why;                                                         \
-    if (cuda::device_count(&why) == 0) GTEST_SKIP() << "no GPU: " << why;    \
-  } while (false)
-
-std::vector<float> random_floats(size_t n, unsigned seed) {
-  std::mt19937 generator(seed);
-  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
-  std::vector<float> values(n);
-  for (float& v : values) v = uniform(generator);
-  return values;
-}
-
-double relative_error(const std::vector<float>& a, const std::vector<float>& b) {
-  double diff = 0, norm = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    diff += (a[i] - b[i]) * static_cast<double>(a[i] - b[i]);
-    norm += b[i] * static_cast<double>(b[i]);
-  }
-  return std::sqrt(diff / std::max(norm, 1e-30));
-}
+using testing::random_vec;
+using testing::relative_error;
+using testing::to_tensor;
+using testing::to_vec;
 
 TEST(CudaLibraries, TheLinkedLibrariesAreTheOnesCompiledAgainst) {
   EXPECT_EQ(cudnnGetVersion() / 10000, CUDNN_MAJOR);  // 9xxyy
@@ -177,13 +162,10 @@ TEST(CudaTensor, WithoutAGpuATensorOnCudaIsAUserErrorWithTheReason) {
 
 TEST(CudaTensor, CopiesToTheDeviceAndBackExactly) {
   CONVOY_REQUIRE_GPU();
-  const std::vector<float> values = random_floats(1000, 7);
-  Tensor host = Tensor::empty(Shape{10, 100});
-  std::copy(values.begin(), values.end(), host.data());
+  const Tensor host = to_tensor(random_vec(1000, 7), Shape{10, 100});
   const Tensor device = host.to(Device::cuda(0));
   EXPECT_EQ(device.device(), Device::cuda(0));
-  const Tensor back = device.to(Device::kCPU);
-  EXPECT_EQ(std::vector<float>(back.data(), back.data() + 1000), values);
+  EXPECT_EQ(to_vec(device.to(Device::kCPU)), to_vec(host));
   EXPECT_EQ(device.to(Device::cuda(0)).device_data(), device.device_data());  // already there: shared
 }
 
@@ -215,30 +197,16 @@ TEST(CudaTensor, StorageComesFromTheCachingAllocator) {
 TEST(CudaKernels, SgdStepMatchesTheCpuBackend) {
   CONVOY_REQUIRE_GPU();
   const int64_t n = 100003;  // not a multiple of the block size
-  const std::vector<float> w0 = random_floats(n, 1), g = random_floats(n, 2), v0 = random_floats(n, 3);
   const SgdHyper hyper{0.05f, 0.9f, 5e-4f, 0.25f};
-  // The CPU backend's step, the reference.
-  Tensor w = Tensor::empty(Shape{n}), grad = Tensor::empty(Shape{n}), v = Tensor::empty(Shape{n});
-  std::copy(w0.begin(), w0.end(), w.data());
-  std::copy(g.begin(), g.end(), grad.data());
-  std::copy(v0.begin(), v0.end(), v.data());
-  backend_for(Device::kCPU).sgd_step(w, grad, v, hyper);
-  // The same on the GPU.
-  float *dw = nullptr, *dg = nullptr, *dv = nullptr;
-  const size_t bytes = static_cast<size_t>(n) * sizeof(float);
-  CONVOY_CUDA(cudaMalloc, "test", reinterpret_cast<void**>(&dw), bytes);
-  CONVOY_CUDA(cudaMalloc, "test", reinterpret_cast<void**>(&dg), bytes);
-  CONVOY_CUDA(cudaMalloc, "test", reinterpret_cast<void**>(&dv), bytes);
-  CONVOY_CUDA(cudaMemcpy, "test", dw, w0.data(), bytes, cudaMemcpyHostToDevice);
-  CONVOY_CUDA(cudaMemcpy, "test", dg, g.data(), bytes, cudaMemcpyHostToDevice);
-  CONVOY_CUDA(cudaMemcpy, "test", dv, v0.data(), bytes, cudaMemcpyHostToDevice);
-  cuda::sgd_step(dw, dg, dv, n, hyper.lr, hyper.momentum, hyper.weight_decay, hyper.grad_scale, nullptr);
-  std::vector<float> gpu_w(n), gpu_v(n);
-  CONVOY_CUDA(cudaMemcpy, "test", gpu_w.data(), dw, bytes, cudaMemcpyDeviceToHost);
-  CONVOY_CUDA(cudaMemcpy, "test", gpu_v.data(), dv, bytes, cudaMemcpyDeviceToHost);
-  for (float* p : {dw, dg, dv}) cudaFree(p);
-  EXPECT_LT(relative_error(gpu_w, std::vector<float>(w.data(), w.data() + n)), 1e-6);
-  EXPECT_LT(relative_error(gpu_v, std::vector<float>(v.data(), v.data() + n)), 1e-6);
+  Tensor w = to_tensor(random_vec(n, 1), Shape{n}), v = to_tensor(random_vec(n, 3), Shape{n});
+  const Tensor grad = to_tensor(random_vec(n, 2), Shape{n});
+  Tensor gpu_w = w.to(Device::cuda(0)), gpu_v = v.to(Device::cuda(0));
+  const Tensor gpu_grad = grad.to(Device::cuda(0));
+  backend_for(Device::kCPU).sgd_step(w, grad, v, hyper);  // the reference
+  cuda::sgd_step(gpu_w.device_data(), gpu_grad.device_data(), gpu_v.device_data(), n, hyper.lr, hyper.momentum,
+                 hyper.weight_decay, hyper.grad_scale, cuda::context(0).stream);
+  EXPECT_LT(relative_error(to_vec(gpu_w), to_vec(w)), 1e-6);
+  EXPECT_LT(relative_error(to_vec(gpu_v), to_vec(v)), 1e-6);
 }
 
 }  // namespace

@@ -51,8 +51,8 @@ Tensor to_tensor(const Vec& v, const Shape& shape) {
 
 Vec to_vec(const Tensor& t) {
   Tensor scratch;
-  const Tensor& plain = as_plain(t, scratch);
-  return Vec(plain.data(), plain.data() + plain.numel());
+  const Tensor host = as_plain(t, scratch).to(Device::kCPU);
+  return Vec(host.data(), host.data() + host.numel());
 }
 
 double relative_error(const Vec& a, const Vec& b) {

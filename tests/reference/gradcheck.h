@@ -26,7 +26,7 @@ Vec spread_vec(int64_t n, uint64_t seed, double gap = 1e-3);
 
 double dot(const Vec& a, const Vec& b);
 Tensor to_tensor(const Vec& v, const Shape& shape);
-Vec to_vec(const Tensor& t);  // converts from a backend layout first
+Vec to_vec(const Tensor& t);  // converts from a backend layout, and from a device, first
 double relative_error(const Vec& a, const Vec& b);
 
 }  // namespace convoy::testing
