@@ -27,13 +27,15 @@ EvalResult Evaluator::evaluate(Sequential& model) {
   int64_t to_count = total > rank ? (total - rank + world - 1) / world : 0;
   loader_->start(distributed_order(total, rank, world, false, 0, 0, false), 0, 0, true);
   const Shape sample = source_.sample_shape();
+  const Device device = model.device();
   StepContext ctx;  // evaluation: no dropout
   while (const LoadedBatch* batch = loader_->next()) {
     const int64_t n = std::min<int64_t>(static_cast<int64_t>(batch->labels.size()), to_count);
     to_count -= n;
     if (n == 0) continue;
     const std::span<const int32_t> labels(batch->labels.data(), static_cast<size_t>(n));
-    const Tensor images = batch->images.slice_batch(0, n);
+    const Tensor slice = batch->images.slice_batch(0, n);
+    const Tensor& images = copied_to(slice, device, device_images_);
     if (crops_ == 1) {
       const Tensor& logits = model.forward(images, ctx);
       sums.loss += loss_.forward(logits, labels) * static_cast<double>(n);
@@ -45,7 +47,7 @@ EvalResult Evaluator::evaluate(Sequential& model) {
       crop_labels_.resize(static_cast<size_t>(n * crops_));
       for (int64_t i = 0; i < n * crops_; ++i) crop_labels_[static_cast<size_t>(i)] = labels[static_cast<size_t>(i / crops_)];
       sums.loss += loss_.forward(model.forward(crops, ctx), crop_labels_) * static_cast<double>(n);
-      const Tensor& p = loss_.probabilities();
+      const Tensor& p = copied_to(loss_.probabilities(), Device::kCPU, host_probabilities_);
       const int64_t classes = p.dim(1);
       averaged_.ensure_shape(Shape{n, classes});
       averaged_.fill(0.0f);

@@ -36,6 +36,7 @@ class Evaluator {
   SoftmaxCrossEntropy loss_;
   std::vector<int32_t> crop_labels_;
   Tensor averaged_;
+  Tensor device_images_, host_probabilities_;  // copies for a model on a device
 };
 
 }  // namespace convoy

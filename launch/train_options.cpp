@@ -4,6 +4,7 @@
 #include <boost/program_options.hpp>
 #include <iostream>
 
+#include "backend/device_choice.h"
 #include "core/error.h"
 
 namespace convoy {
@@ -25,13 +26,15 @@ nlohmann::json TrainOptions::to_json() const {
           {"accumulate_steps", accumulate_steps}, {"lr_scaling", lr_scaling}, {"lr_base_batch", lr_base_batch},
           {"bucket_mb", bucket_mb}, {"no_overlap", no_overlap}, {"collective_timeout", collective_timeout},
           {"timeline", timeline}, {"resume_reset_position", resume_reset_position}, {"anomaly", anomaly},
-          {"max_skipped", max_skipped}};
+          {"max_skipped", max_skipped}, {"device", device}, {"precision", precision},
+          {"deterministic", deterministic}};
 }
 
 nlohmann::json TrainOptions::shared_options() const {
   nlohmann::json shared = to_json();
   for (const char* local : {"data", "val", "cache_dir", "cache_in_memory", "threads", "workers", "log_every",
-                            "metrics", "checkpoint_dir", "keep_checkpoints", "no_overlap", "collective_timeout"})
+                            "metrics", "checkpoint_dir", "keep_checkpoints", "no_overlap", "collective_timeout",
+                            "device"})
     shared.erase(local);
   // Not part of a checkpoint's options, but they decide which collectives run
   // (rank 0 broadcasts what it resumes from; a timeline is gathered at the end).
@@ -110,6 +113,15 @@ std::optional<TrainOptions> parse_train_options(int argc, const char* const* arg
       ("collective-timeout", po::value(&o.collective_timeout)->default_value(o.collective_timeout),
        "seconds a collective may wait for the other ranks before the job is ended");
 
+  po::options_description device("Device");
+  device.add_options()
+      ("device", po::value(&o.device)->default_value(o.device),
+       "auto (a GPU when there is one, else the CPU) | cpu | cuda (the GPU local rank mod visible GPUs) | cuda:N")
+      ("precision", po::value(&o.precision)->default_value(o.precision),
+       "GPU math: fp32 (true fp32) | tf32 (TF32 tensor cores in convolutions and products)")
+      ("deterministic", po::bool_switch(&o.deterministic),
+       "GPU: deterministic cuDNN algorithms only (bit-identical reruns, maybe slower)");
+
   po::options_description running("Running");
   running.add_options()
       ("threads", po::value(&o.threads)->default_value(o.threads), "compute threads (0: OMP_NUM_THREADS or all cores)")
@@ -135,7 +147,7 @@ std::optional<TrainOptions> parse_train_options(int argc, const char* const* arg
       ("help,h", "show this help");
 
   po::options_description all;
-  all.add(data).add(recipe).add(parallel).add(running);
+  all.add(data).add(recipe).add(parallel).add(device).add(running);
   po::variables_map vm;
   if (!convoy::parse_command_line(argc, argv, all, nullptr, vm, show_help)) return std::nullopt;
   if (o.epochs < 1) CONVOY_USER_ERROR("--epochs must be >= 1, got ", o.epochs);
@@ -153,6 +165,14 @@ std::optional<TrainOptions> parse_train_options(int argc, const char* const* arg
   if (o.anomaly != "stop" && o.anomaly != "skip")
     CONVOY_USER_ERROR("unknown --anomaly '", o.anomaly, "': expected stop or skip");
   if (o.max_skipped < 1) CONVOY_USER_ERROR("--max-skipped must be >= 1, got ", o.max_skipped);
+  if (o.device != "auto") {
+    try {
+      parse_device(o.device, "--device");
+    } catch (const Error&) {
+      CONVOY_USER_ERROR("--device '", o.device, "' is not a device: use auto, cpu, cuda or cuda:N");
+    }
+  }
+  parse_precision(o.precision);
   if (o.eval_batch_size == 0) o.eval_batch_size = o.batch_size;
   return o;
 }

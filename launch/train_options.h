@@ -39,6 +39,9 @@ struct TrainOptions {
   double bucket_mb = 25.0;  // all-reduce bucket size (the first bucket is 1 MiB)
   bool no_overlap = false;  // all-reduce after backward instead of during it
   double collective_timeout = 600.0;  // seconds before a stalled collective ends the job
+  // Device (docs/gpu.md): auto | cpu | cuda | cuda:N; the GPU math.
+  std::string device = "auto", precision = "fp32";
+  bool deterministic = false;
   // Running.
   int threads = 0;  // 0: OMP_NUM_THREADS or all cores
   int workers = 1;  // data-loading threads (0: load in the training thread)

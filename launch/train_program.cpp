@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "backend/device_choice.h"
 #include "core/error.h"
 #include "core/threads.h"
 #include "dist/agreement.h"
@@ -70,6 +71,7 @@ int train_or_evaluate(const char* program, int argc, const char* const* argv, co
   std::optional<TrainOptions> parsed;
   TrainingData data;
   std::unique_ptr<Sequential> model;
+  DeviceChoice device;
   std::string action = "train", setup_error;
   try {
     parsed = parse_train_options(argc, argv, defaults, synthetic_options, console_is_root());
@@ -99,6 +101,7 @@ int train_or_evaluate(const char* program, int argc, const char* const* argv, co
                           expected[2], "x", expected[3], " (set --input-size)");
       if (!options.num_classes) spec.num_classes = shape_source->num_classes();
       model = models::make_model(spec);
+      device = choose_device(options.device, comm.local_rank());
     }
   } catch (const Error& e) {
     setup_error = e.is_user_error() ? e.message() : e.what();
@@ -109,6 +112,8 @@ int train_or_evaluate(const char* program, int argc, const char* const* argv, co
   if (parsed && setup_error.empty()) {
     const std::vector<Fact> shared = shared_facts(*parsed, model.get(), data);
     facts.insert(facts.end(), shared.begin(), shared.end());
+    // Every rank computes on the same kind of device: the gradients travel by NCCL or by MPI.
+    if (model) facts.push_back({"device kind", device.device.is_cpu() ? "cpu" : "cuda"});
   }
   require_agreement(comm, facts, setup_error);
   if (action == "help" || action == "summary") return 0;
@@ -116,8 +121,14 @@ int train_or_evaluate(const char* program, int argc, const char* const* argv, co
   TrainOptions options = *parsed;
   set_compute_threads(compute_threads_for(options, default_threads));
   comm.set_collective_timeout(options.collective_timeout);
+  if (!device.note.empty()) say("note: %s\n", device.note.c_str());
+  configure_gpu_math(parse_precision(options.precision), options.deterministic);
+  model->to(device.device);  // before the optimizer: its momentum lives beside the parameters
+  // GPU gradients travel by NCCL; the host collectives stay on `comm`.
+  const std::unique_ptr<Communicator> device_comm = make_device_communicator(comm, device.device);
+  Communicator& train_comm = device_comm ? *device_comm : comm;
   SampleSource* train = data.train.get();
-  Trainer trainer(options, *model, train ? *train : *data.val, data.val.get(), comm);
+  Trainer trainer(options, *model, train ? *train : *data.val, data.val.get(), train_comm);
   if (action == "evaluate") {
     trainer.load(options.evaluate, false);
     const EvalResult r = trainer.evaluate();

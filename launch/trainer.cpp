@@ -5,8 +5,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "backend/backend.h"
 #include "core/error.h"
-#include "core/finite.h"
 #include "core/threads.h"
 #include "data_pipeline/sampler.h"
 #include "dist/agreement.h"
@@ -62,6 +62,7 @@ Trainer::Trainer(TrainOptions options, Sequential& model, SampleSource& train, S
       train_(train),
       val_(val),
       comm_(comm),
+      device_(model.device()),
       sgd_(model.parameters(), SgdOptions{options_.momentum, options_.weight_decay, options_.decay_biases}),
       schedule_(schedule_options(options_, global_batch_of(options_, comm))),
       data_parallel_(model_, sgd_, comm_, parallel_options(options_)),
@@ -157,7 +158,8 @@ Trainer::StepOutcome Trainer::train_step(int64_t steps_per_epoch, double lr) {
     ctx.seed = position_.seed;
     ctx.step = static_cast<uint64_t>(position_.global_step);
     ctx.sample_ids = loaded->ids;
-    const double loss = loss_.forward(model_.forward(loaded->images, ctx), loaded->labels);
+    const Tensor& images = copied_to(loaded->images, device_, device_images_);
+    const double loss = loss_.forward(model_.forward(images, ctx), loaded->labels);
     outcome.correct += count_top_k_correct(loss_.probabilities(), loaded->labels, 1);
     const auto t2 = Clock::now();
     data_parallel_.backward(loss_.grad_logits());
@@ -228,7 +230,7 @@ std::string Trainer::save_checkpoint_now() {
   const std::vector<Parameter*> parameters = model_.parameters();
   for (size_t i = 0; i < parameters.size(); ++i)
     for (const Tensor* t : {&parameters[i]->value, &sgd_.velocities()[i]})
-      if (first_non_finite(t->data(), t->numel()) >= 0)
+      if (backend_for(t->device()).first_non_finite(*t) >= 0)
         throw JobError("training diverged: " + parameters[i]->name + (t == &parameters[i]->value ? "" : "'s momentum") +
                        " holds a non-finite value at step " + std::to_string(position_.global_step) +
                        "; no checkpoint was written, the last one is kept (lower --lr)");
@@ -262,15 +264,16 @@ int Trainer::run() {
                    std::to_string(position_.epoch + 1) + ") lies beyond the epoch's " + std::to_string(steps_per_epoch) +
                    " steps: the checkpoint is damaged or was written for other data");
   TrainingReport report(options_, comm_.rank() == 0, resumed_ && position_.global_step > 0);
-  char line[512];
+  char line[768];
   std::snprintf(line, sizeof line,
                 "training %s: %lld samples, %d rank%s x batch %lld x %d accumulation step%s = global batch %lld, "
-                "%lld steps/epoch, epochs %lld-%lld, lr %.4g, %d thread%s per rank",
+                "%lld steps/epoch, epochs %lld-%lld, lr %.4g, on %s, %d thread%s per rank",
                 options_.model.c_str(), static_cast<long long>(train_.size()), world, world == 1 ? "" : "s",
                 static_cast<long long>(micro_batch), options_.accumulate_steps,
                 options_.accumulate_steps == 1 ? "" : "s", static_cast<long long>(global_batch),
                 static_cast<long long>(steps_per_epoch), static_cast<long long>(position_.epoch + 1),
-                static_cast<long long>(options_.epochs), schedule_.options().base_lr, compute_threads(),
+                static_cast<long long>(options_.epochs), schedule_.options().base_lr,
+                backend_for(device_).name().c_str(), compute_threads(),
                 compute_threads() == 1 ? "" : "s");
   report.start_run(line);
 

@@ -71,6 +71,8 @@ class Trainer {
   SampleSource& train_;
   SampleSource* val_;
   Communicator& comm_;
+  Device device_;        // where the model computes
+  Tensor device_images_;  // each batch copied there (unused on the CPU)
   Sgd sgd_;
   LrSchedule schedule_;
   DataParallel data_parallel_;

@@ -99,6 +99,13 @@ class Backend {
   // PyTorch's SGD: v = momentum * v + (grad_scale * g + weight_decay * w); w -= lr * v.
   virtual void sgd_step(Tensor& weight, const Tensor& grad, Tensor& velocity,
                         const SgdHyper& hyper) = 0;
+
+  // How many rows of (B, classes) scores rank their label among the k
+  // highest (ties broken by lower class index first). Read on the host.
+  virtual int64_t count_top_k_correct(const Tensor& scores, std::span<const int32_t> labels, int k) = 0;
+  // The index of the first NaN or infinity among a plain tensor's elements,
+  // or -1 when all are finite. Read on the host.
+  virtual int64_t first_non_finite(const Tensor& t) = 0;
 };
 
 // The backend that serves tensors on `device`.

@@ -1,7 +1,7 @@
 #include "dist/data_parallel.h"
 
 #include "core/error.h"
-#include "core/finite.h"
+#include "backend/backend.h"
 
 namespace convoy {
 
@@ -20,10 +20,10 @@ void DataParallel::broadcast_parameters(bool with_optimizer_state) {
   const std::vector<Parameter*> parameters = model_.parameters();
   for (size_t i = 0; i < parameters.size(); ++i) {
     Tensor& value = parameters[i]->value;
-    comm_.broadcast(value.data(), value.numel() * 4, 0, "broadcast of " + parameters[i]->name);
+    comm_.broadcast(value.device_data(), value.numel() * 4, 0, "broadcast of " + parameters[i]->name);
     if (with_optimizer_state) {
       Tensor& velocity = optimizer_.velocities()[i];
-      comm_.broadcast(velocity.data(), velocity.numel() * 4, 0, "broadcast of the momentum of " + parameters[i]->name);
+      comm_.broadcast(velocity.device_data(), velocity.numel() * 4, 0, "broadcast of the momentum of " + parameters[i]->name);
     }
   }
 }
@@ -53,12 +53,17 @@ void DataParallel::finish_gradients() {
 
 const Parameter* DataParallel::first_non_finite_gradient() const {
   CONVOY_CHECK(gradients_ready_, "gradients inspected before finish_gradients()");
+  // One scan of the flat buffer, laid out in backward order: the first bad
+  // element lies in the first bad parameter.
   const Tensor& all = reducer_.flat();
-  if (first_non_finite(all.data(), all.numel()) < 0) return nullptr;
+  const int64_t first = backend_for(all.device()).first_non_finite(all);
+  if (first < 0) return nullptr;
   for (const GradientBucket& bucket : reducer_.buckets())
-    for (const Parameter* p : bucket.parameters)
-      if (first_non_finite(p->grad.data(), p->grad.numel()) >= 0) return p;
-  return nullptr;
+    for (const Parameter* p : bucket.parameters) {
+      const int64_t offset = p->grad.device_data() - all.device_data();
+      if (first >= offset && first < offset + p->grad.numel()) return p;
+    }
+  CONVOY_THROW("non-finite gradient element ", first, " lies in no parameter's gradient");
 }
 
 void DataParallel::apply(double lr) {

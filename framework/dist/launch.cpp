@@ -5,13 +5,27 @@
 
 #include <algorithm>
 
+#include "core/error.h"
 #include "dist/single_process_communicator.h"
+#ifdef CONVOY_WITH_CUDA
+#include "dist/nccl_communicator.h"
+#endif
 
 namespace convoy {
 
 std::unique_ptr<Communicator> make_communicator(const MpiOptions& options) {
   if (launched_by_mpi_launcher()) return std::make_unique<MpiCommunicator>(options);
   return std::make_unique<SingleProcessCommunicator>();
+}
+
+std::unique_ptr<Communicator> make_device_communicator(Communicator& host, Device device) {
+  if (device.is_cpu()) return nullptr;
+#ifdef CONVOY_WITH_CUDA
+  return make_nccl_communicator(host, device.index);
+#else
+  (void)host;
+  CONVOY_USER_ERROR("training on ", to_string(device), ": this build of convoy has no CUDA backend");
+#endif
 }
 
 namespace {

@@ -5,12 +5,18 @@
 
 #include "dist/communicator.h"
 #include "dist/mpi_communicator.h"
+#include "tensor/device.h"
 
 namespace convoy {
 
 // MPI when an MPI launcher (mpirun, srun --mpi=pmix) started the process,
 // else the single-process communicator (no MPI initialisation at all).
 std::unique_ptr<Communicator> make_communicator(const MpiOptions& options = {});
+
+// The communicator for gradients on `device`, built over `host` (which must
+// outlive it): NCCL for a CUDA device, nullptr for the CPU (use `host`).
+// Collective.
+std::unique_ptr<Communicator> make_device_communicator(Communicator& host, Device device);
 
 struct Placement {
   // Compute threads per rank: the cores in this process's affinity mask

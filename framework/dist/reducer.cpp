@@ -77,7 +77,7 @@ void Reducer::launch_ready_buckets() {
   // Buckets start in index order on every rank, so all ranks issue the same collectives in the same order.
   while (next_launch_ < buckets_.size() && pending_[next_launch_] == 0) {
     GradientBucket& bucket = buckets_[next_launch_];
-    work_[next_launch_] = comm_.all_reduce_sum_async(flat_.data() + bucket.offset, bucket.count,
+    work_[next_launch_] = comm_.all_reduce_sum_async(flat_.device_data() + bucket.offset, bucket.count,
                                                      DataType::kFloat32, bucket.label);
     ++next_launch_;
   }
@@ -113,7 +113,7 @@ void Reducer::check_reported_and_in_place() const {
                    " was not reported ready in this backward (a module that skips its GradientReadyHook?)");
   for (const GradientBucket& bucket : buckets_)
     for (const Parameter* p : bucket.parameters)
-      CONVOY_CHECK(p->grad.data() == flat_.data() + slots_.at(p).offset && p->grad.numel() == p->value.numel(),
+      CONVOY_CHECK(p->grad.device_data() == flat_.device_data() + slots_.at(p).offset && p->grad.numel() == p->value.numel(),
                    "the gradient of ", p->name, " left its all-reduce bucket (it was replaced or reallocated)");
 }
 

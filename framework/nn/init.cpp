@@ -25,14 +25,17 @@ std::string to_string(InitScheme scheme) {
 
 void initialize_parameters(const std::vector<Parameter*>& parameters, InitScheme scheme,
                            uint64_t seed) {
+  Tensor host;  // the values of a parameter on a device, drawn on the host and copied over
   for (size_t i = 0; i < parameters.size(); ++i) {
     Parameter& p = *parameters[i];
-    float* v = p.value.data();
-    const int64_t n = p.value.numel();
     if (p.is_bias) {
       p.value.fill(scheme == InitScheme::kPaper ? static_cast<float>(p.paper_bias) : 0.0f);
       continue;
     }
+    const bool on_host = p.value.device().is_cpu();
+    if (!on_host) host.ensure_shape(p.value.shape());
+    float* v = on_host ? p.value.data() : host.data();
+    const int64_t n = p.value.numel();
     RandomStream stream(seed, RandomPurpose::kInit, i);
     CONVOY_CHECK(p.fan_in > 0 && p.fan_out > 0, p.name, " has no fan-in/fan-out for initialisation");
     switch (scheme) {
@@ -51,6 +54,7 @@ void initialize_parameters(const std::vector<Parameter*>& parameters, InitScheme
         break;
       }
     }
+    if (!on_host) p.value.copy_from(host);
   }
 }
 

@@ -11,21 +11,13 @@ double SoftmaxCrossEntropy::forward(const Tensor& logits, std::span<const int32_
 }
 
 int64_t count_top_k_correct(const Tensor& scores, std::span<const int32_t> labels, int k) {
-  CONVOY_CHECK(scores.rank() == 2 && scores.device() == Device::kCPU &&
-                   static_cast<int64_t>(labels.size()) == scores.dim(0),
-               "top-k needs CPU (B, classes) scores and B labels");
-  const int64_t classes = scores.dim(1);
-  int64_t correct = 0;
-  for (int64_t b = 0; b < scores.dim(0); ++b) {
-    const float* row = scores.data() + b * classes;
-    const float target = row[labels[b]];
-    // Rank of the label: classes scoring higher, ties broken by lower index first.
-    int64_t better = 0;
-    for (int64_t c = 0; c < classes; ++c)
-      better += row[c] > target || (row[c] == target && c < labels[b]);
-    correct += better < k;
-  }
-  return correct;
+  CONVOY_CHECK(scores.rank() == 2 && static_cast<int64_t>(labels.size()) == scores.dim(0),
+               "top-k needs (B, classes) scores and B labels, got ", scores.shape().to_string(), " and ",
+               labels.size(), " labels");
+  for (size_t b = 0; b < labels.size(); ++b)
+    CONVOY_CHECK(labels[b] >= 0 && labels[b] < scores.dim(1), "label ", labels[b], " of row ", b,
+                 " is outside [0, ", scores.dim(1), ")");
+  return backend_for(scores.device()).count_top_k_correct(scores, labels, k);
 }
 
 }  // namespace convoy

@@ -17,4 +17,9 @@ void Module::to(Device device) {
   }
 }
 
+Device Module::device() {
+  const std::vector<Parameter*> all = parameters();
+  return all.empty() ? Device::kCPU : all.front()->value.device();
+}
+
 }  // namespace convoy

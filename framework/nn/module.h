@@ -63,6 +63,8 @@ class Module {
   // momentum lives beside the parameters. Layers make their backend ops anew
   // when an input arrives on another device.
   void to(Device device);
+  // Where the parameters live (the CPU for a module without parameters).
+  Device device();
   // Names the module and its parameters ("conv1" -> "conv1.weight").
   virtual void set_name(std::string name);
 

@@ -115,4 +115,11 @@ Tensor Tensor::clone() const {
   return t;
 }
 
+const Tensor& copied_to(const Tensor& src, Device device, Tensor& buffer) {
+  if (src.device() == device) return src;
+  buffer.ensure_shape(src.shape(), device);
+  buffer.copy_from(src);
+  return buffer;
+}
+
 }  // namespace convoy

@@ -85,4 +85,8 @@ class Tensor {
   int64_t bound_numel_ = 0;  // the elements a bound view may use
 };
 
+// src itself when it lies on `device`, else src copied into `buffer` (given
+// src's shape on `device`; its memory is reused across calls).
+const Tensor& copied_to(const Tensor& src, Device device, Tensor& buffer);
+
 }  // namespace convoy

@@ -11,6 +11,7 @@
 #include "backend/cpu/cpu_ops.h"
 #include "backend/cpu/onednn_context.h"
 #include "core/error.h"
+#include "core/finite.h"
 #include "core/philox.h"
 #include "core/philox_block.h"
 
@@ -156,6 +157,26 @@ class CpuBackend final : public Backend {
       v[i] = mu * v[i] + d;
       w[i] -= lr * v[i];
     }
+  }
+
+  int64_t count_top_k_correct(const Tensor& scores, std::span<const int32_t> labels, int k) override {
+    require_cpu(scores, "top-k scores");
+    const int64_t classes = scores.dim(1);
+    int64_t correct = 0;
+    for (int64_t b = 0; b < scores.dim(0); ++b) {
+      const float* row = scores.data() + b * classes;
+      const float target = row[labels[b]];
+      // Rank of the label: classes scoring higher, ties broken by lower index first.
+      int64_t better = 0;
+      for (int64_t c = 0; c < classes; ++c) better += row[c] > target || (row[c] == target && c < labels[b]);
+      correct += better < k;
+    }
+    return correct;
+  }
+
+  int64_t first_non_finite(const Tensor& t) override {
+    require_cpu(t, "the tensor scanned for non-finite values");
+    return convoy::first_non_finite(t.data(), t.numel());
   }
 
  private:

@@ -113,8 +113,36 @@ class CudaBackend final : public Backend {
                    h.weight_decay, h.grad_scale, stream());
   }
 
+  int64_t count_top_k_correct(const Tensor& scores, std::span<const int32_t> labels, int k) override {
+    cuda::require_on(scores, device_, "top-k scores");
+    int32_t* device_labels = device_buffer<int32_t>(labels_, labels.size_bytes());
+    auto* correct = device_buffer<unsigned long long>(counter_, sizeof(unsigned long long));
+    CONVOY_CUDA(cudaMemcpyAsync, "top-k labels", device_labels, labels.data(), labels.size_bytes(),
+                cudaMemcpyHostToDevice, stream());
+    CONVOY_CUDA(cudaMemsetAsync, "top-k count", correct, 0, sizeof(unsigned long long), stream());
+    cuda::count_top_k_correct(scores.device_data(), device_labels, scores.dim(0), scores.dim(1), k, correct, stream());
+    return static_cast<int64_t>(read_counter(correct));
+  }
+
+  int64_t first_non_finite(const Tensor& t) override {
+    cuda::require_on(t, device_, "the tensor scanned for non-finite values");
+    auto* first = device_buffer<unsigned long long>(counter_, sizeof(unsigned long long));
+    CONVOY_CUDA(cudaMemsetAsync, "non-finite scan", first, 0xff, sizeof(unsigned long long), stream());
+    cuda::first_non_finite(t.device_data(), t.numel(), first, stream());
+    const unsigned long long index = read_counter(first);
+    return index == ~0ull ? -1 : static_cast<int64_t>(index);
+  }
+
  private:
   cudaStream_t stream() { return cuda::context(device_).stream; }
+
+  // Copies one device counter to the host once the stream has produced it.
+  unsigned long long read_counter(const unsigned long long* counter) {
+    unsigned long long value = 0;
+    CONVOY_CUDA(cudaMemcpyAsync, "counter", &value, counter, sizeof value, cudaMemcpyDeviceToHost, stream());
+    cuda::context(device_).synchronize();
+    return value;
+  }
 
   // A device buffer of at least `bytes`, grown on demand and kept.
   template <typename T>
@@ -125,7 +153,7 @@ class CudaBackend final : public Backend {
   }
 
   int device_;
-  Tensor sample_ids_, labels_, row_loss_;
+  Tensor sample_ids_, labels_, row_loss_, counter_;
   std::vector<double> host_loss_;
 };
 

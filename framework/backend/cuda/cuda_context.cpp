@@ -25,10 +25,13 @@ void DeviceContext::synchronize() const { CONVOY_CUDA(cudaStreamSynchronize, "de
 
 namespace {
 std::atomic<bool> g_deterministic{false};
+std::atomic<bool> g_tf32{false};
 }  // namespace
 
 void set_deterministic_algorithms(bool deterministic) { g_deterministic = deterministic; }
 bool deterministic_algorithms() { return g_deterministic.load(); }
+void set_tf32_math(bool allowed) { g_tf32 = allowed; }
+bool tf32_math() { return g_tf32.load(); }
 
 DeviceContext& context(int device) {
   static auto& contexts = *new PerDevice<DeviceContext>;  // never destroyed: see per_device.h
@@ -42,8 +45,9 @@ DeviceContext& context(int device) {
     CONVOY_CUDA(cudnnSetStream, "cuDNN handle", c->cudnn, c->stream);
     CONVOY_CUDA(cublasCreate, "cuBLAS handle", &c->cublas);
     CONVOY_CUDA(cublasSetStream, "cuBLAS handle", c->cublas, c->stream);
-    // True fp32: no TF32 tensor-core math unless a precision option asks.
-    CONVOY_CUDA(cublasSetMathMode, "cuBLAS handle", c->cublas, CUBLAS_PEDANTIC_MATH);
+    // True fp32: no TF32 tensor-core math unless --precision tf32 asks.
+    CONVOY_CUDA(cublasSetMathMode, "cuBLAS handle", c->cublas,
+                tf32_math() ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_PEDANTIC_MATH);
     return c;
   });
   CONVOY_CUDA(cudaSetDevice, "cuda:" + std::to_string(device), device);

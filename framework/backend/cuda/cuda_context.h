@@ -33,6 +33,11 @@ struct DeviceContext {
 // results run to run); set before the first op is built. Default: no.
 void set_deterministic_algorithms(bool deterministic);
 bool deterministic_algorithms();
+// Whether cuDNN convolutions and cuBLAS products may use TF32 tensor cores
+// (--precision tf32); set before the device's first op. Default: no (true
+// fp32: CUDNN_FMA_MATH, CUBLAS_PEDANTIC_MATH).
+void set_tf32_math(bool allowed);
+bool tf32_math();
 
 // The context of `device`, made current on the calling thread.
 DeviceContext& context(int device);

@@ -1,7 +1,8 @@
 // Convolution on cuDNN: per input shape, descriptors and an algorithm for
 // each direction, chosen once by cuDNN's heuristics (the fastest that fits
 // the workspace limit; only deterministic ones after
-// set_deterministic_algorithms(true)), and true fp32 math (no TF32). The bias is added with
+// set_deterministic_algorithms(true)), and true fp32 math (no TF32 unless
+// set_tf32_math(true)). The bias is added with
 // cudnnAddTensor, a fused activation applied in place after it.
 #include <algorithm>
 #include <cstdlib>
@@ -111,7 +112,8 @@ class CudaConvolution final : public Convolution2dOp {
     CONVOY_CUDA(cudnnSetConvolution2dDescriptor, "convolution", s->conv, static_cast<int>(config_.pad_h),
                 static_cast<int>(config_.pad_w), static_cast<int>(config_.stride_h), static_cast<int>(config_.stride_w),
                 1, 1, CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT);
-    CONVOY_CUDA(cudnnSetConvolutionMathType, "convolution", s->conv, CUDNN_FMA_MATH);  // true fp32
+    // True fp32 unless --precision tf32 (DEFAULT_MATH lets cuDNN use TF32 tensor cores).
+    CONVOY_CUDA(cudnnSetConvolutionMathType, "convolution", s->conv, tf32_math() ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH);
     int n = 0, ch = 0, h = 0, w = 0;
     CONVOY_CUDA(cudnnGetConvolution2dForwardOutputDim, "convolution", s->conv, s->x, s->w, &n, &ch, &h, &w);
     s->y_shape = Shape{n, ch, h, w};

@@ -101,6 +101,73 @@ __global__ void softmax_cross_entropy_kernel(const float* __restrict__ logits, c
   }
   if (threadIdx.x == 0) row_loss[b] = log_sum - static_cast<double>(z[label] - z_max);
 }
+
+// One thread block per row: how many classes rank above the label.
+__global__ void count_top_k_kernel(const float* __restrict__ scores, const int32_t* __restrict__ labels,
+                                   int64_t classes, int k, unsigned long long* correct) {
+  __shared__ int64_t better_part[kThreads];
+  const int64_t b = blockIdx.x;
+  const float* row = scores + b * classes;
+  const int32_t label = labels[b];
+  const float target = row[label];
+  int64_t better = 0;
+  for (int64_t c = threadIdx.x; c < classes; c += blockDim.x) better += row[c] > target || (row[c] == target && c < label);
+  better_part[threadIdx.x] = better;
+  __syncthreads();
+  for (int half = blockDim.x / 2; half > 0; half /= 2) {
+    if (threadIdx.x < half) better_part[threadIdx.x] += better_part[threadIdx.x + half];
+    __syncthreads();
+  }
+  if (threadIdx.x == 0 && better_part[0] < k) atomicAdd(correct, 1ull);
+}
+
+// One thread per (image, spatial position), walking its channels (stride spatial).
+__global__ void lrn_forward_kernel(const float* __restrict__ x, float* __restrict__ y, float* __restrict__ scale,
+                                   int64_t batch, int64_t channels, int64_t spatial, int radius, float alpha,
+                                   float beta, float k) {
+  for (int64_t t = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; t < batch * spatial;
+       t += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    const int64_t base = (t / spatial) * channels * spatial + t % spatial;
+    for (int64_t c = 0; c < channels; ++c) {
+      const int64_t first = c - radius < 0 ? 0 : c - radius, last = c + radius < channels ? c + radius : channels - 1;
+      float sum = 0.0f;
+      for (int64_t j = first; j <= last; ++j) {
+        const float v = x[base + j * spatial];
+        sum += v * v;
+      }
+      const float s = k + alpha * sum;
+      scale[base + c * spatial] = s;
+      y[base + c * spatial] = x[base + c * spatial] * powf(s, -beta);
+    }
+  }
+}
+
+__global__ void lrn_backward_kernel(const float* __restrict__ x, const float* __restrict__ y,
+                                    const float* __restrict__ scale, const float* __restrict__ dy,
+                                    float* __restrict__ dx, int64_t batch, int64_t channels, int64_t spatial,
+                                    int radius, float alpha, float beta) {
+  for (int64_t t = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; t < batch * spatial;
+       t += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    const int64_t base = (t / spatial) * channels * spatial + t % spatial;
+    for (int64_t c = 0; c < channels; ++c) {
+      // The window is symmetric: channel c lies in the windows of exactly the channels in its own window.
+      const int64_t first = c - radius < 0 ? 0 : c - radius, last = c + radius < channels ? c + radius : channels - 1;
+      float sum = 0.0f;
+      for (int64_t i = first; i <= last; ++i) {
+        const int64_t at = base + i * spatial;
+        sum += dy[at] * y[at] / scale[at];
+      }
+      const int64_t at = base + c * spatial;
+      dx[at] = dy[at] * powf(scale[at], -beta) - 2.0f * alpha * beta * x[at] * sum;
+    }
+  }
+}
+
+__global__ void first_non_finite_kernel(const float* __restrict__ values, int64_t n, unsigned long long* first) {
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
+    if (!isfinite(values[i])) atomicMin(first, static_cast<unsigned long long>(i));
+}
 }  // namespace
 
 void sgd_step(float* weight, const float* grad, float* velocity, int64_t n, float lr, float momentum,
@@ -144,6 +211,35 @@ void softmax_cross_entropy(const float* logits, const int32_t* labels, float* pr
   softmax_cross_entropy_kernel<<<static_cast<unsigned int>(batch), kThreads, 0, stream>>>(
       logits, labels, probabilities, grad, row_loss, batch, classes);
   check_launch("softmax_cross_entropy_kernel", "softmax cross-entropy");
+}
+
+void count_top_k_correct(const float* scores, const int32_t* labels, int64_t batch, int64_t classes, int k,
+                         unsigned long long* correct, cudaStream_t stream) {
+  if (batch == 0) return;
+  count_top_k_kernel<<<static_cast<unsigned int>(batch), kThreads, 0, stream>>>(scores, labels, classes, k, correct);
+  check_launch("count_top_k_kernel", "top-k count");
+}
+
+void lrn_forward(const float* x, float* y, float* scale, int64_t batch, int64_t channels, int64_t spatial, int radius,
+                 float alpha, float beta, float k, cudaStream_t stream) {
+  if (batch * spatial == 0) return;
+  lrn_forward_kernel<<<blocks_for(batch * spatial), kThreads, 0, stream>>>(x, y, scale, batch, channels, spatial,
+                                                                            radius, alpha, beta, k);
+  check_launch("lrn_forward_kernel", "LRN forward");
+}
+
+void lrn_backward(const float* x, const float* y, const float* scale, const float* dy, float* dx, int64_t batch,
+                  int64_t channels, int64_t spatial, int radius, float alpha, float beta, cudaStream_t stream) {
+  if (batch * spatial == 0) return;
+  lrn_backward_kernel<<<blocks_for(batch * spatial), kThreads, 0, stream>>>(x, y, scale, dy, dx, batch, channels,
+                                                                             spatial, radius, alpha, beta);
+  check_launch("lrn_backward_kernel", "LRN backward");
+}
+
+void first_non_finite(const float* values, int64_t n, unsigned long long* first, cudaStream_t stream) {
+  if (n == 0) return;
+  first_non_finite_kernel<<<blocks_for(n), kThreads, 0, stream>>>(values, n, first);
+  check_launch("first_non_finite_kernel", "non-finite scan");
 }
 
 }  // namespace convoy::cuda

@@ -33,4 +33,23 @@ void add_bias(float* y, const float* bias, int64_t batch, int64_t width, cudaStr
 void softmax_cross_entropy(const float* logits, const int32_t* labels, float* probabilities, float* grad,
                            double* row_loss, int64_t batch, int64_t classes, cudaStream_t stream);
 
+// *correct += the rows of (batch, classes) scores whose label ranks among
+// the k highest (ties broken by lower class index first, as on the CPU).
+void count_top_k_correct(const float* scores, const int32_t* labels, int64_t batch, int64_t classes, int k,
+                         unsigned long long* correct, cudaStream_t stream);
+
+// *first = min(*first, index of the first non-finite value of values[0, n)).
+// Set *first to ~0ull before.
+void first_non_finite(const float* values, int64_t n, unsigned long long* first, cudaStream_t stream);
+
+// Local response normalisation across channels exactly as docs/models.md
+// states it, for the parameters cuDNN refuses (k < 1e-5, a window over 16,
+// beta < 0.01): scale = k + alpha * sum of x^2 over channels [c - radius,
+// c + radius], y = x * scale^-beta, for (batch, channels, spatial) x.
+void lrn_forward(const float* x, float* y, float* scale, int64_t batch, int64_t channels, int64_t spatial, int radius,
+                 float alpha, float beta, float k, cudaStream_t stream);
+// dx = dy * scale^-beta - 2 alpha beta x * sum over the window of dy * y / scale.
+void lrn_backward(const float* x, const float* y, const float* scale, const float* dy, float* dx, int64_t batch,
+                  int64_t channels, int64_t spatial, int radius, float alpha, float beta, cudaStream_t stream);
+
 }  // namespace convoy::cuda

@@ -1,0 +1,58 @@
+#include "backend/device_choice.h"
+
+#include "core/error.h"
+#ifdef CONVOY_WITH_CUDA
+#include "backend/cuda/cuda_context.h"
+#include "backend/cuda/cuda_device.h"
+#endif
+
+namespace convoy {
+
+int usable_cuda_devices(std::string* why) {
+#ifdef CONVOY_WITH_CUDA
+  return cuda::device_count(why);
+#else
+  if (why) *why = "this build of convoy has no CUDA backend (it was configured without CUDA)";
+  return 0;
+#endif
+}
+
+DeviceChoice choose_device(const std::string& option, int local_rank) {
+  if (option == "auto") {
+    std::string why;
+    if (usable_cuda_devices(&why) == 0) return {Device::kCPU, "no GPU (" + why + "): training on the CPU"};
+    return choose_device("cuda", local_rank);
+  }
+  const Device asked = parse_device(option, "--device");
+  if (asked.is_cpu()) return {asked, ""};
+  std::string why;
+  const int count = usable_cuda_devices(&why);
+  if (count == 0) CONVOY_USER_ERROR("--device ", option, ": ", why, " (use --device cpu)");
+  if (option == "cuda") return {Device::cuda(local_rank % count), ""};
+  if (asked.index >= count)
+    CONVOY_USER_ERROR("--device ", option, ": there is no CUDA device ", asked.index, " (this process sees ", count,
+                      count == 1 ? " device, 0" : " devices, 0-" + std::to_string(count - 1), ")");
+  return {asked, ""};
+}
+
+Precision parse_precision(const std::string& text) {
+  if (text == "fp32") return Precision::kFp32;
+  if (text == "tf32") return Precision::kTf32;
+  if (text == "bf16")
+    CONVOY_USER_ERROR("--precision bf16 is not built yet (bf16 compute with fp32 master weights); use fp32 or tf32");
+  CONVOY_USER_ERROR("unknown --precision '", text, "': expected fp32 or tf32");
+}
+
+const char* to_string(Precision precision) { return precision == Precision::kTf32 ? "tf32" : "fp32"; }
+
+void configure_gpu_math(Precision precision, bool deterministic) {
+#ifdef CONVOY_WITH_CUDA
+  cuda::set_tf32_math(precision == Precision::kTf32);
+  cuda::set_deterministic_algorithms(deterministic);
+#else
+  (void)precision;
+  (void)deterministic;
+#endif
+}
+
+}  // namespace convoy

@@ -1,0 +1,41 @@
+// Which device a training process computes on (--device), and the GPU math
+// it may use (--precision, --deterministic).
+#pragma once
+
+#include <string>
+
+#include "tensor/device.h"
+
+namespace convoy {
+
+// How many CUDA devices this process can use: 0 when this build has no CUDA
+// backend or the machine no usable GPU, with `why` (if given) saying which.
+int usable_cuda_devices(std::string* why = nullptr);
+
+struct DeviceChoice {
+  Device device;
+  std::string note;  // why "auto" chose the CPU; empty otherwise
+};
+
+// Resolves --device for a rank that is `local_rank` among its node's ranks:
+//   cpu     the CPU;
+//   cuda    the GPU local_rank mod the GPUs this process sees, so that
+//           mpirun on a node of 8 GPUs (each rank sees all 8) and Slurm's
+//           --gpus-per-task=1 (each rank sees its own device 0) both work;
+//   cuda:N  that GPU;
+//   auto    cuda when there is a usable GPU, else the CPU with a note.
+// A user error naming the option when a GPU is asked for and there is none.
+DeviceChoice choose_device(const std::string& option, int local_rank);
+
+enum class Precision { kFp32, kTf32 };
+// "fp32" | "tf32"; a user error otherwise (bf16 is named as not built yet).
+Precision parse_precision(const std::string& text);
+const char* to_string(Precision precision);
+
+// Before a model's first GPU op: tf32 lets cuDNN convolutions and cuBLAS
+// products use TF32 tensor cores (fp32 is true fp32); deterministic makes
+// cuDNN use deterministic algorithms only. The CPU backend computes in fp32
+// whatever the precision.
+void configure_gpu_math(Precision precision, bool deterministic);
+
+}  // namespace convoy

@@ -1,0 +1,143 @@
+#include "dist/nccl_communicator.h"
+
+#include <cuda_runtime_api.h>
+#include <nccl.h>
+
+#include <cstdio>
+
+#include "backend/cuda/cuda_check.h"
+#include "backend/cuda/cuda_context.h"
+#include "backend/cuda/cuda_device.h"
+#include "core/error.h"
+
+namespace convoy {
+
+namespace {
+
+ncclDataType_t nccl_type(DataType type) {
+  switch (type) {
+    case DataType::kFloat32: return ncclFloat32;
+    case DataType::kBFloat16: return ncclBfloat16;
+  }
+  CONVOY_THROW("unknown data type");
+}
+
+// A collective queued on the communication stream; done_ is recorded after it.
+class NcclWork final : public Work {
+ public:
+  NcclWork(cudaEvent_t done, cudaStream_t compute) : done_(done), compute_(compute) {}
+  ~NcclWork() override { cudaEventDestroy(done_); }
+  // Stream-ordered: the compute stream's later work waits for the collective.
+  void wait() override { CONVOY_CUDA(cudaStreamWaitEvent, "all-reduce wait", compute_, done_, 0); }
+  bool is_completed() const override { return cudaEventQuery(done_) == cudaSuccess; }
+
+ private:
+  cudaEvent_t done_;
+  cudaStream_t compute_;
+};
+
+class NcclCommunicator final : public Communicator {
+ public:
+  NcclCommunicator(Communicator& host, int device) : host_(host), device_(device) {
+    cuda::DeviceContext& context = cuda::context(device);  // checks the device and makes it current
+    compute_ = context.stream;
+    ncclUniqueId id{};
+    if (host.rank() == 0) CONVOY_CUDA(ncclGetUniqueId, "NCCL unique id", &id);
+    host.broadcast(&id, sizeof id, 0, "broadcast of the NCCL unique id");
+    CONVOY_CUDA(ncclCommInitRank, "NCCL communicator of " + std::to_string(host.size()) + " ranks on cuda:" +
+                                      std::to_string(device),
+                &comm_, host.size(), id, host.rank());
+    CONVOY_CUDA(cudaStreamCreateWithFlags, "communication stream", &stream_, cudaStreamNonBlocking);
+    CONVOY_CUDA(cudaEventCreateWithFlags, "communication event", &compute_ready_, cudaEventDisableTiming);
+  }
+  ~NcclCommunicator() override {
+    cudaStreamSynchronize(stream_);
+    cudaEventDestroy(compute_ready_);
+    cudaStreamDestroy(stream_);
+    ncclCommDestroy(comm_);
+  }
+
+  int rank() const override { return host_.rank(); }
+  int size() const override { return host_.size(); }
+  int local_rank() const override { return host_.local_rank(); }
+  int local_size() const override { return host_.local_size(); }
+  std::string describe() const override {
+    int version = 0;
+    ncclGetVersion(&version);
+    char text[64];
+    std::snprintf(text, sizeof text, "NCCL %d.%d.%d on cuda:%d", version / 10000, version / 100 % 100,
+                  version % 100, device_);
+    return text + std::string(" over ") + host_.describe();
+  }
+
+  std::shared_ptr<Work> all_reduce_sum_async(void* data, int64_t count, DataType type,
+                                             const std::string& label) override {
+    CONVOY_CHECK(count >= 0, "all-reduce of ", count, " elements");
+    require_on_device(data, label);
+    cudaStream_t stream = after_compute(label);
+    CONVOY_CUDA(ncclAllReduce, label, data, data, static_cast<size_t>(count), nccl_type(type), ncclSum, comm_,
+                stream);
+    return std::make_shared<NcclWork>(record_done(label), compute_);
+  }
+
+  void broadcast(void* data, int64_t bytes, int root, const std::string& label) override {
+    if (!is_device_memory(data)) return host_.broadcast(data, bytes, root, label);
+    cudaStream_t stream = after_compute(label);
+    CONVOY_CUDA(ncclBroadcast, label, data, data, static_cast<size_t>(bytes), ncclUint8, root, comm_, stream);
+    NcclWork(record_done(label), compute_).wait();
+  }
+
+  std::vector<std::string> all_gather(const std::string& mine, const std::string& label) override {
+    return host_.all_gather(mine, label);
+  }
+  void barrier(const std::string& label) override { host_.barrier(label); }
+  [[noreturn]] void abort(int exit_code) override {
+    ncclCommAbort(comm_);  // a peer's failure must not leave this rank in a kernel
+    host_.abort(exit_code);
+  }
+  void set_collective_timeout(double seconds) override { host_.set_collective_timeout(seconds); }
+
+ private:
+  bool is_device_memory(const void* data) const {
+    cudaPointerAttributes attributes{};
+    if (cudaPointerGetAttributes(&attributes, data) != cudaSuccess) {
+      cudaGetLastError();
+      return false;
+    }
+    return attributes.type == cudaMemoryTypeDevice;
+  }
+  void require_on_device(const void* data, const std::string& label) const {
+    cudaPointerAttributes attributes{};
+    CONVOY_CUDA(cudaPointerGetAttributes, label, &attributes, data);
+    CONVOY_CHECK(attributes.type == cudaMemoryTypeDevice && attributes.device == device_, label,
+                 ": NCCL all-reduces memory on cuda:", device_, " only");
+  }
+  // The communication stream, made to wait for what the compute stream has queued.
+  cudaStream_t after_compute(const std::string& label) {
+    CONVOY_CUDA(cudaEventRecord, label, compute_ready_, compute_);
+    CONVOY_CUDA(cudaStreamWaitEvent, label, stream_, compute_ready_, 0);
+    return stream_;
+  }
+  cudaEvent_t record_done(const std::string& label) {
+    cudaEvent_t done = nullptr;
+    CONVOY_CUDA(cudaEventCreateWithFlags, label, &done, cudaEventDisableTiming);
+    const cudaError_t recorded = cudaEventRecord(done, stream_);
+    if (recorded != cudaSuccess) cudaEventDestroy(done);
+    cuda::check(recorded, "cudaEventRecord", label);
+    return done;
+  }
+
+  Communicator& host_;
+  int device_;
+  ncclComm_t comm_ = nullptr;
+  cudaStream_t compute_ = nullptr, stream_ = nullptr;
+  cudaEvent_t compute_ready_ = nullptr;
+};
+
+}  // namespace
+
+std::unique_ptr<Communicator> make_nccl_communicator(Communicator& host, int device) {
+  return std::make_unique<NcclCommunicator>(host, device);
+}
+
+}  // namespace convoy

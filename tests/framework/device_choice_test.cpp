@@ -1,0 +1,77 @@
+// --device resolution and --precision parsing. The expectations branch on
+// whether this machine has a usable GPU, so the file holds on both kinds.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "backend/device_choice.h"
+#include "core/error.h"
+
+namespace convoy {
+namespace {
+
+// The message of the user error `body` throws ("" if it throws none).
+template <typename Body>
+std::string user_error_of(Body body) {
+  try {
+    body();
+  } catch (const Error& e) {
+    EXPECT_TRUE(e.is_user_error()) << e.what();
+    return e.message();
+  }
+  return "";
+}
+
+TEST(DeviceChoice, CpuIsTheCpuOnEveryMachine) {
+  const DeviceChoice choice = choose_device("cpu", 3);
+  EXPECT_EQ(choice.device, Device::kCPU);
+  EXPECT_EQ(choice.note, "");
+}
+
+TEST(DeviceChoice, AutoTakesAGpuWhenThereIsOneAndSaysWhyNotOtherwise) {
+  std::string why;
+  const int gpus = usable_cuda_devices(&why);
+  const DeviceChoice choice = choose_device("auto", 5);
+  if (gpus == 0) {
+    EXPECT_EQ(choice.device, Device::kCPU);
+    EXPECT_EQ(choice.note, "no GPU (" + why + "): training on the CPU");
+    EXPECT_FALSE(why.empty());
+  } else {
+    EXPECT_EQ(choice.device, Device::cuda(5 % gpus));
+    EXPECT_EQ(choice.note, "");
+  }
+}
+
+TEST(DeviceChoice, CudaTakesTheLocalRankModTheVisibleGpus) {
+  std::string why;
+  const int gpus = usable_cuda_devices(&why);
+  if (gpus == 0) {
+    const std::string error = user_error_of([] { choose_device("cuda", 0); });
+    EXPECT_EQ(error, "--device cuda: " + why + " (use --device cpu)");
+    return;
+  }
+  for (int local_rank = 0; local_rank < 2 * gpus + 1; ++local_rank)
+    EXPECT_EQ(choose_device("cuda", local_rank).device, Device::cuda(local_rank % gpus)) << local_rank;
+}
+
+TEST(DeviceChoice, AnAbsentGpuIndexIsAUserErrorNamingTheOption) {
+  std::string why;
+  const int gpus = usable_cuda_devices(&why);
+  const std::string error = user_error_of([] { choose_device("cuda:57", 0); });
+  if (gpus == 0)
+    EXPECT_EQ(error, "--device cuda:57: " + why + " (use --device cpu)");
+  else
+    EXPECT_NE(error.find("--device cuda:57: there is no CUDA device 57"), std::string::npos) << error;
+  EXPECT_NE(user_error_of([] { choose_device("gpu0", 0); }).find("'gpu0' is not a device"), std::string::npos);
+}
+
+TEST(Precision, Fp32AndTf32AreKnownAndBf16IsNamedAsNotBuilt) {
+  EXPECT_EQ(parse_precision("fp32"), Precision::kFp32);
+  EXPECT_EQ(parse_precision("tf32"), Precision::kTf32);
+  EXPECT_STREQ(to_string(Precision::kTf32), "tf32");
+  EXPECT_NE(user_error_of([] { parse_precision("bf16"); }).find("not built yet"), std::string::npos);
+  EXPECT_EQ(user_error_of([] { parse_precision("fp16"); }), "unknown --precision 'fp16': expected fp32 or tf32");
+}
+
+}  // namespace
+}  // namespace convoy
