@@ -15,6 +15,8 @@
 #include <map>
 #include <numeric>
 
+#include "backend/batch_uploader.h"
+#include "backend/device_choice.h"
 #include "benchmarks/bench_stats.h"
 #include "launch/command_line.h"
 #include "core/threads.h"
@@ -77,7 +79,7 @@ int main(int argc, char** argv) {
     int64_t batch = 64, steps = 20, warmup = 3, repeats = 5, input_size = 0, classes = 0;
     int threads = 0;
     bool per_layer = false;
-    std::string data_path, cache_mode = "auto", per_layer_csv, device_name = "cpu";
+    std::string data_path, cache_mode = "auto", per_layer_csv, device_name = "cpu", precision_name = "fp32";
     int workers = 1;
     po::options_description desc("bench_train options");
     desc.add_options()("model", po::value(&model_name)->default_value(model_name), "lenet5 | alexnet")
@@ -94,11 +96,13 @@ int main(int argc, char** argv) {
         ("workers", po::value(&workers)->default_value(workers), "loader threads with --data (0: load in the training thread)")
         ("cache-in-memory", po::value(&cache_mode)->default_value(cache_mode), "with --data: auto | on | off")
         ("device", po::value(&device_name)->default_value(device_name), "cpu | cuda | cuda:N")
+        ("precision", po::value(&precision_name)->default_value(precision_name), "GPU math: fp32 | tf32")
         ("help,h", "show this help");
     po::variables_map vm;
     if (!convoy::parse_command_line(argc, argv, desc, nullptr, vm)) return 0;
     set_compute_threads(threads);
     const Device device = parse_device(device_name, "--device");
+    configure_gpu_math(parse_precision(precision_name), false);
     if (per_layer && !device.is_cpu())
       CONVOY_USER_ERROR("--per-layer times layers on the CPU only (a GPU runs them asynchronously)");
     const models::ModelSpec spec{model_name, classes, input_size};
@@ -179,13 +183,10 @@ int main(int argc, char** argv) {
       const HeldBatch& b = held[static_cast<size_t>(step) % held.size()];
       train_on(b.images, b.labels, b.ids);
     };
-    Tensor device_images;  // the loader's batch, copied to the device each step
+    const std::unique_ptr<BatchUploader> uploader = make_batch_uploader(device);  // as the trainers feed a GPU
     auto loader_step = [&] {
       const LoadedBatch& b = next_from_loader();
-      if (device.is_cpu()) return train_on(b.images, b.labels, b.ids);
-      device_images.ensure_shape(b.images.shape(), device);
-      device_images.copy_from(b.images);
-      train_on(device_images, b.labels, b.ids);
+      train_on(uploader->upload(b.images), b.labels, b.ids);
     };
     auto timed_round = [&](const std::function<void()>& one_step) {
       const auto start = Clock::now();
@@ -286,15 +287,15 @@ int main(int argc, char** argv) {
                   *std::min_element(loader_rates.begin(), loader_rates.end()),
                   *std::max_element(loader_rates.begin(), loader_rates.end()));
       std::printf("loader / memory, median of paired rounds: %.3f (%+.1f%%)\n", ratio, 100.0 * (ratio - 1.0));
-      std::printf("summary model=%s device=%s batch=%lld threads=%d img_per_s=%.1f gflops=%.1f workers=%d "
+      std::printf("summary model=%s device=%s precision=%s batch=%lld threads=%d img_per_s=%.1f gflops=%.1f workers=%d "
                   "loader_img_per_s=%.1f loader_vs_memory=%.3f\n",
-                  model_name.c_str(), to_string(device).c_str(), static_cast<long long>(batch), compute_threads(),
+                  model_name.c_str(), to_string(device).c_str(), precision_name.c_str(), static_cast<long long>(batch), compute_threads(),
                   rate, gflops, workers,
                   loader_rate, ratio);
       return 0;
     }
-    std::printf("summary model=%s device=%s batch=%lld threads=%d img_per_s=%.1f gflops=%.1f\n",
-                model_name.c_str(), to_string(device).c_str(), static_cast<long long>(batch), compute_threads(), rate,
+    std::printf("summary model=%s device=%s precision=%s batch=%lld threads=%d img_per_s=%.1f gflops=%.1f\n",
+                model_name.c_str(), to_string(device).c_str(), precision_name.c_str(), static_cast<long long>(batch), compute_threads(), rate,
                 gflops);
     return 0;
   });

@@ -27,7 +27,10 @@ EvalResult Evaluator::evaluate(Sequential& model) {
   int64_t to_count = total > rank ? (total - rank + world - 1) / world : 0;
   loader_->start(distributed_order(total, rank, world, false, 0, 0, false), 0, 0, true);
   const Shape sample = source_.sample_shape();
-  const Device device = model.device();
+  if (!uploader_ || uploader_device_ != model.device()) {
+    uploader_device_ = model.device();
+    uploader_ = make_batch_uploader(uploader_device_);
+  }
   StepContext ctx;  // evaluation: no dropout
   while (const LoadedBatch* batch = loader_->next()) {
     const int64_t n = std::min<int64_t>(static_cast<int64_t>(batch->labels.size()), to_count);
@@ -35,7 +38,7 @@ EvalResult Evaluator::evaluate(Sequential& model) {
     if (n == 0) continue;
     const std::span<const int32_t> labels(batch->labels.data(), static_cast<size_t>(n));
     const Tensor slice = batch->images.slice_batch(0, n);
-    const Tensor& images = copied_to(slice, device, device_images_);
+    const Tensor& images = uploader_->upload(slice);
     if (crops_ == 1) {
       const Tensor& logits = model.forward(images, ctx);
       sums.loss += loss_.forward(logits, labels) * static_cast<double>(n);

@@ -8,6 +8,7 @@
 #include <memory>
 #include <vector>
 
+#include "backend/batch_uploader.h"
 #include "data_pipeline/loader.h"
 #include "data_pipeline/sample_source.h"
 #include "dist/communicator.h"
@@ -36,7 +37,9 @@ class Evaluator {
   SoftmaxCrossEntropy loss_;
   std::vector<int32_t> crop_labels_;
   Tensor averaged_;
-  Tensor device_images_, host_probabilities_;  // copies for a model on a device
+  std::unique_ptr<BatchUploader> uploader_;  // batches to the model's device
+  Device uploader_device_;
+  Tensor host_probabilities_;  // multi-crop averaging of a model on a device
 };
 
 }  // namespace convoy

@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "backend/backend.h"
+#include "backend/batch_uploader.h"
 #include "core/error.h"
 #include "core/threads.h"
 #include "data_pipeline/sampler.h"
@@ -63,6 +64,7 @@ Trainer::Trainer(TrainOptions options, Sequential& model, SampleSource& train, S
       val_(val),
       comm_(comm),
       device_(model.device()),
+      uploader_(make_batch_uploader(device_)),
       sgd_(model.parameters(), SgdOptions{options_.momentum, options_.weight_decay, options_.decay_biases}),
       schedule_(schedule_options(options_, global_batch_of(options_, comm))),
       data_parallel_(model_, sgd_, comm_, parallel_options(options_)),
@@ -158,7 +160,7 @@ Trainer::StepOutcome Trainer::train_step(int64_t steps_per_epoch, double lr) {
     ctx.seed = position_.seed;
     ctx.step = static_cast<uint64_t>(position_.global_step);
     ctx.sample_ids = loaded->ids;
-    const Tensor& images = copied_to(loaded->images, device_, device_images_);
+    const Tensor& images = uploader_->upload(loaded->images);
     const double loss = loss_.forward(model_.forward(images, ctx), loaded->labels);
     outcome.correct += count_top_k_correct(loss_.probabilities(), loaded->labels, 1);
     const auto t2 = Clock::now();

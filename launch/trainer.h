@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "backend/batch_uploader.h"
 #include "data_pipeline/loader.h"
 #include "data_pipeline/sample_source.h"
 #include "dist/communicator.h"
@@ -71,8 +72,8 @@ class Trainer {
   SampleSource& train_;
   SampleSource* val_;
   Communicator& comm_;
-  Device device_;        // where the model computes
-  Tensor device_images_;  // each batch copied there (unused on the CPU)
+  Device device_;  // where the model computes
+  std::unique_ptr<BatchUploader> uploader_;  // each batch to device_
   Sgd sgd_;
   LrSchedule schedule_;
   DataParallel data_parallel_;

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# On a lent GPU machine (one H200): the GPU tests, then the training
-# throughput of LeNet-5 and AlexNet on the GPU beside the same models in
-# PyTorch on the same GPU, in one table. Needs .gpu-pack/ (benchmarks/gpu/pack.sh,
+# On a lent GPU machine (one H200): the GPU tests; train_alexnet on the GPU
+# against the CPU (the losses of its first steps) and its throughput and data
+# wait; then the training throughput of LeNet-5 and AlexNet on the GPU beside
+# the same models in PyTorch on the same GPU, in one table. Needs .gpu-pack/ (benchmarks/gpu/pack.sh,
 # run here first) carried along; writes its logs to $OUT. Well under 10 minutes.
 #   run(command="benchmarks/gpu/check.sh", carry=[".gpu-pack"], timeout_s=540)
-# Precision: convoy trains in true fp32 (no TF32); PyTorch is measured in fp32
+# Precision: convoy is measured in true fp32 and in tf32; PyTorch in fp32
 # (TF32 off), tf32 (its default math with cudnn.benchmark) and bf16 autocast.
 # Last line: summary key=value ...
 set -uo pipefail
@@ -32,7 +33,7 @@ PY
 )
 export LD_LIBRARY_PATH="$root/lib${wheel_libs:+:$wheel_libs}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 echo "check: CUDA libraries from: ${wheel_libs:-none found among the nvidia wheels of python3}"
-missing=$(ldd "$root/bin/cuda_tests" "$root/bin/bench_train" | grep "not found" | sort -u)
+missing=$(ldd "$root"/bin/* | grep "not found" | sort -u)
 [[ -z $missing ]] || { echo "check: unresolved libraries:"; echo "$missing"; exit 2; }
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1 | tee "$out/gpu.txt"
 
@@ -44,13 +45,30 @@ passed=$(grep -c "^\[       OK \]" "$out/cuda_tests.log")
 skipped=$(grep -c "^\[  SKIPPED \] .*(" "$out/cuda_tests.log")
 failed=$(grep -c "^\[  FAILED  \] .*(" "$out/cuda_tests.log")
 
-# 2. Throughput, side by side: convoy fp32 and PyTorch fp32 / tf32 / bf16.
+# 2. The trainer itself on the GPU: the losses of its first steps against the
+# CPU's (same seed, images and dropout masks), then a longer run's rate and
+# how long its steps waited for data (synthetic images, 8 loader workers).
+train=("$root/bin/train_alexnet" --synthetic 512 --input-size 127 --num-classes 100 --batch-size 32 --max-steps 4
+       --log-every 1 --checkpoint-dir "" --workers 4 --threads 16)
+"${train[@]}" --device cpu --metrics "$out/parity_cpu.jsonl" > "$out/parity_cpu.log" 2>&1
+"${train[@]}" --device cuda --metrics "$out/parity_gpu.jsonl" > "$out/parity_gpu.log" 2>&1
+"$root/bin/train_alexnet" --synthetic 8192 --batch-size 128 --max-steps 50 --log-every 1 --checkpoint-dir "" \
+  --workers 8 --device cuda --metrics "$out/trainer_gpu.jsonl" > "$out/trainer_gpu.log" 2>&1
+read -r loss_gap trainer_rate data_ms < <(python3 benchmarks/gpu/trainer_figures.py "$out")
+echo "trainer: first 4 steps' loss, GPU vs CPU: max relative gap $loss_gap;" \
+  "AlexNet batch 128: $trainer_rate img/s, median data wait $data_ms ms a step"
+tail -n 3 "$out/parity_gpu.log" "$out/trainer_gpu.log"
+
+# 3. Throughput, side by side: convoy fp32 / tf32 and PyTorch fp32 / tf32 / bf16.
 img_per_s() { sed -n 's/^summary .*img_per_s=\([0-9.]*\).*/\1/p' | tail -1; }
 declare -A rate
 for run in "lenet5 256 40" "alexnet 128 10"; do
   read -r model batch steps <<< "$run"
-  rate[$model,convoy]=$("$root/bin/bench_train" --model "$model" --batch-size "$batch" --device cuda \
-    --steps "$steps" --warmup 3 --repeats 5 2>&1 | tee "$out/convoy_$model.log" | img_per_s)
+  for precision in fp32 tf32; do
+    rate[$model,convoy_$precision]=$("$root/bin/bench_train" --model "$model" --batch-size "$batch" --device cuda \
+      --precision "$precision" --steps "$steps" --warmup 3 --repeats 5 2>&1 |
+      tee "$out/convoy_${model}_$precision.log" | img_per_s)
+  done
   for precision in fp32 tf32 bf16; do
     rate[$model,$precision]=$(python3 benchmarks/peers/pytorch_train_bench.py --model "$model" --batch-size "$batch" \
       --device cuda --precision "$precision" --steps "$steps" --warmup 3 --repeats 5 2>&1 |
@@ -58,14 +76,17 @@ for run in "lenet5 256 40" "alexnet 128 10"; do
   done
 done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.2f", a / b; else printf "-" }'; }
-printf '\n%-8s %6s %14s %14s %8s %14s %14s\n' model batch "convoy fp32" "PyTorch fp32" ratio "PyTorch tf32" "PyTorch bf16"
-summary="summary tests_passed=$passed tests_skipped=$skipped tests_failed=$failed"
+printf '\n%-8s %6s %12s %12s %7s %12s %12s %7s %12s\n' model batch "convoy fp32" "PyTorch fp32" ratio \
+  "convoy tf32" "PyTorch tf32" ratio "PyTorch bf16"
+summary="summary tests_passed=$passed tests_skipped=$skipped tests_failed=$failed trainer_loss_gap=$loss_gap"
+summary+=" trainer_alexnet_img_per_s=$trainer_rate trainer_data_wait_ms=$data_ms"
 for run in "lenet5 256" "alexnet 128"; do
   read -r model batch <<< "$run"
-  c=${rate[$model,convoy]:-} f=${rate[$model,fp32]:-}
-  printf '%-8s %6s %14s %14s %8s %14s %14s\n' "$model" "$batch" "${c:--}" "${f:--}" "$(ratio "$c" "$f")" \
-    "${rate[$model,tf32]:--}" "${rate[$model,bf16]:--}"
+  c=${rate[$model,convoy_fp32]:-} f=${rate[$model,fp32]:-} ct=${rate[$model,convoy_tf32]:-} t=${rate[$model,tf32]:-}
+  printf '%-8s %6s %12s %12s %7s %12s %12s %7s %12s\n' "$model" "$batch" "${c:--}" "${f:--}" "$(ratio "$c" "$f")" \
+    "${ct:--}" "${t:--}" "$(ratio "$ct" "$t")" "${rate[$model,bf16]:--}"
   summary+=" ${model}_convoy_fp32=${c:-0} ${model}_pytorch_fp32=${f:-0} ${model}_vs_pytorch_fp32=$(ratio "$c" "$f")"
+  summary+=" ${model}_convoy_tf32=${ct:-0} ${model}_vs_pytorch_tf32=$(ratio "$ct" "$t")"
 done
 echo "(images/s, medians of 5 rounds; logs in $out)"
 echo "$summary"

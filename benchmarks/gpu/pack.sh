@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Here, before a run on a lent GPU machine: builds convoy with the CUDA backend
 # and packs what benchmarks/gpu/check.sh runs there into .gpu-pack/: the GPU
-# test program, bench_train, and the Debian libraries they load (oneDNN, HDF5,
+# test program, bench_train, train_alexnet, and the Debian libraries they load (oneDNN, HDF5,
 # Open MPI, Boost, libjpeg, ...; that machine has none of them and can install
 # nothing). The CUDA libraries (runtime, cuBLAS, cuDNN, NCCL) are not packed:
 # check.sh takes the ones of that machine's PyTorch wheels, same sonames.
@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 grep -qxF '/.gpu-pack/' .git/info/exclude 2> /dev/null || echo '/.gpu-pack/' >> .git/info/exclude
 scripts/build.sh -DCONVOY_WITH_CUDA=ON > /dev/null
-programs=(build/bin/cuda_tests build/bin/bench_train)
+programs=(build/bin/cuda_tests build/bin/bench_train build/bin/train_alexnet)
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/bin" "$stage/lib"

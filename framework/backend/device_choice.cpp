@@ -8,19 +8,20 @@
 
 namespace convoy {
 
-int usable_cuda_devices(std::string* why) {
+int usable_cuda_devices(std::string* why, std::string* brief) {
 #ifdef CONVOY_WITH_CUDA
-  return cuda::device_count(why);
+  return cuda::device_count(why, brief);
 #else
   if (why) *why = "this build of convoy has no CUDA backend (it was configured without CUDA)";
+  if (brief) *brief = "this build has no CUDA backend";
   return 0;
 #endif
 }
 
 DeviceChoice choose_device(const std::string& option, int local_rank) {
   if (option == "auto") {
-    std::string why;
-    if (usable_cuda_devices(&why) == 0) return {Device::kCPU, "no GPU (" + why + "): training on the CPU"};
+    std::string brief;
+    if (usable_cuda_devices(nullptr, &brief) == 0) return {Device::kCPU, "no usable GPU (" + brief + "): training on the CPU"};
     return choose_device("cuda", local_rank);
   }
   const Device asked = parse_device(option, "--device");

@@ -9,8 +9,9 @@
 namespace convoy {
 
 // How many CUDA devices this process can use: 0 when this build has no CUDA
-// backend or the machine no usable GPU, with `why` (if given) saying which.
-int usable_cuda_devices(std::string* why = nullptr);
+// backend or the machine no usable GPU, with `why` (if given) saying which,
+// and `brief` the same in a few plain words.
+int usable_cuda_devices(std::string* why = nullptr, std::string* brief = nullptr);
 
 struct DeviceChoice {
   Device device;

@@ -4,6 +4,7 @@
 #include <nccl.h>
 
 #include <cstdio>
+#include <cstdlib>
 
 #include "backend/cuda/cuda_check.h"
 #include "backend/cuda/cuda_context.h"
@@ -94,6 +95,7 @@ class NcclCommunicator final : public Communicator {
   [[noreturn]] void abort(int exit_code) override {
     ncclCommAbort(comm_);  // a peer's failure must not leave this rank in a kernel
     host_.abort(exit_code);
+    std::_Exit(exit_code);  // not reached: host_.abort does not return
   }
   void set_collective_timeout(double seconds) override { host_.set_collective_timeout(seconds); }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "backend/backend.h"
+#include "backend/batch_uploader.h"
 #include "core/error.h"
 #include "dist/data_parallel.h"
 #include "dist/nccl_communicator.h"
@@ -71,6 +72,25 @@ void expect_own_lrn_matches_reference(const reference::LrnParams& p, const refer
   EXPECT_LT(testing::relative_error(to_vec(y), reference::lrn_forward(x, d, p)), 1e-5) << "forward";
   const Tensor& dx = lrn.backward(to_tensor(dy, shape).to(kGpu), true, {});
   EXPECT_LT(testing::relative_error(to_vec(dx), reference::lrn_backward(x, d, p, dy)), 1e-4) << "backward";
+}
+
+TEST(BatchUploader, EachBatchArrivesIntactAndTheLastOneSurvivesTheNextUpload) {
+  CONVOY_REQUIRE_GPU();
+  const std::unique_ptr<BatchUploader> uploader = make_batch_uploader(kGpu);
+  Tensor host = to_tensor(random_vec(4 * 3 * 9 * 9, 26), Shape{4, 3, 9, 9});
+  const testing::Vec first = to_vec(host);
+  const Tensor& a = uploader->upload(host);
+  host.fill(7.0f);  // the host buffer may be reused at once
+  const testing::Vec second = to_vec(host);
+  const Tensor& b = uploader->upload(host);
+  EXPECT_NE(a.device_data(), b.device_data()) << "two device buffers in turn";
+  EXPECT_EQ(to_vec(a), first);
+  EXPECT_EQ(to_vec(b), second);
+  const Tensor smaller = to_tensor(random_vec(2 * 3 * 9 * 9, 27), Shape{2, 3, 9, 9});  // a last, short batch
+  const Tensor& c = uploader->upload(smaller);
+  EXPECT_EQ(c.shape(), smaller.shape());
+  EXPECT_EQ(to_vec(c), to_vec(smaller));
+  EXPECT_EQ(to_vec(b), second);
 }
 
 TEST(CudaParity, LrnOutsideCudnnsRangeRunsOnItsOwnKernel) {

@@ -11,17 +11,19 @@
 
 namespace convoy::cuda {
 
-int device_count(std::string* why) {
+int device_count(std::string* why, std::string* brief) {
   int count = 0;
   const cudaError_t status = cudaGetDeviceCount(&count);
   if (status != cudaSuccess) {
     cudaGetLastError();
+    if (brief) *brief = cudaGetErrorString(status);
     if (why)
       *why = std::string("cudaGetDeviceCount: ") + cudaGetErrorString(status) + " (" + cudaGetErrorName(status) +
              ", error " + std::to_string(static_cast<int>(status)) + ")";
     return 0;
   }
   if (count == 0 && why) *why = "cudaGetDeviceCount: no CUDA device";
+  if (count == 0 && brief) *brief = "no CUDA device";
   return count;
 }
 

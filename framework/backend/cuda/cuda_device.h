@@ -9,8 +9,10 @@ namespace convoy::cuda {
 // The number of CUDA devices; 0 when there are none, with `why` (if given)
 // set to the runtime's reason, e.g. "cudaGetDeviceCount: CUDA driver version
 // is insufficient for CUDA runtime version (cudaErrorInsufficientDriver,
-// error 35)" on a machine without a GPU driver.
-int device_count(std::string* why = nullptr);
+// error 35)" on a machine without a GPU driver; `brief` (if given) to the
+// runtime's words alone ("CUDA driver version is insufficient for CUDA
+// runtime version").
+int device_count(std::string* why = nullptr, std::string* brief = nullptr);
 
 // "NVIDIA H200, sm_90, 139.8 GiB"
 std::string describe_device(int index);
