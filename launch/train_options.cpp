@@ -24,7 +24,7 @@ nlohmann::json TrainOptions::to_json() const {
           {"max_steps", max_steps}, {"log_every", log_every}, {"metrics", metrics},
           {"checkpoint_dir", checkpoint_dir}, {"keep_checkpoints", keep_checkpoints},
           {"accumulate_steps", accumulate_steps}, {"lr_scaling", lr_scaling}, {"lr_base_batch", lr_base_batch},
-          {"bucket_mb", bucket_mb}, {"no_overlap", no_overlap}, {"collective_timeout", collective_timeout},
+          {"bucket_mb", bucket_mb}, {"no_overlap", no_overlap}, {"grad_compression", grad_compression}, {"collective_timeout", collective_timeout},
           {"timeline", timeline}, {"resume_reset_position", resume_reset_position}, {"anomaly", anomaly},
           {"max_skipped", max_skipped}, {"device", device}, {"precision", precision},
           {"deterministic", deterministic}};
@@ -110,6 +110,8 @@ std::optional<TrainOptions> parse_train_options(int argc, const char* const* arg
       ("lr-base-batch", po::value(&o.lr_base_batch)->default_value(o.lr_base_batch), "the batch --lr is meant for (linear scaling)")
       ("bucket-mb", po::value(&o.bucket_mb)->default_value(o.bucket_mb), "gradient all-reduce bucket size in MiB (the first is 1 MiB)")
       ("no-overlap", po::bool_switch(&o.no_overlap), "all-reduce gradients after backward, not during it (for comparison)")
+      ("grad-compression", po::value(&o.grad_compression)->default_value(o.grad_compression),
+       "none | bf16: all-reduce gradients rounded to bf16 (half the bytes; the update stays fp32)")
       ("collective-timeout", po::value(&o.collective_timeout)->default_value(o.collective_timeout),
        "seconds a collective may wait for the other ranks before the job is ended");
 
@@ -159,6 +161,8 @@ std::optional<TrainOptions> parse_train_options(int argc, const char* const* arg
   if (o.lr_scaling != "none" && o.lr_scaling != "linear")
     CONVOY_USER_ERROR("unknown --lr-scaling '", o.lr_scaling, "': expected none or linear");
   if (o.lr_base_batch < 1) CONVOY_USER_ERROR("--lr-base-batch must be >= 1, got ", o.lr_base_batch);
+  if (o.grad_compression != "none" && o.grad_compression != "bf16")
+    CONVOY_USER_ERROR("unknown --grad-compression '", o.grad_compression, "': expected none or bf16");
   if (!(o.bucket_mb > 0)) CONVOY_USER_ERROR("--bucket-mb must be positive, got ", o.bucket_mb);
   if (!(o.collective_timeout > 0)) CONVOY_USER_ERROR("--collective-timeout must be positive, got ", o.collective_timeout);
   if (o.resume == "auto" && o.checkpoint_dir.empty()) CONVOY_USER_ERROR("--resume auto needs --checkpoint-dir");

@@ -38,6 +38,7 @@ struct TrainOptions {
   int64_t lr_base_batch = 256;
   double bucket_mb = 25.0;  // all-reduce bucket size (the first bucket is 1 MiB)
   bool no_overlap = false;  // all-reduce after backward instead of during it
+  std::string grad_compression = "none";  // none | bf16: gradients all-reduced in bf16
   double collective_timeout = 600.0;  // seconds before a stalled collective ends the job
   // Device (docs/gpu.md): auto | cpu | cuda | cuda:N; the GPU math.
   std::string device = "auto", precision = "fp32";

@@ -48,6 +48,7 @@ DataParallelOptions parallel_options(const TrainOptions& o) {
   DataParallelOptions p;
   p.reducer.bucket_bytes = static_cast<int64_t>(o.bucket_mb * (1 << 20));
   p.reducer.overlap = !o.no_overlap;
+  p.reducer.wire = o.grad_compression == "bf16" ? DataType::kBFloat16 : DataType::kFloat32;
   p.accumulate_steps = o.accumulate_steps;
   return p;
 }

@@ -106,6 +106,12 @@ class Backend {
   // The index of the first NaN or infinity among a plain tensor's elements,
   // or -1 when all are finite. Read on the host.
   virtual int64_t first_non_finite(const Tensor& t) = 0;
+
+  // Gradients that travel in bf16 (--grad-compression bf16): n floats at src
+  // rounded (core/bfloat16.h) into n bf16 words at dst, and widened back.
+  // Raw memory of this backend's device, in order with its other work.
+  virtual void round_to_bf16(const float* src, uint16_t* dst, int64_t n) = 0;
+  virtual void widen_from_bf16(const uint16_t* src, float* dst, int64_t n) = 0;
 };
 
 // The backend that serves tensors on `device`.

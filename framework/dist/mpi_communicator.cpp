@@ -11,6 +11,7 @@
 #include <sstream>
 #include <thread>
 
+#include "core/bfloat16.h"
 #include "core/error.h"
 
 namespace convoy {
@@ -31,20 +32,7 @@ void mpi_check(int code, const char* call) {
 // MPI counts are ints: large buffers go in pieces.
 constexpr int64_t kMaxCount = int64_t{1} << 30;
 
-// MPI has no bf16: sum as float, round to nearest even.
-float bf16_to_float(uint16_t value) {
-  const uint32_t bits = uint32_t{value} << 16;
-  float f;
-  std::memcpy(&f, &bits, sizeof f);
-  return f;
-}
-uint16_t float_to_bf16(float f) {
-  uint32_t bits;
-  std::memcpy(&bits, &f, sizeof bits);
-  if ((bits & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((bits >> 16) | 0x40);  // NaN stays NaN
-  bits += 0x7fffu + ((bits >> 16) & 1u);
-  return static_cast<uint16_t>(bits >> 16);
-}
+// MPI has no bf16: sum as float, round to nearest even (core/bfloat16.h).
 extern "C" void bf16_sum(void* in, void* inout, int* length, MPI_Datatype*) {
   const auto* a = static_cast<const uint16_t*>(in);
   auto* b = static_cast<uint16_t*>(inout);

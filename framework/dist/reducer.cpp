@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "backend/backend.h"
 #include "core/error.h"
 
 namespace convoy {
@@ -47,8 +48,10 @@ Reducer::Reducer(std::vector<Parameter*> parameters, Communicator& comm, Reducer
     GradientBucket& bucket = buckets_[b];
     bucket.label = "all-reduce bucket " + std::to_string(b) + " (" + bucket.parameters.front()->name +
                    (bucket.parameters.size() > 1 ? ".." + bucket.parameters.back()->name : "") + ", " +
-                   mebibytes(bucket.count * 4) + ")";
+                   mebibytes(bucket.count * static_cast<int64_t>(element_size(options_.wire))) +
+                   (options_.wire == DataType::kBFloat16 ? " in bf16)" : ")");
   }
+  if (options_.wire == DataType::kBFloat16) wire_ = Tensor::zeros(Shape{(total + 1) / 2}, flat_.device());
   pending_.assign(buckets_.size(), 0);
   work_.assign(buckets_.size(), nullptr);
 }
@@ -77,8 +80,14 @@ void Reducer::launch_ready_buckets() {
   // Buckets start in index order on every rank, so all ranks issue the same collectives in the same order.
   while (next_launch_ < buckets_.size() && pending_[next_launch_] == 0) {
     GradientBucket& bucket = buckets_[next_launch_];
-    work_[next_launch_] = comm_.all_reduce_sum_async(flat_.device_data() + bucket.offset, bucket.count,
-                                                     DataType::kFloat32, bucket.label);
+    if (options_.wire == DataType::kBFloat16) {
+      uint16_t* words = wire_words() + bucket.offset;
+      backend_for(flat_.device()).round_to_bf16(flat_.device_data() + bucket.offset, words, bucket.count);
+      work_[next_launch_] = comm_.all_reduce_sum_async(words, bucket.count, DataType::kBFloat16, bucket.label);
+    } else {
+      work_[next_launch_] = comm_.all_reduce_sum_async(flat_.device_data() + bucket.offset, bucket.count,
+                                                       DataType::kFloat32, bucket.label);
+    }
     ++next_launch_;
   }
 }
@@ -103,6 +112,8 @@ double Reducer::finish() {
   }
   launch_ready_buckets();  // all of them without overlap
   wait_in_flight();
+  if (options_.wire == DataType::kBFloat16)
+    backend_for(flat_.device()).widen_from_bf16(wire_words(), flat_.device_data(), flat_.numel());
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
 }
 

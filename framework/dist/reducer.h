@@ -23,6 +23,9 @@ struct ReducerOptions {
   int64_t bucket_bytes = int64_t{25} << 20;
   // false: every bucket is all-reduced in finish(), after backward (for comparison).
   bool overlap = true;
+  // kBFloat16: each bucket is rounded to bf16, all-reduced in bf16 (half the
+  // bytes on the wire) and widened back (--grad-compression bf16).
+  DataType wire = DataType::kFloat32;
 };
 
 struct GradientBucket {
@@ -55,12 +58,14 @@ class Reducer {
 
  private:
   void launch_ready_buckets();
+  uint16_t* wire_words() { return reinterpret_cast<uint16_t*>(wire_.device_data()); }
   void check_reported_and_in_place() const;
 
   Communicator& comm_;
   ReducerOptions options_;
   Tensor flat_;
   std::vector<GradientBucket> buckets_;
+  Tensor wire_;  // bf16 words of every bucket (two per float of storage); with a bf16 wire only
   struct Slot {
     size_t bucket;
     int64_t offset;

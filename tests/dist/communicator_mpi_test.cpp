@@ -5,6 +5,7 @@
 // evaluation.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <numeric>
 #include <set>
@@ -147,6 +148,38 @@ TEST(Reducer, SumsEveryRanksGradientsInManyBuckets) {
     for (size_t i = 0; i < g.size(); ++i) sum[i] += g[i];
   }
   EXPECT_LT(relative_difference(sum, reduced), 1e-6);
+}
+
+TEST(Reducer, ABf16WireSumsWithinBf16PrecisionAndAlikeOnEveryRank) {
+  Communicator& comm = world();
+  auto model = models::make_lenet5();
+  initialize_parameters(model->parameters(), InitScheme::kXavier, 2);
+  ReducerOptions options;
+  options.first_bucket_bytes = 1000;
+  options.bucket_bytes = 7000;
+  options.wire = DataType::kBFloat16;
+  Reducer reducer(model->parameters(), comm, options);
+  // Rank r's gradient: (r + 1) x a fixed pattern, so the sum is known exactly.
+  std::vector<float> pattern;
+  for (const Parameter* p : model->parameters())
+    for (int64_t i = 0; i < p->grad.numel(); ++i) pattern.push_back(std::sin(0.37f * static_cast<float>(pattern.size())));
+  size_t at = 0;
+  for (Parameter* p : model->parameters())
+    for (int64_t i = 0; i < p->grad.numel(); ++i) p->grad.data()[i] = static_cast<float>(comm.rank() + 1) * pattern[at++];
+  reducer.begin_backward(true);
+  const std::vector<Parameter*> parameters = model->parameters();
+  for (auto it = parameters.rbegin(); it != parameters.rend(); ++it) reducer.mark_ready(**it);
+  reducer.finish();
+  const std::vector<float> reduced = gradients_of(*model);
+  const float factor = static_cast<float>(comm.size() * (comm.size() + 1) / 2);
+  std::vector<float> exact(pattern.size());
+  for (size_t i = 0; i < pattern.size(); ++i) exact[i] = factor * pattern[i];
+  const double error = relative_difference(exact, reduced);
+  EXPECT_LT(error, 1e-2) << "bf16 keeps 8 significant bits";
+  EXPECT_GT(error, 1e-5) << "the values did travel in bf16";
+  // Every rank holds the same words.
+  const std::string mine(reinterpret_cast<const char*>(reduced.data()), reduced.size() * sizeof(float));
+  for (const std::string& theirs : comm.all_gather(mine, "bf16 results")) EXPECT_TRUE(theirs == mine);
 }
 
 TEST(DataParallel, BroadcastGivesEveryRankTheParametersAndMomentumOfRank0) {

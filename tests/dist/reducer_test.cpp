@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <limits>
 
 #include "dist/data_parallel.h"
@@ -112,6 +114,33 @@ TEST(Reducer, GradientsBecomeViewsIntoOneBufferKeepingTheirValues) {
   reducer.mark_ready(params[1]);
   reducer.mark_ready(params[0]);
   expect_error([&] { reducer.finish(); }, "the gradient of w left its all-reduce bucket");
+}
+
+TEST(Reducer, ABf16WireRoundsEachGradientToNearestEvenAndKeepsNonFiniteValues) {
+  // bf16 keeps 8 significant bits: near 1 its step is 2^-7.
+  const float step = std::ldexp(1.0f, -7), inf = std::numeric_limits<float>::infinity();
+  const std::vector<float> sent{1.0f + step / 2,      // a tie: to the even 1.0
+                                1.0f + 3 * step / 2,  // a tie: to the even 1 + 2 steps
+                                1.0f + step / 2 + step / 8,  // above the tie: up
+                                -3.0f,                // exact
+                                1e-30f,  // 1.2677 x 2^-100: 8 significant bits give 162/128 x 2^-100
+                                inf,
+                                std::nanf("")};
+  const std::vector<float> expected{1.0f, 1.0f + 2 * step, 1.0f + step, -3.0f, std::ldexp(162.0f, -107), inf};
+  std::vector<Parameter> params{make_parameter("w", static_cast<int64_t>(sent.size()))};
+  std::copy(sent.begin(), sent.end(), params[0].grad.data());
+  RecordingCommunicator comm;
+  ReducerOptions options;
+  options.wire = DataType::kBFloat16;
+  Reducer reducer({&params[0]}, comm, options);
+  EXPECT_NE(reducer.buckets()[0].label.find("in bf16"), std::string::npos) << reducer.buckets()[0].label;
+  reducer.begin_backward(true);
+  reducer.mark_ready(params[0]);
+  reducer.finish();
+  ASSERT_EQ(comm.started.size(), 1u);
+  EXPECT_EQ(comm.started[0].count, static_cast<int64_t>(sent.size()));
+  for (size_t i = 0; i < expected.size(); ++i) EXPECT_EQ(params[0].grad.data()[i], expected[i]) << i;
+  EXPECT_TRUE(std::isnan(params[0].grad.data()[6]));
 }
 
 TEST(Reducer, UnreportedOrTwiceReportedGradientsAreErrors) {

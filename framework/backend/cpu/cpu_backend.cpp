@@ -10,6 +10,7 @@
 #include "backend/backend.h"
 #include "backend/cpu/cpu_ops.h"
 #include "backend/cpu/onednn_context.h"
+#include "core/bfloat16.h"
 #include "core/error.h"
 #include "core/finite.h"
 #include "core/philox.h"
@@ -177,6 +178,16 @@ class CpuBackend final : public Backend {
   int64_t first_non_finite(const Tensor& t) override {
     require_cpu(t, "the tensor scanned for non-finite values");
     return convoy::first_non_finite(t.data(), t.numel());
+  }
+
+  void round_to_bf16(const float* src, uint16_t* dst, int64_t n) override {
+#pragma omp parallel for simd schedule(static)
+    for (int64_t i = 0; i < n; ++i) dst[i] = float_to_bf16(src[i]);
+  }
+
+  void widen_from_bf16(const uint16_t* src, float* dst, int64_t n) override {
+#pragma omp parallel for simd schedule(static)
+    for (int64_t i = 0; i < n; ++i) dst[i] = bf16_to_float(src[i]);
   }
 
  private:

@@ -133,6 +133,13 @@ class CudaBackend final : public Backend {
     return index == ~0ull ? -1 : static_cast<int64_t>(index);
   }
 
+  void round_to_bf16(const float* src, uint16_t* dst, int64_t n) override {
+    cuda::round_to_bf16(src, dst, n, stream());
+  }
+  void widen_from_bf16(const uint16_t* src, float* dst, int64_t n) override {
+    cuda::widen_from_bf16(src, dst, n, stream());
+  }
+
  private:
   cudaStream_t stream() { return cuda::context(device_).stream; }
 

@@ -1,5 +1,6 @@
 #include "backend/cuda/cuda_check.h"
 #include "backend/cuda/cuda_kernels.h"
+#include "core/bfloat16.h"
 #include "core/philox.h"
 #include "core/philox_block.h"
 
@@ -163,6 +164,18 @@ __global__ void lrn_backward_kernel(const float* __restrict__ x, const float* __
   }
 }
 
+__global__ void round_to_bf16_kernel(const float* __restrict__ src, uint16_t* __restrict__ dst, int64_t n) {
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
+    dst[i] = float_to_bf16(src[i]);
+}
+
+__global__ void widen_from_bf16_kernel(const uint16_t* __restrict__ src, float* __restrict__ dst, int64_t n) {
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
+    dst[i] = bf16_to_float(src[i]);
+}
+
 __global__ void first_non_finite_kernel(const float* __restrict__ values, int64_t n, unsigned long long* first) {
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x)
@@ -234,6 +247,18 @@ void lrn_backward(const float* x, const float* y, const float* scale, const floa
   lrn_backward_kernel<<<blocks_for(batch * spatial), kThreads, 0, stream>>>(x, y, scale, dy, dx, batch, channels,
                                                                              spatial, radius, alpha, beta);
   check_launch("lrn_backward_kernel", "LRN backward");
+}
+
+void round_to_bf16(const float* src, uint16_t* dst, int64_t n, cudaStream_t stream) {
+  if (n == 0) return;
+  round_to_bf16_kernel<<<blocks_for(n), kThreads, 0, stream>>>(src, dst, n);
+  check_launch("round_to_bf16_kernel", "bf16 gradients");
+}
+
+void widen_from_bf16(const uint16_t* src, float* dst, int64_t n, cudaStream_t stream) {
+  if (n == 0) return;
+  widen_from_bf16_kernel<<<blocks_for(n), kThreads, 0, stream>>>(src, dst, n);
+  check_launch("widen_from_bf16_kernel", "bf16 gradients");
 }
 
 void first_non_finite(const float* values, int64_t n, unsigned long long* first, cudaStream_t stream) {

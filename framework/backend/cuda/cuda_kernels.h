@@ -38,6 +38,10 @@ void softmax_cross_entropy(const float* logits, const int32_t* labels, float* pr
 void count_top_k_correct(const float* scores, const int32_t* labels, int64_t batch, int64_t classes, int k,
                          unsigned long long* correct, cudaStream_t stream);
 
+// dst[i] = float_to_bf16(src[i]) (core/bfloat16.h), and back.
+void round_to_bf16(const float* src, uint16_t* dst, int64_t n, cudaStream_t stream);
+void widen_from_bf16(const uint16_t* src, float* dst, int64_t n, cudaStream_t stream);
+
 // *first = min(*first, index of the first non-finite value of values[0, n)).
 // Set *first to ~0ull before.
 void first_non_finite(const float* values, int64_t n, unsigned long long* first, cudaStream_t stream);
