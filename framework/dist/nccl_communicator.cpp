@@ -3,8 +3,14 @@
 #include <cuda_runtime_api.h>
 #include <nccl.h>
 
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
+#include <mutex>
+#include <thread>
 
 #include "backend/cuda/cuda_check.h"
 #include "backend/cuda/cuda_context.h"
@@ -15,6 +21,8 @@ namespace convoy {
 
 namespace {
 
+using Clock = std::chrono::steady_clock;
+
 ncclDataType_t nccl_type(DataType type) {
   switch (type) {
     case DataType::kFloat32: return ncclFloat32;
@@ -23,17 +31,24 @@ ncclDataType_t nccl_type(DataType type) {
   CONVOY_THROW("unknown data type");
 }
 
-// A collective queued on the communication stream; done_ is recorded after it.
+// An event recorded after a collective on the communication stream, shared
+// by its Work and the watchdog.
+struct DoneEvent {
+  cudaEvent_t event = nullptr;
+  ~DoneEvent() {
+    if (event) cudaEventDestroy(event);
+  }
+};
+
 class NcclWork final : public Work {
  public:
-  NcclWork(cudaEvent_t done, cudaStream_t compute) : done_(done), compute_(compute) {}
-  ~NcclWork() override { cudaEventDestroy(done_); }
+  NcclWork(std::shared_ptr<DoneEvent> done, cudaStream_t compute) : done_(std::move(done)), compute_(compute) {}
   // Stream-ordered: the compute stream's later work waits for the collective.
-  void wait() override { CONVOY_CUDA(cudaStreamWaitEvent, "all-reduce wait", compute_, done_, 0); }
-  bool is_completed() const override { return cudaEventQuery(done_) == cudaSuccess; }
+  void wait() override { CONVOY_CUDA(cudaStreamWaitEvent, "all-reduce wait", compute_, done_->event, 0); }
+  bool is_completed() const override { return cudaEventQuery(done_->event) == cudaSuccess; }
 
  private:
-  cudaEvent_t done_;
+  std::shared_ptr<DoneEvent> done_;
   cudaStream_t compute_;
 };
 
@@ -50,9 +65,17 @@ class NcclCommunicator final : public Communicator {
                 &comm_, host.size(), id, host.rank());
     CONVOY_CUDA(cudaStreamCreateWithFlags, "communication stream", &stream_, cudaStreamNonBlocking);
     CONVOY_CUDA(cudaEventCreateWithFlags, "communication event", &compute_ready_, cudaEventDisableTiming);
+    watchdog_ = std::thread([this] { watch(); });
   }
   ~NcclCommunicator() override {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stop_ = true;
+    }
+    wake_.notify_all();
+    watchdog_.join();
     cudaStreamSynchronize(stream_);
+    in_flight_.clear();
     cudaEventDestroy(compute_ready_);
     cudaStreamDestroy(stream_);
     ncclCommDestroy(comm_);
@@ -97,9 +120,19 @@ class NcclCommunicator final : public Communicator {
     host_.abort(exit_code);
     std::_Exit(exit_code);  // not reached: host_.abort does not return
   }
-  void set_collective_timeout(double seconds) override { host_.set_collective_timeout(seconds); }
+  void set_collective_timeout(double seconds) override {
+    timeout_s_ = seconds;
+    host_.set_collective_timeout(seconds);
+  }
 
  private:
+  struct InFlight {
+    std::shared_ptr<DoneEvent> done;
+    std::string label;
+    int64_t step;
+    Clock::time_point start;
+  };
+
   bool is_device_memory(const void* data) const {
     cudaPointerAttributes attributes{};
     if (cudaPointerGetAttributes(&attributes, data) != cudaSuccess) {
@@ -120,13 +153,47 @@ class NcclCommunicator final : public Communicator {
     CONVOY_CUDA(cudaStreamWaitEvent, label, stream_, compute_ready_, 0);
     return stream_;
   }
-  cudaEvent_t record_done(const std::string& label) {
-    cudaEvent_t done = nullptr;
-    CONVOY_CUDA(cudaEventCreateWithFlags, label, &done, cudaEventDisableTiming);
-    const cudaError_t recorded = cudaEventRecord(done, stream_);
-    if (recorded != cudaSuccess) cudaEventDestroy(done);
-    cuda::check(recorded, "cudaEventRecord", label);
+  // An event after the collective just queued, handed to the watchdog too.
+  std::shared_ptr<DoneEvent> record_done(const std::string& label) {
+    auto done = std::make_shared<DoneEvent>();
+    CONVOY_CUDA(cudaEventCreateWithFlags, label, &done->event, cudaEventDisableTiming);
+    CONVOY_CUDA(cudaEventRecord, label, done->event, stream_);
+    std::lock_guard<std::mutex> lock(mutex_);
+    in_flight_.push_back({done, label, step(), Clock::now()});
     return done;
+  }
+
+  // As the MPI communicator's watchdog: a collective that has not finished
+  // after the collective timeout (a peer stalled before its call, or gone),
+  // or an error NCCL reports asynchronously, ends the job with a message
+  // instead of leaving every rank waiting on the GPU.
+  void watch() {
+    cudaSetDevice(device_);
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (!wake_.wait_for(lock, std::chrono::milliseconds(200), [this] { return stop_; })) {
+      while (!in_flight_.empty() && cudaEventQuery(in_flight_.front().done->event) == cudaSuccess)
+        in_flight_.pop_front();
+      ncclResult_t state = ncclSuccess;
+      ncclCommGetAsyncError(comm_, &state);
+      std::string problem;
+      if (state != ncclSuccess && state != ncclInProgress) {
+        const char* detail = ncclGetLastError(comm_);
+        problem = std::string("NCCL reported ") + ncclGetErrorString(state) + (detail && *detail ? ": " : "") +
+                  (detail ? detail : "");
+      } else if (!in_flight_.empty()) {
+        const InFlight& oldest = in_flight_.front();
+        const double waited = std::chrono::duration<double>(Clock::now() - oldest.start).count();
+        if (waited > timeout_s_.load())
+          problem = oldest.label + " at step " + std::to_string(oldest.step) + " has not finished after " +
+                    std::to_string(static_cast<int>(waited)) +
+                    " s (--collective-timeout): a rank stalled before its call, or is gone";
+      }
+      if (problem.empty()) continue;
+      std::fprintf(stderr, "rank %d: error: %s; ending the job\n", host_.rank(), problem.c_str());
+      std::fflush(stderr);
+      ncclCommAbort(comm_);
+      host_.abort(1);
+    }
   }
 
   Communicator& host_;
@@ -134,6 +201,12 @@ class NcclCommunicator final : public Communicator {
   ncclComm_t comm_ = nullptr;
   cudaStream_t compute_ = nullptr, stream_ = nullptr;
   cudaEvent_t compute_ready_ = nullptr;
+  std::atomic<double> timeout_s_{600.0};
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<InFlight> in_flight_;
+  bool stop_ = false;
+  std::thread watchdog_;
 };
 
 }  // namespace
