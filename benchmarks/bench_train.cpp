@@ -96,7 +96,7 @@ int main(int argc, char** argv) {
         ("workers", po::value(&workers)->default_value(workers), "loader threads with --data (0: load in the training thread)")
         ("cache-in-memory", po::value(&cache_mode)->default_value(cache_mode), "with --data: auto | on | off")
         ("device", po::value(&device_name)->default_value(device_name), "cpu | cuda | cuda:N")
-        ("precision", po::value(&precision_name)->default_value(precision_name), "GPU math: fp32 | tf32")
+        ("precision", po::value(&precision_name)->default_value(precision_name), "GPU math: fp32 | tf32 | bf16")
         ("help,h", "show this help");
     po::variables_map vm;
     if (!convoy::parse_command_line(argc, argv, desc, nullptr, vm)) return 0;

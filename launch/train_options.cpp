@@ -120,7 +120,8 @@ std::optional<TrainOptions> parse_train_options(int argc, const char* const* arg
       ("device", po::value(&o.device)->default_value(o.device),
        "auto (a GPU when there is one, else the CPU) | cpu | cuda (the GPU local rank mod visible GPUs) | cuda:N")
       ("precision", po::value(&o.precision)->default_value(o.precision),
-       "GPU math: fp32 (true fp32) | tf32 (TF32 tensor cores in convolutions and products)")
+       "GPU math of convolutions and fully connected layers: fp32 (true fp32) | tf32 (TF32 tensor cores) | "
+       "bf16 (bf16 inputs and weights, fp32 accumulation and master weights)")
       ("deterministic", po::bool_switch(&o.deterministic),
        "GPU: deterministic cuDNN algorithms only (bit-identical reruns, maybe slower)");
 

@@ -122,6 +122,8 @@ int train_or_evaluate(const char* program, int argc, const char* const* argv, co
   set_compute_threads(compute_threads_for(options, default_threads));
   comm.set_collective_timeout(options.collective_timeout);
   if (!device.note.empty()) say("note: %s\n", device.note.c_str());
+  if (device.device.is_cpu() && options.precision != "fp32")
+    say("note: --precision %s applies to GPUs; the CPU computes in fp32\n", options.precision.c_str());
   configure_gpu_math(parse_precision(options.precision), options.deterministic);
   model->to(device.device);  // before the optimizer: its momentum lives beside the parameters
   // GPU gradients travel by NCCL; the host collectives stay on `comm`.

@@ -5,8 +5,9 @@
 # the same models in PyTorch on the same GPU, in one table. Needs .gpu-pack/ (benchmarks/gpu/pack.sh,
 # run here first) carried along; writes its logs to $OUT. Well under 10 minutes.
 #   run(command="benchmarks/gpu/check.sh", carry=[".gpu-pack"], timeout_s=540)
-# Precision: convoy is measured in true fp32 and in tf32; PyTorch in fp32
-# (TF32 off), tf32 (its default math with cudnn.benchmark) and bf16 autocast.
+# Precision: convoy and PyTorch side by side in fp32 (PyTorch with TF32 off),
+# tf32 (PyTorch's default math with cudnn.benchmark) and bf16 (convoy's bf16
+# convolutions and products; PyTorch's bf16 autocast).
 # Last line: summary key=value ...
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -59,34 +60,33 @@ echo "trainer: first 4 steps' loss, GPU vs CPU: max relative gap $loss_gap;" \
   "AlexNet batch 128: $trainer_rate img/s, median data wait $data_ms ms a step"
 tail -n 3 "$out/parity_gpu.log" "$out/trainer_gpu.log"
 
-# 3. Throughput, side by side: convoy fp32 / tf32 and PyTorch fp32 / tf32 / bf16.
+# 3. Throughput, side by side: convoy and PyTorch in fp32, tf32 and bf16.
 img_per_s() { sed -n 's/^summary .*img_per_s=\([0-9.]*\).*/\1/p' | tail -1; }
 declare -A rate
 for run in "lenet5 256 40" "alexnet 128 10"; do
   read -r model batch steps <<< "$run"
-  for precision in fp32 tf32; do
-    rate[$model,convoy_$precision]=$("$root/bin/bench_train" --model "$model" --batch-size "$batch" --device cuda \
+  for precision in fp32 tf32 bf16; do
+    rate[$model,convoy,$precision]=$("$root/bin/bench_train" --model "$model" --batch-size "$batch" --device cuda \
       --precision "$precision" --steps "$steps" --warmup 3 --repeats 5 2>&1 |
       tee "$out/convoy_${model}_$precision.log" | img_per_s)
-  done
-  for precision in fp32 tf32 bf16; do
-    rate[$model,$precision]=$(python3 benchmarks/peers/pytorch_train_bench.py --model "$model" --batch-size "$batch" \
-      --device cuda --precision "$precision" --steps "$steps" --warmup 3 --repeats 5 2>&1 |
+    rate[$model,pytorch,$precision]=$(python3 benchmarks/peers/pytorch_train_bench.py --model "$model" \
+      --batch-size "$batch" --device cuda --precision "$precision" --steps "$steps" --warmup 3 --repeats 5 2>&1 |
       tee "$out/pytorch_${model}_$precision.log" | img_per_s)
   done
 done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.2f", a / b; else printf "-" }'; }
-printf '\n%-8s %6s %12s %12s %7s %12s %12s %7s %12s\n' model batch "convoy fp32" "PyTorch fp32" ratio \
-  "convoy tf32" "PyTorch tf32" ratio "PyTorch bf16"
+printf '\n%-8s %6s %-10s %12s %12s %7s %16s\n' model batch precision convoy PyTorch ratio "vs PyTorch fp32"
 summary="summary tests_passed=$passed tests_skipped=$skipped tests_failed=$failed trainer_loss_gap=$loss_gap"
 summary+=" trainer_alexnet_img_per_s=$trainer_rate trainer_data_wait_ms=$data_ms"
 for run in "lenet5 256" "alexnet 128"; do
   read -r model batch <<< "$run"
-  c=${rate[$model,convoy_fp32]:-} f=${rate[$model,fp32]:-} ct=${rate[$model,convoy_tf32]:-} t=${rate[$model,tf32]:-}
-  printf '%-8s %6s %12s %12s %7s %12s %12s %7s %12s\n' "$model" "$batch" "${c:--}" "${f:--}" "$(ratio "$c" "$f")" \
-    "${ct:--}" "${t:--}" "$(ratio "$ct" "$t")" "${rate[$model,bf16]:--}"
-  summary+=" ${model}_convoy_fp32=${c:-0} ${model}_pytorch_fp32=${f:-0} ${model}_vs_pytorch_fp32=$(ratio "$c" "$f")"
-  summary+=" ${model}_convoy_tf32=${ct:-0} ${model}_vs_pytorch_tf32=$(ratio "$ct" "$t")"
+  for precision in fp32 tf32 bf16; do
+    c=${rate[$model,convoy,$precision]:-} p=${rate[$model,pytorch,$precision]:-} f=${rate[$model,pytorch,fp32]:-}
+    printf '%-8s %6s %-10s %12s %12s %7s %16s\n' "$model" "$batch" "$precision" "${c:--}" "${p:--}" \
+      "$(ratio "$c" "$p")" "$(ratio "$c" "$f")"
+    summary+=" ${model}_${precision}_convoy=${c:-0} ${model}_${precision}_pytorch=${p:-0}"
+    summary+=" ${model}_${precision}_ratio=$(ratio "$c" "$p")"
+  done
 done
 echo "(images/s, medians of 5 rounds; logs in $out)"
 echo "$summary"

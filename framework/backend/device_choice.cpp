@@ -39,16 +39,24 @@ DeviceChoice choose_device(const std::string& option, int local_rank) {
 Precision parse_precision(const std::string& text) {
   if (text == "fp32") return Precision::kFp32;
   if (text == "tf32") return Precision::kTf32;
-  if (text == "bf16")
-    CONVOY_USER_ERROR("--precision bf16 is not built yet (bf16 compute with fp32 master weights); use fp32 or tf32");
-  CONVOY_USER_ERROR("unknown --precision '", text, "': expected fp32 or tf32");
+  if (text == "bf16") return Precision::kBf16;
+  CONVOY_USER_ERROR("unknown --precision '", text, "': expected fp32, tf32 or bf16");
 }
 
-const char* to_string(Precision precision) { return precision == Precision::kTf32 ? "tf32" : "fp32"; }
+const char* to_string(Precision precision) {
+  switch (precision) {
+    case Precision::kTf32: return "tf32";
+    case Precision::kBf16: return "bf16";
+    case Precision::kFp32: break;
+  }
+  return "fp32";
+}
 
 void configure_gpu_math(Precision precision, bool deterministic) {
 #ifdef CONVOY_WITH_CUDA
-  cuda::set_tf32_math(precision == Precision::kTf32);
+  cuda::set_math(precision == Precision::kTf32   ? cuda::Math::kTf32
+                 : precision == Precision::kBf16 ? cuda::Math::kBf16
+                                                 : cuda::Math::kFp32);
   cuda::set_deterministic_algorithms(deterministic);
 #else
   (void)precision;

@@ -28,14 +28,16 @@ struct DeviceChoice {
 // A user error naming the option when a GPU is asked for and there is none.
 DeviceChoice choose_device(const std::string& option, int local_rank);
 
-enum class Precision { kFp32, kTf32 };
-// "fp32" | "tf32"; a user error otherwise (bf16 is named as not built yet).
+enum class Precision { kFp32, kTf32, kBf16 };
+// "fp32" | "tf32" | "bf16"; a user error otherwise.
 Precision parse_precision(const std::string& text);
 const char* to_string(Precision precision);
 
-// Before a model's first GPU op: tf32 lets cuDNN convolutions and cuBLAS
-// products use TF32 tensor cores (fp32 is true fp32); deterministic makes
-// cuDNN use deterministic algorithms only. The CPU backend computes in fp32
+// Before a model's first GPU op: fp32 is true fp32; tf32 lets cuDNN
+// convolutions and cuBLAS products use TF32 tensor cores; bf16 computes them
+// on bf16 inputs and weights with fp32 accumulation, fp32 master weights and
+// fp32 elsewhere (backend/cuda/cuda_context.h). deterministic makes cuDNN
+// use deterministic algorithms only. The CPU backend computes in fp32
 // whatever the precision.
 void configure_gpu_math(Precision precision, bool deterministic);
 

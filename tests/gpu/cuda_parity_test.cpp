@@ -1,7 +1,9 @@
 // The CUDA backend against the CPU backend: every layer kind, forward and
 // backward, and whole training steps of LeNet-5 and AlexNet. In fp32 the
-// relative error ||gpu - cpu|| / ||cpu|| must stay below 1e-4. Skipped,
-// with the reason, where there is no GPU.
+// relative error ||gpu - cpu|| / ||cpu|| must stay below 1e-4; with TF32
+// tensor cores (10-bit mantissas) below 5e-3 for a layer; in bf16 (8-bit
+// mantissas, fp32 accumulation) below 2e-2 for a layer and 5e-2 for a whole
+// step. Skipped, with the reason, where there is no GPU.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -18,6 +20,7 @@
 #include "gpu/gpu_test_support.h"
 #include "reference/gradcheck.h"
 #include "backend/cuda/caching_allocator.h"
+#include "backend/cuda/cuda_context.h"
 #include "backend/cuda/cuda_device.h"
 #include "io/checkpoint.h"
 #include "models/alexnet.h"
@@ -36,7 +39,13 @@
 namespace convoy {
 namespace {
 
-constexpr double kFp32Bound = 1e-4;
+constexpr double kFp32Bound = 1e-4, kTf32Bound = 5e-3, kBf16LayerBound = 2e-2, kBf16StepBound = 5e-2;
+
+// Ops made in this scope compute in `math` (cuda_context.h); fp32 again after it.
+struct MathScope {
+  explicit MathScope(cuda::Math math) { cuda::set_math(math); }
+  ~MathScope() { cuda::set_math(cuda::Math::kFp32); }
+};
 const Device kGpu = Device::cuda(0);
 
 using testing::random_vec;
@@ -51,7 +60,8 @@ double relative_error(const Tensor& gpu, const Tensor& cpu) { return testing::re
 // forward of x, backward of dy; compares outputs, input gradients and
 // parameter gradients.
 void expect_layer_parity(const std::string& what, const std::function<std::unique_ptr<Module>()>& make,
-                         const Shape& input, const StepContext& ctx = StepContext{true, 5, 3, {}}) {
+                         const Shape& input, const StepContext& ctx = StepContext{true, 5, 3, {}},
+                         double bound = kFp32Bound) {
   SCOPED_TRACE(what);
   auto cpu = make(), gpu = make();
   const std::vector<Parameter*> cpu_params = cpu->parameters(), gpu_params = gpu->parameters();
@@ -63,13 +73,38 @@ void expect_layer_parity(const std::string& what, const std::function<std::uniqu
   const Tensor x = random_tensor(input, 1);
   const Tensor& y_cpu = cpu->forward(x, ctx);
   const Tensor& y_gpu = gpu->forward(x.to(kGpu), ctx);
-  EXPECT_LT(relative_error(y_gpu, y_cpu), kFp32Bound) << "forward";
+  EXPECT_LT(relative_error(y_gpu, y_cpu), bound) << "forward";
   const Tensor dy = random_tensor(y_cpu.shape(), 2);
   const Tensor& dx_cpu = cpu->backward(dy, true, {});
   const Tensor& dx_gpu = gpu->backward(dy.to(kGpu), true, {});
-  EXPECT_LT(relative_error(dx_gpu, dx_cpu), kFp32Bound) << "input gradient";
+  EXPECT_LT(relative_error(dx_gpu, dx_cpu), bound) << "input gradient";
   for (size_t i = 0; i < cpu_params.size(); ++i)
-    EXPECT_LT(relative_error(gpu_params[i]->grad, cpu_params[i]->grad), kFp32Bound) << cpu_params[i]->name;
+    EXPECT_LT(relative_error(gpu_params[i]->grad, cpu_params[i]->grad), bound) << cpu_params[i]->name;
+}
+
+// The layers whose math --precision changes: convolutions and fully connected.
+void expect_products_within(double bound) {
+  const StepContext ctx{true, 5, 3, {}};
+  expect_layer_parity("conv 11x11 s4 (conv1)", [] { return std::make_unique<Conv2d>(3, 8, 11, 4, 0); },
+                      Shape{2, 3, 39, 39}, ctx, bound);
+  expect_layer_parity("conv 3x3 p1 + fused relu", [] {
+    auto conv = std::make_unique<Conv2d>(16, 12, 3, 1, 1);
+    conv->fuse_activation(ActivationKind::kRelu);
+    return conv;
+  }, Shape{3, 16, 6, 6}, ctx, bound);
+  expect_layer_parity("linear", [] { return std::make_unique<Linear>(300, 50); }, Shape{4, 300}, ctx, bound);
+}
+
+TEST(CudaParity, Tf32ConvolutionsAndProductsStayWithinTf32Precision) {
+  CONVOY_REQUIRE_GPU();
+  MathScope tf32(cuda::Math::kTf32);
+  expect_products_within(kTf32Bound);
+}
+
+TEST(CudaParity, Bf16ConvolutionsAndProductsStayWithinBf16Precision) {
+  CONVOY_REQUIRE_GPU();
+  MathScope bf16(cuda::Math::kBf16);
+  expect_products_within(kBf16LayerBound);
 }
 
 TEST(CudaParity, EveryLayerForwardAndBackwardMatchesTheCpu) {
@@ -124,7 +159,7 @@ TEST(CudaParity, SoftmaxCrossEntropyMatchesTheCpu) {
 // One SGD step of a whole model on each backend, from the same weights and
 // batch: the loss, every gradient and every updated weight agree.
 void expect_training_step_parity(const std::function<std::unique_ptr<Sequential>()>& make, const Shape& input,
-                                 int64_t classes) {
+                                 int64_t classes, double bound = kFp32Bound) {
   auto cpu = make(), gpu = make();
   initialize_parameters(cpu->parameters(), InitScheme::kXavier, 11);
   initialize_parameters(gpu->parameters(), InitScheme::kXavier, 11);
@@ -139,21 +174,27 @@ void expect_training_step_parity(const std::function<std::unique_ptr<Sequential>
   SoftmaxCrossEntropy loss_cpu, loss_gpu;
   const double l_cpu = loss_cpu.forward(cpu->forward(x, ctx), labels);
   const double l_gpu = loss_gpu.forward(gpu->forward(x.to(kGpu), ctx), labels);
-  EXPECT_NEAR(l_gpu, l_cpu, 1e-5 * std::abs(l_cpu));
+  EXPECT_NEAR(l_gpu, l_cpu, bound / 10 * std::abs(l_cpu));
   cpu->backward(loss_cpu.grad_logits(), false, {});
   gpu->backward(loss_gpu.grad_logits(), false, {});
   const auto cpu_params = cpu->parameters(), gpu_params = gpu->parameters();
   for (size_t i = 0; i < cpu_params.size(); ++i)
-    EXPECT_LT(relative_error(gpu_params[i]->grad, cpu_params[i]->grad), kFp32Bound) << cpu_params[i]->name;
+    EXPECT_LT(relative_error(gpu_params[i]->grad, cpu_params[i]->grad), bound) << cpu_params[i]->name;
   sgd_cpu.step(0.01);
   sgd_gpu.step(0.01);
   for (size_t i = 0; i < cpu_params.size(); ++i)
-    EXPECT_LT(relative_error(gpu_params[i]->value, cpu_params[i]->value), kFp32Bound) << cpu_params[i]->name;
+    EXPECT_LT(relative_error(gpu_params[i]->value, cpu_params[i]->value), bound) << cpu_params[i]->name;
 }
 
 TEST(CudaParity, ALeNet5TrainingStepMatchesTheCpu) {
   CONVOY_REQUIRE_GPU();
   expect_training_step_parity([] { return models::make_lenet5(); }, Shape{16, 1, 28, 28}, 10);
+}
+
+TEST(CudaParity, ALeNet5TrainingStepInBf16StaysWithinBf16Precision) {
+  CONVOY_REQUIRE_GPU();
+  MathScope bf16(cuda::Math::kBf16);
+  expect_training_step_parity([] { return models::make_lenet5(); }, Shape{16, 1, 28, 28}, 10, kBf16StepBound);
 }
 
 TEST(CudaParity, AnAlexNetTrainingStepMatchesTheCpu) {

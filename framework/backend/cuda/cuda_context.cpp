@@ -25,13 +25,21 @@ void DeviceContext::synchronize() const { CONVOY_CUDA(cudaStreamSynchronize, "de
 
 namespace {
 std::atomic<bool> g_deterministic{false};
-std::atomic<bool> g_tf32{false};
+std::atomic<Math> g_math{Math::kFp32};
 }  // namespace
 
 void set_deterministic_algorithms(bool deterministic) { g_deterministic = deterministic; }
 bool deterministic_algorithms() { return g_deterministic.load(); }
-void set_tf32_math(bool allowed) { g_tf32 = allowed; }
-bool tf32_math() { return g_tf32.load(); }
+void set_math(Math m) { g_math = m; }
+Math math() { return g_math.load(); }
+cublasMath_t cublas_math(Math m) {
+  switch (m) {
+    case Math::kTf32: return CUBLAS_TF32_TENSOR_OP_MATH;
+    case Math::kBf16: return CUBLAS_DEFAULT_MATH;
+    case Math::kFp32: break;
+  }
+  return CUBLAS_PEDANTIC_MATH;
+}
 
 DeviceContext& context(int device) {
   static auto& contexts = *new PerDevice<DeviceContext>;  // never destroyed: see per_device.h
@@ -45,9 +53,8 @@ DeviceContext& context(int device) {
     CONVOY_CUDA(cudnnSetStream, "cuDNN handle", c->cudnn, c->stream);
     CONVOY_CUDA(cublasCreate, "cuBLAS handle", &c->cublas);
     CONVOY_CUDA(cublasSetStream, "cuBLAS handle", c->cublas, c->stream);
-    // True fp32: no TF32 tensor-core math unless --precision tf32 asks.
-    CONVOY_CUDA(cublasSetMathMode, "cuBLAS handle", c->cublas,
-                tf32_math() ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_PEDANTIC_MATH);
+    // True fp32 by default; each linear op sets its own math before its calls.
+    CONVOY_CUDA(cublasSetMathMode, "cuBLAS handle", c->cublas, CUBLAS_PEDANTIC_MATH);
     return c;
   });
   CONVOY_CUDA(cudaSetDevice, "cuda:" + std::to_string(device), device);

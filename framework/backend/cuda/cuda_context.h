@@ -33,11 +33,18 @@ struct DeviceContext {
 // results run to run); set before the first op is built. Default: no.
 void set_deterministic_algorithms(bool deterministic);
 bool deterministic_algorithms();
-// Whether cuDNN convolutions and cuBLAS products may use TF32 tensor cores
-// (--precision tf32); set before the device's first op. Default: no (true
-// fp32: CUDNN_FMA_MATH, CUBLAS_PEDANTIC_MATH).
-void set_tf32_math(bool allowed);
-bool tf32_math();
+// The math of convolutions and fully connected layers (--precision), read
+// when an op is made:
+//   kFp32  true fp32 (CUDNN_FMA_MATH, CUBLAS_PEDANTIC_MATH), the default;
+//   kTf32  TF32 tensor cores allowed (cuDNN's default math, CUBLAS_TF32_TENSOR_OP_MATH);
+//   kBf16  inputs and weights rounded to bf16, products accumulated in fp32,
+//          results, gradients and master weights kept in fp32 (as PyTorch's
+//          autocast); every other op stays fp32.
+enum class Math { kFp32, kTf32, kBf16 };
+void set_math(Math math);
+Math math();
+// The cuBLAS math mode of `m`.
+cublasMath_t cublas_math(Math m);
 
 // The context of `device`, made current on the calling thread.
 DeviceContext& context(int device);

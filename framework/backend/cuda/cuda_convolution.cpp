@@ -1,9 +1,11 @@
 // Convolution on cuDNN: per input shape, descriptors and an algorithm for
 // each direction, chosen once by cuDNN's heuristics (the fastest that fits
 // the workspace limit; only deterministic ones after
-// set_deterministic_algorithms(true)), and true fp32 math (no TF32 unless
-// set_tf32_math(true)). The bias is added with
-// cudnnAddTensor, a fused activation applied in place after it.
+// set_deterministic_algorithms(true)), in the math of cuda_context.h's Math
+// when the op is made: true fp32, TF32 tensor cores, or bf16 (the input,
+// weight and output gradient rounded to bf16, fp32 accumulation, results
+// widened back to fp32). The bias is added in fp32 with cudnnAddTensor, a
+// fused activation applied in place after it.
 #include <algorithm>
 #include <cstdlib>
 #include <optional>
@@ -34,7 +36,8 @@ Perf pick(const Perf* results, int count, const char* what) {
 
 class CudaConvolution final : public Convolution2dOp {
  public:
-  CudaConvolution(const Convolution2dConfig& config, int device) : config_(config), device_(device) {
+  CudaConvolution(const Convolution2dConfig& config, int device)
+      : config_(config), device_(device), math_(math()) {
     if (config.fused_activation)
       CONVOY_CUDA(cudnnSetActivationDescriptor, "conv activation", activation_,
                   activation_mode(*config.fused_activation), CUDNN_PROPAGATE_NAN, 0.0);
@@ -47,14 +50,23 @@ class CudaConvolution final : public Convolution2dOp {
     DeviceContext& c = context(device_);
     y.ensure_shape(s.y_shape, x.device());
     const float one = 1.0f, zero = 0.0f;
-    CONVOY_CUDA(cudnnConvolutionForward, "convolution forward", c.cudnn, &one, s.x, x.device_data(), s.w,
-                weight.device_data(), s.conv, s.forward_algo, c.workspace(s.workspace_bytes), s.workspace_bytes,
-                &zero, s.y, y.device_data());
-    CONVOY_CUDA(cudnnAddTensor, "convolution bias", c.cudnn, &one, s.bias, bias.device_data(), &one, s.y,
+    if (bf16()) {  // x and the weight stay rounded for backward (neither changes before it)
+      uint16_t* y16 = y16_.words(y.numel(), device_);
+      CONVOY_CUDA(cudnnConvolutionForward, "convolution forward", c.cudnn, &one, s.x, x16_.round(x, device_, c.stream),
+                  s.w, w16_.round(weight, device_, c.stream), s.conv, s.forward_algo, c.workspace(s.workspace_bytes),
+                  s.workspace_bytes, &zero, s.y, y16);
+      widen_from_bf16(y16, y.device_data(), y.numel(), c.stream);
+      dy16_ready_ = false;
+    } else {
+      CONVOY_CUDA(cudnnConvolutionForward, "convolution forward", c.cudnn, &one, s.x, x.device_data(), s.w,
+                  weight.device_data(), s.conv, s.forward_algo, c.workspace(s.workspace_bytes), s.workspace_bytes,
+                  &zero, s.y, y.device_data());
+    }
+    CONVOY_CUDA(cudnnAddTensor, "convolution bias", c.cudnn, &one, s.bias, bias.device_data(), &one, s.y32,
                 y.device_data());
     if (config_.fused_activation)
-      CONVOY_CUDA(cudnnActivationForward, "convolution activation", c.cudnn, activation_, &one, s.y, y.device_data(),
-                  &zero, s.y, y.device_data());
+      CONVOY_CUDA(cudnnActivationForward, "convolution activation", c.cudnn, activation_, &one, s.y32,
+                  y.device_data(), &zero, s.y32, y.device_data());
   }
 
   void backward_data(const Tensor& dy, const Tensor& weight, Tensor& dx) override {
@@ -66,6 +78,14 @@ class CudaConvolution final : public Convolution2dOp {
     DeviceContext& c = context(device_);
     dx.ensure_shape(s.x_shape, dy.device());
     const float one = 1.0f, zero = 0.0f;
+    if (bf16()) {
+      uint16_t* dx16 = dx16_.words(dx.numel(), device_);
+      CONVOY_CUDA(cudnnConvolutionBackwardData, "convolution backward data", c.cudnn, &one, s.w, w16_.data(), s.y,
+                  rounded_dy(dy, c), s.conv, s.data_algo, c.workspace(s.workspace_bytes), s.workspace_bytes, &zero,
+                  s.x, dx16);
+      widen_from_bf16(dx16, dx.device_data(), dx.numel(), c.stream);
+      return;
+    }
     CONVOY_CUDA(cudnnConvolutionBackwardData, "convolution backward data", c.cudnn, &one, s.w, weight.device_data(),
                 s.y, dy.device_data(), s.conv, s.data_algo, c.workspace(s.workspace_bytes), s.workspace_bytes,
                 &zero, s.x, dx.device_data());
@@ -78,18 +98,38 @@ class CudaConvolution final : public Convolution2dOp {
     require_on(dweight, device_, "convolution weight gradient");
     State& s = state_for(x.shape());
     DeviceContext& c = context(device_);
-    const float one = 1.0f, beta = accumulate ? 1.0f : 0.0f;
-    CONVOY_CUDA(cudnnConvolutionBackwardFilter, "convolution backward weights", c.cudnn, &one, s.x, x.device_data(),
-                s.y, dy.device_data(), s.conv, s.filter_algo, c.workspace(s.workspace_bytes), s.workspace_bytes,
-                &beta, s.w, dweight.device_data());
-    CONVOY_CUDA(cudnnConvolutionBackwardBias, "convolution backward bias", c.cudnn, &one, s.y, dy.device_data(),
+    const float one = 1.0f, zero = 0.0f, beta = accumulate ? 1.0f : 0.0f;
+    if (bf16()) {
+      uint16_t* dw16 = dw16_.words(dweight.numel(), device_);
+      CONVOY_CUDA(cudnnConvolutionBackwardFilter, "convolution backward weights", c.cudnn, &one, s.x, x16_.data(),
+                  s.y, rounded_dy(dy, c), s.conv, s.filter_algo, c.workspace(s.workspace_bytes), s.workspace_bytes,
+                  &zero, s.w, dw16);
+      if (accumulate)
+        add_widened_bf16(dw16, dweight.device_data(), dweight.numel(), c.stream);
+      else
+        widen_from_bf16(dw16, dweight.device_data(), dweight.numel(), c.stream);
+    } else {
+      CONVOY_CUDA(cudnnConvolutionBackwardFilter, "convolution backward weights", c.cudnn, &one, s.x,
+                  x.device_data(), s.y, dy.device_data(), s.conv, s.filter_algo, c.workspace(s.workspace_bytes),
+                  s.workspace_bytes, &beta, s.w, dweight.device_data());
+    }
+    CONVOY_CUDA(cudnnConvolutionBackwardBias, "convolution backward bias", c.cudnn, &one, s.y32, dy.device_data(),
                 &beta, s.bias, dbias.device_data());
   }
 
  private:
+  bool bf16() const { return math_ == Math::kBf16; }
+  // dy in bf16, rounded once per backward (both backward calls use it).
+  const uint16_t* rounded_dy(const Tensor& dy, DeviceContext& c) {
+    if (!dy16_ready_) dy16_.round(dy, device_, c.stream);
+    dy16_ready_ = true;
+    return dy16_.data();
+  }
+
   struct State {
     Shape x_shape, y_shape;
-    TensorDescriptor x, y, bias;
+    TensorDescriptor x, y, bias;  // x and y in the convolution's data type
+    TensorDescriptor y32;         // y in fp32: the bias, the activation and the bias gradient
     FilterDescriptor w;
     ConvolutionDescriptor conv;
     cudnnConvolutionFwdAlgo_t forward_algo{};
@@ -105,19 +145,22 @@ class CudaConvolution final : public Convolution2dOp {
     DeviceContext& c = context(device_);
     auto s = std::make_unique<State>();
     s->x_shape = x_shape;
-    set_nchw(s->x, x_shape, "convolution input");
-    CONVOY_CUDA(cudnnSetFilter4dDescriptor, "convolution weight", s->w, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW,
+    const cudnnDataType_t type = bf16() ? CUDNN_DATA_BFLOAT16 : CUDNN_DATA_FLOAT;
+    set_nchw(s->x, x_shape, "convolution input", type);
+    CONVOY_CUDA(cudnnSetFilter4dDescriptor, "convolution weight", s->w, type, CUDNN_TENSOR_NCHW,
                 static_cast<int>(config_.out_channels), static_cast<int>(config_.in_channels),
                 static_cast<int>(config_.kernel_h), static_cast<int>(config_.kernel_w));
     CONVOY_CUDA(cudnnSetConvolution2dDescriptor, "convolution", s->conv, static_cast<int>(config_.pad_h),
                 static_cast<int>(config_.pad_w), static_cast<int>(config_.stride_h), static_cast<int>(config_.stride_w),
                 1, 1, CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT);
-    // True fp32 unless --precision tf32 (DEFAULT_MATH lets cuDNN use TF32 tensor cores).
-    CONVOY_CUDA(cudnnSetConvolutionMathType, "convolution", s->conv, tf32_math() ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH);
+    // fp32 accumulation in every math; FMA_MATH forbids TF32, DEFAULT_MATH allows it.
+    CONVOY_CUDA(cudnnSetConvolutionMathType, "convolution", s->conv,
+                math_ == Math::kFp32 ? CUDNN_FMA_MATH : math_ == Math::kTf32 ? CUDNN_DEFAULT_MATH : CUDNN_TENSOR_OP_MATH);
     int n = 0, ch = 0, h = 0, w = 0;
     CONVOY_CUDA(cudnnGetConvolution2dForwardOutputDim, "convolution", s->conv, s->x, s->w, &n, &ch, &h, &w);
     s->y_shape = Shape{n, ch, h, w};
-    set_nchw(s->y, s->y_shape, "convolution output");
+    set_nchw(s->y, s->y_shape, "convolution output", type);
+    set_nchw(s->y32, s->y_shape, "convolution output");
     CONVOY_CUDA(cudnnSetTensor4dDescriptor, "convolution bias", s->bias, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, 1, ch, 1,
                 1);
 
@@ -145,6 +188,9 @@ class CudaConvolution final : public Convolution2dOp {
 
   Convolution2dConfig config_;
   int device_;
+  Math math_;
+  Bf16Buffer x16_, w16_, y16_, dy16_, dx16_, dw16_;  // bf16 copies (Math::kBf16)
+  bool dy16_ready_ = false;
   ActivationDescriptor activation_;
   std::unique_ptr<State> state_;
 };

@@ -176,6 +176,12 @@ __global__ void widen_from_bf16_kernel(const uint16_t* __restrict__ src, float* 
     dst[i] = bf16_to_float(src[i]);
 }
 
+__global__ void add_widened_bf16_kernel(const uint16_t* __restrict__ src, float* __restrict__ dst, int64_t n) {
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
+    dst[i] += bf16_to_float(src[i]);
+}
+
 __global__ void first_non_finite_kernel(const float* __restrict__ values, int64_t n, unsigned long long* first) {
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x)
@@ -259,6 +265,12 @@ void widen_from_bf16(const uint16_t* src, float* dst, int64_t n, cudaStream_t st
   if (n == 0) return;
   widen_from_bf16_kernel<<<blocks_for(n), kThreads, 0, stream>>>(src, dst, n);
   check_launch("widen_from_bf16_kernel", "bf16 gradients");
+}
+
+void add_widened_bf16(const uint16_t* src, float* dst, int64_t n, cudaStream_t stream) {
+  if (n == 0) return;
+  add_widened_bf16_kernel<<<blocks_for(n), kThreads, 0, stream>>>(src, dst, n);
+  check_launch("add_widened_bf16_kernel", "bf16 gradient accumulation");
 }
 
 void first_non_finite(const float* values, int64_t n, unsigned long long* first, cudaStream_t stream) {

@@ -41,6 +41,8 @@ void count_top_k_correct(const float* scores, const int32_t* labels, int64_t bat
 // dst[i] = float_to_bf16(src[i]) (core/bfloat16.h), and back.
 void round_to_bf16(const float* src, uint16_t* dst, int64_t n, cudaStream_t stream);
 void widen_from_bf16(const uint16_t* src, float* dst, int64_t n, cudaStream_t stream);
+// dst[i] += bf16_to_float(src[i]) (gradient accumulation).
+void add_widened_bf16(const uint16_t* src, float* dst, int64_t n, cudaStream_t stream);
 
 // *first = min(*first, index of the first non-finite value of values[0, n)).
 // Set *first to ~0ull before.

@@ -5,8 +5,12 @@
 
 #include <memory>
 
+#include <algorithm>
+#include <cstdint>
+
 #include "backend/backend.h"
 #include "backend/cuda/cuda_context.h"
+#include "backend/cuda/cuda_kernels.h"
 
 namespace convoy::cuda {
 
@@ -20,5 +24,27 @@ std::unique_ptr<LinearOp> make_cuda_linear(int device);
 void require_on(const Tensor& t, int device, const char* what);
 // cuDNN's activation descriptor for `kind`.
 cudnnActivationMode_t activation_mode(ActivationKind kind);
+
+// bf16 words on a device (Math::kBf16): a buffer grown on demand and kept.
+class Bf16Buffer {
+ public:
+  // At least n words.
+  uint16_t* words(int64_t n, int device) {
+    const int64_t floats = (n + 1) / 2;
+    if (!storage_.defined() || storage_.numel() < floats)
+      storage_ = Tensor::empty(Shape{std::max<int64_t>(floats, 1)}, Device::cuda(device));
+    return reinterpret_cast<uint16_t*>(storage_.device_data());
+  }
+  // t's elements rounded to bf16 into the buffer, on `stream`.
+  const uint16_t* round(const Tensor& t, int device, cudaStream_t stream) {
+    uint16_t* w = words(t.numel(), device);
+    round_to_bf16(t.device_data(), w, t.numel(), stream);
+    return w;
+  }
+  uint16_t* data() { return reinterpret_cast<uint16_t*>(storage_.device_data()); }
+
+ private:
+  Tensor storage_;
+};
 
 }  // namespace convoy::cuda

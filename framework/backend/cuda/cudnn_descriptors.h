@@ -33,12 +33,13 @@ using ActivationDescriptor =
     Descriptor<cudnnActivationDescriptor_t, cudnnCreateActivationDescriptor, cudnnDestroyActivationDescriptor>;
 using LrnDescriptor = Descriptor<cudnnLRNDescriptor_t, cudnnCreateLRNDescriptor, cudnnDestroyLRNDescriptor>;
 
-// Sets `d` to a plain NCHW float tensor of `shape` (rank 4, or (N, C) as N x C x 1 x 1).
-inline void set_nchw(cudnnTensorDescriptor_t d, const Shape& shape, const char* what) {
+// Sets `d` to a plain NCHW tensor of `shape` (rank 4, or (N, C) as N x C x 1 x 1).
+inline void set_nchw(cudnnTensorDescriptor_t d, const Shape& shape, const char* what,
+                     cudnnDataType_t type = CUDNN_DATA_FLOAT) {
   const int n = static_cast<int>(shape[0]), c = static_cast<int>(shape[1]);
   const int h = shape.rank() == 4 ? static_cast<int>(shape[2]) : 1;
   const int w = shape.rank() == 4 ? static_cast<int>(shape[3]) : 1;
-  CONVOY_CUDA(cudnnSetTensor4dDescriptor, what, d, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, n, c, h, w);
+  CONVOY_CUDA(cudnnSetTensor4dDescriptor, what, d, CUDNN_TENSOR_NCHW, type, n, c, h, w);
 }
 
 }  // namespace convoy::cuda
