@@ -12,8 +12,8 @@ int usable_cuda_devices(std::string* why, std::string* brief) {
 #ifdef CONVOY_WITH_CUDA
   return cuda::device_count(why, brief);
 #else
+  if (brief) *brief = "this build of convoy has no CUDA backend";
   if (why) *why = "this build of convoy has no CUDA backend (it was configured without CUDA)";
-  if (brief) *brief = "this build has no CUDA backend";
   return 0;
 #endif
 }
