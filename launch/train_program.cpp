@@ -129,6 +129,7 @@ int train_or_evaluate(const char* program, int argc, const char* const* argv, co
   // GPU gradients travel by NCCL; the host collectives stay on `comm`.
   const std::unique_ptr<Communicator> device_comm = make_device_communicator(comm, device.device);
   Communicator& train_comm = device_comm ? *device_comm : comm;
+  train_comm.set_collective_timeout(options.collective_timeout);  // NCCL's watchdog too
   SampleSource* train = data.train.get();
   Trainer trainer(options, *model, train ? *train : *data.val, data.val.get(), train_comm);
   if (action == "evaluate") {

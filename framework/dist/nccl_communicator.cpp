@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
+#include <exception>
 #include <mutex>
 #include <thread>
 
@@ -16,6 +17,7 @@
 #include "backend/cuda/cuda_context.h"
 #include "backend/cuda/cuda_device.h"
 #include "core/error.h"
+#include "dist/mpi_communicator.h"
 
 namespace convoy {
 
@@ -68,17 +70,22 @@ class NcclCommunicator final : public Communicator {
     watchdog_ = std::thread([this] { watch(); });
   }
   ~NcclCommunicator() override {
+    // Unwinding from an error, a collective may be in flight that a peer will
+    // never join: abort it rather than wait. Otherwise drain the stream while
+    // the watchdog still guards it.
+    const bool unwinding = std::uncaught_exceptions() > 0;
+    if (unwinding) abort_communicator();
+    else cudaStreamSynchronize(stream_);
     {
       std::lock_guard<std::mutex> lock(mutex_);
       stop_ = true;
     }
     wake_.notify_all();
     watchdog_.join();
-    cudaStreamSynchronize(stream_);
     in_flight_.clear();
     cudaEventDestroy(compute_ready_);
     cudaStreamDestroy(stream_);
-    ncclCommDestroy(comm_);
+    if (!unwinding) ncclCommDestroy(comm_);
   }
 
   int rank() const override { return host_.rank(); }
@@ -116,7 +123,7 @@ class NcclCommunicator final : public Communicator {
   }
   void barrier(const std::string& label) override { host_.barrier(label); }
   [[noreturn]] void abort(int exit_code) override {
-    ncclCommAbort(comm_);  // a peer's failure must not leave this rank in a kernel
+    abort_communicator();  // a peer's failure must not leave this rank in a kernel
     host_.abort(exit_code);
     std::_Exit(exit_code);  // not reached: host_.abort does not return
   }
@@ -153,6 +160,15 @@ class NcclCommunicator final : public Communicator {
     CONVOY_CUDA(cudaStreamWaitEvent, label, stream_, compute_ready_, 0);
     return stream_;
   }
+  // Aborts the NCCL communicator once, with the watchdog kept off it (it
+  // checks aborted_ under the same lock before touching comm_).
+  void abort_communicator() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (aborted_) return;
+    aborted_ = true;
+    ncclCommAbort(comm_);
+  }
+
   // An event after the collective just queued, handed to the watchdog too.
   std::shared_ptr<DoneEvent> record_done(const std::string& label) {
     auto done = std::make_shared<DoneEvent>();
@@ -170,7 +186,7 @@ class NcclCommunicator final : public Communicator {
   void watch() {
     cudaSetDevice(device_);
     std::unique_lock<std::mutex> lock(mutex_);
-    while (!wake_.wait_for(lock, std::chrono::milliseconds(200), [this] { return stop_; })) {
+    while (!wake_.wait_for(lock, std::chrono::milliseconds(200), [this] { return stop_ || aborted_; })) {
       while (!in_flight_.empty() && cudaEventQuery(in_flight_.front().done->event) == cudaSuccess)
         in_flight_.pop_front();
       ncclResult_t state = ncclSuccess;
@@ -191,8 +207,9 @@ class NcclCommunicator final : public Communicator {
       if (problem.empty()) continue;
       std::fprintf(stderr, "rank %d: error: %s; ending the job\n", host_.rank(), problem.c_str());
       std::fflush(stderr);
+      aborted_ = true;
       ncclCommAbort(comm_);
-      host_.abort(1);
+      host_.abort(kExitCollectiveStalled);
     }
   }
 
@@ -205,7 +222,7 @@ class NcclCommunicator final : public Communicator {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<InFlight> in_flight_;
-  bool stop_ = false;
+  bool stop_ = false, aborted_ = false;  // under mutex_
   std::thread watchdog_;
 };
 

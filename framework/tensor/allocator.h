@@ -22,9 +22,7 @@ class Allocator {
 Allocator& allocator_for(Device device);
 
 // Copies `bytes` between any two devices (plain memcpy on the host; the CUDA
-// runtime when a device is involved). When it returns the source may be
-// reused, a host destination holds the bytes, and a device destination is
-// ready for the device's later work (a copy to a device need not be done yet).
+// runtime when a device is involved, finished when this returns).
 void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device, size_t bytes);
 
 // Waits until the work queued for `device` is done (nothing to wait for on the host).

@@ -82,14 +82,17 @@ void expect_layer_parity(const std::string& what, const std::function<std::uniqu
     EXPECT_LT(relative_error(gpu_params[i]->grad, cpu_params[i]->grad), bound) << cpu_params[i]->name;
 }
 
-// The layers whose math --precision changes: convolutions and fully connected.
+// The layers whose math --precision changes: convolutions and fully
+// connected. No ReLU here: a pre-activation that rounding moves across zero
+// flips its mask, a difference of kind, not of precision (LeNet-5's sigmoid
+// is smooth).
 void expect_products_within(double bound) {
   const StepContext ctx{true, 5, 3, {}};
   expect_layer_parity("conv 11x11 s4 (conv1)", [] { return std::make_unique<Conv2d>(3, 8, 11, 4, 0); },
                       Shape{2, 3, 39, 39}, ctx, bound);
-  expect_layer_parity("conv 3x3 p1 + fused relu", [] {
+  expect_layer_parity("conv 3x3 p1 + fused sigmoid", [] {
     auto conv = std::make_unique<Conv2d>(16, 12, 3, 1, 1);
-    conv->fuse_activation(ActivationKind::kRelu);
+    conv->fuse_activation(ActivationKind::kSigmoid);
     return conv;
   }, Shape{3, 16, 6, 6}, ctx, bound);
   expect_layer_parity("linear", [] { return std::make_unique<Linear>(300, 50); }, Shape{4, 300}, ctx, bound);

@@ -19,6 +19,7 @@ class CudaBatchUploader final : public BatchUploader {
   explicit CudaBatchUploader(int device) : device_(device) {
     context(device);  // makes the device current
     CONVOY_CUDA(cudaStreamCreateWithFlags, "copy stream", &copy_stream_, cudaStreamNonBlocking);
+    CONVOY_CUDA(cudaEventCreateWithFlags, "batch buffer event", &fresh_, cudaEventDisableTiming);
     for (Slot& slot : slots_) {
       CONVOY_CUDA(cudaEventCreateWithFlags, "batch copy event", &slot.copied, cudaEventDisableTiming);
       CONVOY_CUDA(cudaEventCreateWithFlags, "batch use event", &slot.consumed, cudaEventDisableTiming);
@@ -31,6 +32,7 @@ class CudaBatchUploader final : public BatchUploader {
       cudaEventDestroy(slot.consumed);
       if (slot.pinned) cudaFreeHost(slot.pinned);
     }
+    cudaEventDestroy(fresh_);
     cudaStreamDestroy(copy_stream_);
   }
 
@@ -54,7 +56,14 @@ class CudaBatchUploader final : public BatchUploader {
       slot.pinned_bytes = bytes;
     }
     std::memcpy(slot.pinned, host.data(), bytes);
+    const float* before = slot.device.device_data();
     slot.device.ensure_shape(host.shape(), Device::cuda(device_));
+    if (slot.device.device_data() != before) {
+      // A new block from the caching allocator, which orders reuse on the
+      // compute stream only: the copy stream waits for what is queued there.
+      CONVOY_CUDA(cudaEventRecord, "batch buffer", fresh_, c.stream);
+      CONVOY_CUDA(cudaStreamWaitEvent, "batch buffer", copy_stream_, fresh_, 0);
+    }
     // The device buffer may still be read by the compute of two batches ago.
     if (uploads_ >= slots_.size()) CONVOY_CUDA(cudaStreamWaitEvent, "batch use", copy_stream_, slot.consumed, 0);
     CONVOY_CUDA(cudaMemcpyAsync, "batch upload", slot.device.device_data(), slot.pinned, bytes,
@@ -75,6 +84,7 @@ class CudaBatchUploader final : public BatchUploader {
   };
   int device_;
   cudaStream_t copy_stream_ = nullptr;
+  cudaEvent_t fresh_ = nullptr;  // the compute stream's work before a buffer was (re)allocated
   std::array<Slot, 2> slots_;
   size_t uploads_ = 0, last_ = 0;
 };

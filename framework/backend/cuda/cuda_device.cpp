@@ -45,21 +45,10 @@ void copy(void* dst, int dst_device, const void* src, int src_device, size_t byt
   if (from_device && to_device && src_device != dst_device) context(src_device).synchronize();
   DeviceContext& c = context(to_device ? dst_device : src_device);
   CONVOY_CUDA(cudaMemcpyAsync, std::to_string(bytes) + " bytes", dst, src, bytes, kind, c.stream);
-  // From pageable host memory to a device, the runtime has staged the bytes
-  // when cudaMemcpyAsync returns: the source may be reused at once and the
-  // copy stays ordered before the device's later work, with no wait here.
-  // A host reader, or a pinned source the copy still reads, must wait.
-  if (to_device && !from_device && !is_pinned(src)) return;
+  // The runtime documents staging before return for pageable sources only
+  // for the synchronous form: wait, so that the source may be reused. Copies
+  // in the step loop go through the BatchUploader, not here.
   c.synchronize();
-}
-
-bool is_pinned(const void* host) {
-  cudaPointerAttributes attributes{};
-  if (cudaPointerGetAttributes(&attributes, host) != cudaSuccess) {
-    cudaGetLastError();
-    return false;
-  }
-  return attributes.type == cudaMemoryTypeHost;
 }
 
 void synchronize(int device) { context(device).synchronize(); }

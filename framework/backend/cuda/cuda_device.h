@@ -19,11 +19,8 @@ std::string describe_device(int index);
 
 // Copies `bytes` between host and device memory in any direction (device
 // -1 is the host), on the device's compute stream after the work queued
-// there. When it returns the source may be reused and the destination is
-// ready for the device's later work; a host destination is ready to read.
+// there; finished when it returns.
 void copy(void* dst, int dst_device, const void* src, int src_device, size_t bytes);
-// Whether `host` lies in page-locked (pinned) host memory.
-bool is_pinned(const void* host);
 // Waits for the device's compute stream.
 void synchronize(int device);
 // Sets `count` floats of device memory to `value`, on the compute stream.

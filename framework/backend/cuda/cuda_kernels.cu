@@ -182,10 +182,21 @@ __global__ void add_widened_bf16_kernel(const uint16_t* __restrict__ src, float*
     dst[i] += bf16_to_float(src[i]);
 }
 
+// Each thread's first bad index, the warp's minimum of those, one atomic per
+// warp (an all-NaN gradient must not mean one atomic per element).
 __global__ void first_non_finite_kernel(const float* __restrict__ values, int64_t n, unsigned long long* first) {
+  unsigned long long mine = ~0ull;
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x)
-    if (!isfinite(values[i])) atomicMin(first, static_cast<unsigned long long>(i));
+    if (!isfinite(values[i])) {
+      mine = static_cast<unsigned long long>(i);
+      break;
+    }
+  for (int offset = 16; offset > 0; offset /= 2) {
+    const unsigned long long other = __shfl_down_sync(0xffffffffu, mine, offset);
+    mine = other < mine ? other : mine;
+  }
+  if ((threadIdx.x & 31) == 0 && mine != ~0ull) atomicMin(first, mine);
 }
 }  // namespace
 
