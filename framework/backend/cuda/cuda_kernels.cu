@@ -122,23 +122,34 @@ __global__ void count_top_k_kernel(const float* __restrict__ scores, const int32
   if (threadIdx.x == 0 && better_part[0] < k) atomicAdd(correct, 1ull);
 }
 
-// One thread per (image, spatial position), walking its channels (stride spatial).
+// LRN: one thread per (image, spatial position), walking its channels
+// (stride spatial). Channel c's window is [c - radius, c + radius] clipped to
+// the channels; it is symmetric, so c lies in the windows of exactly the
+// channels of its own window.
+struct ChannelWindow {
+  int64_t first, last;
+};
+__device__ inline ChannelWindow window_of(int64_t c, int radius, int64_t channels) {
+  return {c - radius < 0 ? 0 : c - radius, c + radius < channels ? c + radius : channels - 1};
+}
+// Where (image, channel 0, position) lies for thread index t of batch * spatial.
+__device__ inline int64_t position_base(int64_t t, int64_t channels, int64_t spatial) {
+  return (t / spatial) * channels * spatial + t % spatial;
+}
+
 __global__ void lrn_forward_kernel(const float* __restrict__ x, float* __restrict__ y, float* __restrict__ scale,
                                    int64_t batch, int64_t channels, int64_t spatial, int radius, float alpha,
                                    float beta, float k) {
   for (int64_t t = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; t < batch * spatial;
        t += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-    const int64_t base = (t / spatial) * channels * spatial + t % spatial;
+    const int64_t base = position_base(t, channels, spatial);
     for (int64_t c = 0; c < channels; ++c) {
-      const int64_t first = c - radius < 0 ? 0 : c - radius, last = c + radius < channels ? c + radius : channels - 1;
+      const ChannelWindow w = window_of(c, radius, channels);
       float sum = 0.0f;
-      for (int64_t j = first; j <= last; ++j) {
-        const float v = x[base + j * spatial];
-        sum += v * v;
-      }
-      const float s = k + alpha * sum;
-      scale[base + c * spatial] = s;
-      y[base + c * spatial] = x[base + c * spatial] * powf(s, -beta);
+      for (int64_t j = w.first; j <= w.last; ++j) sum += x[base + j * spatial] * x[base + j * spatial];
+      const int64_t at = base + c * spatial;
+      scale[at] = k + alpha * sum;
+      y[at] = x[at] * powf(scale[at], -beta);
     }
   }
 }
@@ -149,14 +160,13 @@ __global__ void lrn_backward_kernel(const float* __restrict__ x, const float* __
                                     int radius, float alpha, float beta) {
   for (int64_t t = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; t < batch * spatial;
        t += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-    const int64_t base = (t / spatial) * channels * spatial + t % spatial;
+    const int64_t base = position_base(t, channels, spatial);
     for (int64_t c = 0; c < channels; ++c) {
-      // The window is symmetric: channel c lies in the windows of exactly the channels in its own window.
-      const int64_t first = c - radius < 0 ? 0 : c - radius, last = c + radius < channels ? c + radius : channels - 1;
+      const ChannelWindow w = window_of(c, radius, channels);
       float sum = 0.0f;
-      for (int64_t i = first; i <= last; ++i) {
-        const int64_t at = base + i * spatial;
-        sum += dy[at] * y[at] / scale[at];
+      for (int64_t i = w.first; i <= w.last; ++i) {
+        const int64_t in_window = base + i * spatial;
+        sum += dy[in_window] * y[in_window] / scale[in_window];
       }
       const int64_t at = base + c * spatial;
       dx[at] = dy[at] * powf(scale[at], -beta) - 2.0f * alpha * beta * x[at] * sum;
