@@ -33,13 +33,19 @@ pass() {
   exit 0
 }
 source "$(dirname "$0")/../common/job_wait.sh"
-# No rank process may remain on any host once mpirun has returned; Open MPI's
-# daemon on a host that was cut off leaves when its keepalives go unanswered
-# (within 30 s).
+# No rank process may remain on any host once mpirun has returned (a rank
+# that mpirun killed as it returned may still be exiting, its memory being
+# freed: each host's ranks get 5 s); Open MPI's daemon on a host that was cut
+# off leaves when its keepalives go unanswered (within 30 s).
 no_processes_left() {
-  local k pids waited
+  local k pids waited left
   for ((k = 1; k <= ${#CLUSTER_HOSTS[@]}; k++)); do
-    [[ -z $(ranks_on $k) ]] || fail "rank processes left on $CLUSTER_PREFIX-h$k: $(ranks_on $k | tr '\n' ' ')"
+    for ((waited = 0; waited < 50; waited++)); do
+      left=$(ranks_on $k | tr '\n' ' ')
+      [[ -z $left ]] && break
+      sleep 0.1
+    done
+    [[ -z $left ]] || fail "rank processes left on $CLUSTER_PREFIX-h$k 5 s after mpirun returned: $left"
   done
   for ((waited = 0; waited < 30; waited++)); do
     pids=$(for ((k = 1; k <= ${#CLUSTER_HOSTS[@]}; k++)); do ip netns pids "$CLUSTER_PREFIX-h$k"; done)
