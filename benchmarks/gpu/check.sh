@@ -8,7 +8,8 @@
 # Precision: convoy and PyTorch side by side in fp32 (PyTorch with TF32 off),
 # tf32 (PyTorch's default math with cudnn.benchmark) and bf16 (convoy's bf16
 # convolutions and products; PyTorch's bf16 autocast).
-# Last line: summary key=value ...
+# Every step has a time limit of its own, so that one that hangs costs only
+# its limit and the table still comes. Last line: summary key=value ...
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 out=${OUT:-/tmp/convoy-gpu-out}
@@ -39,7 +40,7 @@ missing=$(ldd "$root"/bin/* | grep "not found" | sort -u)
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1 | tee "$out/gpu.txt"
 
 # 1. The GPU tests (a test that skips says why; any failure fails the check).
-"$root/bin/cuda_tests" --gtest_output="xml:$out/cuda_tests.xml" > "$out/cuda_tests.log" 2>&1
+timeout 150 "$root/bin/cuda_tests" --gtest_output="xml:$out/cuda_tests.xml" > "$out/cuda_tests.log" 2>&1
 tests_rc=$?
 grep -E "^\[  (PASSED|SKIPPED|FAILED) |^\[==========\]" "$out/cuda_tests.log"
 passed=$(grep -c "^\[       OK \]" "$out/cuda_tests.log")
@@ -49,11 +50,11 @@ failed=$(grep -c "^\[  FAILED  \] .*(" "$out/cuda_tests.log")
 # 2. The trainer itself on the GPU: the losses of its first steps against the
 # CPU's (same seed, images and dropout masks), then a longer run's rate and
 # how long its steps waited for data (synthetic images, 8 loader workers).
-train=("$root/bin/train_alexnet" --synthetic 512 --input-size 127 --num-classes 100 --batch-size 32 --max-steps 4
+train=(timeout 60 "$root/bin/train_alexnet" --synthetic 512 --input-size 127 --num-classes 100 --batch-size 32 --max-steps 4
        --log-every 1 --checkpoint-dir "" --workers 4 --threads 16)
 "${train[@]}" --device cpu --metrics "$out/parity_cpu.jsonl" > "$out/parity_cpu.log" 2>&1
 "${train[@]}" --device cuda --metrics "$out/parity_gpu.jsonl" > "$out/parity_gpu.log" 2>&1
-"$root/bin/train_alexnet" --synthetic 8192 --batch-size 128 --max-steps 50 --log-every 1 --checkpoint-dir "" \
+timeout 90 "$root/bin/train_alexnet" --synthetic 8192 --batch-size 128 --max-steps 50 --log-every 1 --checkpoint-dir "" \
   --workers 8 --device cuda --metrics "$out/trainer_gpu.jsonl" > "$out/trainer_gpu.log" 2>&1
 read -r loss_gap trainer_rate data_ms < <(python3 benchmarks/gpu/trainer_figures.py "$out")
 echo "trainer: first 4 steps' loss, GPU vs CPU: max relative gap $loss_gap;" \
@@ -66,10 +67,10 @@ declare -A rate
 for run in "lenet5 256 40" "alexnet 128 10"; do
   read -r model batch steps <<< "$run"
   for precision in fp32 tf32 bf16; do
-    rate[$model,convoy,$precision]=$("$root/bin/bench_train" --model "$model" --batch-size "$batch" --device cuda \
+    rate[$model,convoy,$precision]=$(timeout 45 "$root/bin/bench_train" --model "$model" --batch-size "$batch" --device cuda \
       --precision "$precision" --steps "$steps" --warmup 3 --repeats 5 2>&1 |
       tee "$out/convoy_${model}_$precision.log" | img_per_s)
-    rate[$model,pytorch,$precision]=$(python3 benchmarks/peers/pytorch_train_bench.py --model "$model" \
+    rate[$model,pytorch,$precision]=$(timeout 60 python3 benchmarks/peers/pytorch_train_bench.py --model "$model" \
       --batch-size "$batch" --device cuda --precision "$precision" --steps "$steps" --warmup 3 --repeats 5 2>&1 |
       tee "$out/pytorch_${model}_$precision.log" | img_per_s)
   done
