@@ -56,7 +56,14 @@ case "$case_name" in
     n=$(grep -c "train_alexnet: error: ranks disagree: rank 1: --lr 0.02, rank 0: --lr 0.01" "$log")
     [[ $n -eq 1 ]] || fail "expected the difference named once, found $n times"
     grep -q "^training" "$log" && fail "the job trained"
-    pass "rank 0 named the difference once; exit code $rc"
+    # One rank on the CPU, one asking for a GPU: without a GPU that rank's
+    # set-up error, with one the device kinds differ; named once either way.
+    "${mpirun[@]}" -np 1 "${alexnet[@]}" --device cpu : -np 1 "${alexnet[@]}" --device cuda > "$log.device" 2>&1
+    device_rc=$?
+    [[ $device_rc -ne 0 ]] || fail "the job with a CPU rank and a GPU rank exited 0"
+    n=$(grep -cE "train_alexnet: error: (rank 1: --device cuda: |ranks disagree: rank 1: device kind cuda)" "$log.device")
+    [[ $n -eq 1 ]] || { cat "$log.device" >> "$log"; fail "expected the device named once, found $n times"; }
+    pass "rank 0 named the difference once; exit code $rc; devices: $(grep -m1 -o "error: .*" "$log.device" | cut -c1-80)"
     ;;
 
   rank_error)
