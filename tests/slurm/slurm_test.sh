@@ -4,8 +4,8 @@
 # on ports of its own) runs launch/slurm_train.sbatch for 2 tasks of LeNet-5;
 # they train as one job (2 ranks, global batch 64); `scancel --signal=TERM
 # --batch` mid-run gives a checkpoint, the job requeues itself and the restart
-# resumes from that checkpoint to --max-steps. The daemons are stopped by
-# their process ids afterwards, whatever happened.
+# resumes from that checkpoint to --max-steps. Afterwards, whatever happened,
+# the job's processes and the daemons are ended (none is left running).
 #   tests/slurm/slurm_test.sh BUILD_DIR
 # Exit 0: passed; 77: skipped (the reason is printed); else failed.
 set -uo pipefail
@@ -23,6 +23,13 @@ work=$(mktemp -d /tmp/convoy_slurm_XXXXXX)
 chmod 700 "$work"
 export SLURM_CONF=$work/slurm.conf
 stop_daemons() {
+  # The job's own processes (the batch script, srun, the slurmstepd of each
+  # step) outlive slurmd when it is killed: end every process that carries
+  # this test's SLURM_CONF first.
+  local pid
+  for pid in $(grep -lsxzF "SLURM_CONF=$SLURM_CONF" /proc/[0-9]*/environ 2> /dev/null | cut -d/ -f3); do
+    [[ $pid != "$$" ]] && kill -KILL "$pid" 2> /dev/null
+  done
   for daemon in slurmd slurmctld munged; do
     [[ -s $work/$daemon.pid ]] && kill "$(cat "$work/$daemon.pid")" 2> /dev/null
   done
