@@ -6,7 +6,6 @@
 #include <cstdio>
 
 #include "backend/backend.h"
-#include "backend/batch_uploader.h"
 #include "core/error.h"
 #include "core/threads.h"
 #include "data_pipeline/sampler.h"

@@ -41,9 +41,9 @@ class CudaBatchUploader final : public BatchUploader {
     DeviceContext& c = context(device_);
     // Everything queued on the compute stream so far (the last batch's
     // forward and backward) is what reads the last slot's device buffer.
-    if (uploads_ > 0) CONVOY_CUDA(cudaEventRecord, "batch use", slots_[last_].consumed, c.stream);
-    const size_t now = uploads_ % slots_.size();
-    Slot& slot = slots_[now];
+    if (uploads_ > 0)
+      CONVOY_CUDA(cudaEventRecord, "batch use", slots_[(uploads_ - 1) % slots_.size()].consumed, c.stream);
+    Slot& slot = slots_[uploads_ % slots_.size()];
     const size_t bytes = static_cast<size_t>(host.numel()) * sizeof(float);
     // The slot's pinned buffer may still feed its previous copy: wait for it
     // (it was queued a batch ago, so it is normally done).
@@ -70,7 +70,6 @@ class CudaBatchUploader final : public BatchUploader {
                 cudaMemcpyHostToDevice, copy_stream_);
     CONVOY_CUDA(cudaEventRecord, "batch copy", slot.copied, copy_stream_);
     CONVOY_CUDA(cudaStreamWaitEvent, "batch copy", c.stream, slot.copied, 0);
-    last_ = now;
     ++uploads_;
     return slot.device;
   }
@@ -86,7 +85,7 @@ class CudaBatchUploader final : public BatchUploader {
   cudaStream_t copy_stream_ = nullptr;
   cudaEvent_t fresh_ = nullptr;  // the compute stream's work before a buffer was (re)allocated
   std::array<Slot, 2> slots_;
-  size_t uploads_ = 0, last_ = 0;
+  size_t uploads_ = 0;  // batch n uses slot n mod 2
 };
 
 }  // namespace

@@ -3,10 +3,9 @@
 // on the op's device; every call goes on that device's compute stream.
 #pragma once
 
-#include <memory>
-
 #include <algorithm>
 #include <cstdint>
+#include <memory>
 
 #include "backend/backend.h"
 #include "backend/cuda/cuda_context.h"
