@@ -18,8 +18,9 @@
 #include "backend/batch_uploader.h"
 #include "backend/device_choice.h"
 #include "benchmarks/bench_stats.h"
-#include "launch/command_line.h"
 #include "core/threads.h"
+#include "launch/batch_feed.h"
+#include "launch/command_line.h"
 #include "data_pipeline/hdf5_dataset.h"
 #include "data_pipeline/loader.h"
 #include "data_pipeline/sample_source.h"
@@ -138,12 +139,13 @@ int main(int argc, char** argv) {
     // its rounds it is paused (workers idle), so that it neither steals time
     // from the in-memory rounds nor starts a round with batches made outside
     // it: each round starts from an empty pipeline, like an epoch.
+    const std::unique_ptr<BatchUploader> uploader = make_batch_uploader(device);  // as the trainers feed a GPU
     std::unique_ptr<Loader> loader;
     std::vector<int64_t> loader_order;
     int64_t loader_epoch = 0, loader_batch = 0;
     const int64_t loader_batches = source->size() / batch;
     if (dataset) {
-      loader = std::make_unique<Loader>(*source, batch, workers, std::max(2, workers));
+      loader = make_feeding_loader(*source, batch, workers, std::max(2, workers), *uploader);
       loader_order = shuffled_order(source->size(), 1, 0);
     }
     auto resume_loader = [&] { loader->start(loader_order, loader_epoch, loader_batch, false); };
@@ -183,10 +185,9 @@ int main(int argc, char** argv) {
       const HeldBatch& b = held[static_cast<size_t>(step) % held.size()];
       train_on(b.images, b.labels, b.ids);
     };
-    const std::unique_ptr<BatchUploader> uploader = make_batch_uploader(device);  // as the trainers feed a GPU
     auto loader_step = [&] {
       const LoadedBatch& b = next_from_loader();
-      train_on(uploader->upload(b.images), b.labels, b.ids);
+      train_on(upload_batch(*uploader, b, batch), b.labels, b.ids);
     };
     auto timed_round = [&](const std::function<void()>& one_step) {
       const auto start = Clock::now();
@@ -277,9 +278,9 @@ int main(int argc, char** argv) {
                 *std::max_element(rates.begin(), rates.end()), gflops);
     if (loader) {
       const double loader_rate = median(loader_rates), ratio = median(ratios);
-      std::printf("\ninput from %s (%s, %lld images), %d loader worker(s), %lld steps a round, %lld rounds\n",
+      std::printf("\ninput from %s (%s, %lld images, %s batches), %d loader worker(s), %lld steps a round, %lld rounds\n",
                   data_path.c_str(), dataset->is_jpeg() ? "jpeg" : "raw", static_cast<long long>(dataset->size()),
-                  workers, static_cast<long long>(steps), static_cast<long long>(repeats));
+                  feed_name(*loader), workers, static_cast<long long>(steps), static_cast<long long>(repeats));
       std::printf("%-28s %12s %16s\n", "input", "img/s (med)", "min..max");
       std::printf("%-28s %12.1f %7.1f..%-8.1f\n", "batches already in memory", rate,
                   *std::min_element(rates.begin(), rates.end()), *std::max_element(rates.begin(), rates.end()));
@@ -288,10 +289,10 @@ int main(int argc, char** argv) {
                   *std::max_element(loader_rates.begin(), loader_rates.end()));
       std::printf("loader / memory, median of paired rounds: %.3f (%+.1f%%)\n", ratio, 100.0 * (ratio - 1.0));
       std::printf("summary model=%s device=%s precision=%s batch=%lld threads=%d img_per_s=%.1f gflops=%.1f workers=%d "
-                  "loader_img_per_s=%.1f loader_vs_memory=%.3f\n",
+                  "loader_img_per_s=%.1f loader_vs_memory=%.3f feed=%s\n",
                   model_name.c_str(), to_string(device).c_str(), precision_name.c_str(), static_cast<long long>(batch), compute_threads(),
                   rate, gflops, workers,
-                  loader_rate, ratio);
+                  loader_rate, ratio, loader->format() == BatchFormat::kPixels ? "pixels" : "float");
       return 0;
     }
     std::printf("summary model=%s device=%s precision=%s batch=%lld threads=%d img_per_s=%.1f gflops=%.1f\n",

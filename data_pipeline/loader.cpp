@@ -2,21 +2,41 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 
 #include "core/error.h"
 
 namespace convoy {
 
-Loader::Loader(SampleSource& source, int64_t batch_size, int workers, int prefetch)
-    : source_(source), batch_size_(batch_size), sample_shape_(source.sample_shape()) {
+Loader::Loader(SampleSource& source, int64_t batch_size, int workers, int prefetch, BatchFormat format,
+               Allocator* pixel_memory)
+    : source_(source), batch_size_(batch_size), sample_shape_(source.sample_shape()), format_(format) {
   CONVOY_CHECK(batch_size > 0 && workers >= 0 && prefetch >= 1, "bad loader settings: batch ",
                batch_size, ", workers ", workers, ", prefetch ", prefetch);
-  per_sample_ = sample_shape_.numel();
-  const Shape batch_shape{batch_size, sample_shape_[0], sample_shape_[1], sample_shape_[2]};
   slots_.resize(static_cast<size_t>(workers == 0 ? 1 : prefetch));
+  if (format_ == BatchFormat::kPixels) {
+    pixel_shape_ = source_.pixel_shape();
+    CONVOY_CHECK(pixel_shape_.rank() == 3, "pixel batches from a source without a pixel form");
+    per_sample_ = pixel_shape_.numel();
+    pixel_memory_ = pixel_memory ? pixel_memory : &allocator_for(Device::kCPU);
+    // The maps follow the bytes, 64-byte aligned.
+    const size_t pixel_bytes = (static_cast<size_t>(batch_size * per_sample_) + 63) / 64 * 64;
+    const size_t block_bytes = pixel_bytes + static_cast<size_t>(batch_size) * sizeof(PixelTransform);
+    for (Slot& slot : slots_) {
+      slot.pixel_block = pixel_memory_->allocate(block_bytes);
+      std::memset(slot.pixel_block, 0, block_bytes);  // fault the memory in now, not during training
+      slot.pixel_bytes = static_cast<uint8_t*>(slot.pixel_block);
+      slot.transforms = reinterpret_cast<PixelTransform*>(slot.pixel_bytes + pixel_bytes);
+    }
+  } else {
+    per_sample_ = sample_shape_.numel();
+    const Shape batch_shape{batch_size, sample_shape_[0], sample_shape_[1], sample_shape_[2]};
+    for (Slot& slot : slots_) {
+      slot.storage = Tensor::empty(batch_shape);
+      slot.storage.fill(0.0f);  // fault the memory in now, not during training
+    }
+  }
   for (Slot& slot : slots_) {
-    slot.storage = Tensor::empty(batch_shape);
-    slot.storage.fill(0.0f);  // fault the memory in now, not during training
     slot.batch.labels.reserve(static_cast<size_t>(batch_size));
     slot.batch.ids.reserve(static_cast<size_t>(batch_size));
   }
@@ -26,11 +46,17 @@ Loader::Loader(SampleSource& source, int64_t batch_size, int workers, int prefet
     for (int w = 0; w < workers; ++w) threads_.emplace_back([this, w] { worker_loop(w); });
   } catch (...) {  // e.g. the process's thread limit: stop the threads already started, then report
     stop_workers();
+    for (Slot& slot : slots_)
+      if (slot.pixel_block) pixel_memory_->deallocate(slot.pixel_block);
     throw;
   }
 }
 
-Loader::~Loader() { stop_workers(); }
+Loader::~Loader() {
+  stop_workers();
+  for (Slot& slot : slots_)
+    if (slot.pixel_block) pixel_memory_->deallocate(slot.pixel_block);
+}
 
 void Loader::stop_workers() {
   {
@@ -52,7 +78,9 @@ void Loader::assign(int64_t k) {
   slot.assigned = k;
   slot.remaining = n;
   slot.batch.index = k;
-  slot.batch.images = slot.storage.slice_batch(0, n);
+  if (format_ == BatchFormat::kPixels)
+    slot.batch.pixels = PixelBatch{slot.pixel_bytes, slot.transforms, n, pixel_shape_[0], pixel_shape_[1], pixel_shape_[2]};
+  else slot.batch.images = slot.storage.slice_batch(0, n);
   slot.batch.labels.assign(static_cast<size_t>(n), 0);
   slot.batch.ids.assign(order_.begin() + k * batch_size_, order_.begin() + k * batch_size_ + n);
 }
@@ -83,8 +111,12 @@ void Loader::start(std::vector<int64_t> order, int64_t epoch, int64_t first_batc
 void Loader::load_sample(Slot& slot, int64_t k, int64_t position, int worker) {
   const int64_t index = order_[static_cast<size_t>(k * batch_size_ + position)];
   try {
-    slot.batch.labels[static_cast<size_t>(position)] =
-        source_.load(index, epoch_, slot.storage.data() + position * per_sample_, worker);
+    int32_t& label = slot.batch.labels[static_cast<size_t>(position)];
+    if (format_ == BatchFormat::kPixels)
+      label = source_.load_pixels(index, epoch_, slot.pixel_bytes + position * per_sample_, slot.transforms[position],
+                                  worker);
+    else
+      label = source_.load(index, epoch_, slot.storage.data() + position * per_sample_, worker);
   } catch (const Error& e) {
     // The user's data (a corrupt image): name the sample. A failed internal
     // check stays an internal error, with the sample added.

@@ -6,6 +6,11 @@
 // fault, an internal one otherwise), and so does every later next() of that
 // epoch. Destroying the loader mid-epoch stops and joins the workers (nothing
 // hangs), and so does a constructor that fails to start them all.
+//
+// Batches come as floats ready for the network, or (BatchFormat::kPixels, for
+// a GPU that normalises them: core/pixel_batch.h) as the samples' 8-bit crops
+// and their maps, a quarter of the bytes, in memory from a given allocator
+// (pinned host memory, which the GPU copies from directly).
 #pragma once
 
 #include <condition_variable>
@@ -15,14 +20,19 @@
 #include <thread>
 #include <vector>
 
+#include "core/pixel_batch.h"
 #include "data_pipeline/sample_source.h"
+#include "tensor/allocator.h"
 #include "tensor/tensor.h"
 
 namespace convoy {
 
+enum class BatchFormat { kFloat, kPixels };
+
 struct LoadedBatch {
   int64_t index = 0;              // batch number within the epoch
-  Tensor images;                  // (B, C, H, W), plain
+  Tensor images;                  // kFloat: (B, C, H, W), plain
+  PixelBatch pixels;              // kPixels: B samples' bytes and maps
   std::vector<int32_t> labels;    // B
   std::vector<int64_t> ids;       // B global sample indices
 };
@@ -30,7 +40,10 @@ struct LoadedBatch {
 class Loader {
  public:
   // workers = 0 loads in the calling thread; prefetch >= 1 batches in flight.
-  Loader(SampleSource& source, int64_t batch_size, int workers, int prefetch);
+  // kPixels needs a source with a pixel form; its batch buffers come from
+  // pixel_memory (the host's allocator when null).
+  Loader(SampleSource& source, int64_t batch_size, int workers, int prefetch,
+         BatchFormat format = BatchFormat::kFloat, Allocator* pixel_memory = nullptr);
   ~Loader();
   Loader(const Loader&) = delete;
   Loader& operator=(const Loader&) = delete;
@@ -43,10 +56,14 @@ class Loader {
   // Milliseconds the last next() waited for its batch.
   double last_wait_ms() const { return last_wait_ms_; }
   int workers() const { return static_cast<int>(threads_.size()); }
+  BatchFormat format() const { return format_; }
 
  private:
   struct Slot {
-    Tensor storage;  // full batch, allocated once
+    Tensor storage;  // kFloat: the full batch, allocated once
+    void* pixel_block = nullptr;  // kPixels: the full batch's bytes, then its maps
+    uint8_t* pixel_bytes = nullptr;
+    PixelTransform* transforms = nullptr;
     LoadedBatch batch;
     int64_t assigned = -1;   // batch index being filled here
     int64_t remaining = 0;   // samples still to load
@@ -60,7 +77,9 @@ class Loader {
 
   SampleSource& source_;
   int64_t batch_size_, per_sample_;
-  Shape sample_shape_;
+  Shape sample_shape_, pixel_shape_;
+  BatchFormat format_;
+  Allocator* pixel_memory_ = nullptr;
   std::vector<Slot> slots_;
   std::vector<std::thread> threads_;
 

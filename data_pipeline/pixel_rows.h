@@ -8,14 +8,10 @@
 
 #include <cstdint>
 
+#include "core/pixel_batch.h"  // PixelAffine
 #include "data_pipeline/image.h"
 
 namespace convoy {
-
-struct PixelAffine {
-  float scale[3] = {1.0f, 1.0f, 1.0f};
-  float bias[3] = {0.0f, 0.0f, 0.0f};
-};
 
 // Normalisation with an optional per-channel offset (PCA lighting), from
 // [0,1] units: value = (pixel/255 + delta[c] - mean[c]) / std[c], i.e.

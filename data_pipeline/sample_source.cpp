@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "core/error.h"
 #include "core/philox.h"
@@ -13,7 +14,17 @@ namespace convoy {
 
 std::string SampleSource::describe(int64_t index) const { return "sample " + std::to_string(index); }
 
+int32_t SampleSource::load_pixels(int64_t, int64_t, uint8_t*, PixelTransform&, int) {
+  CONVOY_THROW("this sample source has no pixel form (pixel_shape() is empty)");
+}
+
 namespace {
+
+// Copies a view's rows into HWC bytes, one after another.
+void copy_rows(const ImageView& view, uint8_t* out) {
+  const int64_t row_bytes = view.width * view.channels;
+  for (int64_t y = 0; y < view.height; ++y) std::memcpy(out + y * row_bytes, view.row(y), static_cast<size_t>(row_bytes));
+}
 
 // What the sources over an ImageDataset share: the set, its size and
 // classes, per-worker read buffers, and samples named by image and file.
@@ -61,6 +72,13 @@ class NormalizedSource final : public DatasetSource {
     const ImageView image =
         dataset_->read_window(index, 0, 0, dataset_->height(), dataset_->width(), buffers(worker));
     view_to_planes(image, false, affine_, out);
+    return dataset_->label(index);
+  }
+
+  Shape pixel_shape() const override { return Shape{dataset_->height(), dataset_->width(), dataset_->channels()}; }
+  int32_t load_pixels(int64_t index, int64_t, uint8_t* out, PixelTransform& transform, int worker) override {
+    copy_rows(dataset_->read_window(index, 0, 0, dataset_->height(), dataset_->width(), buffers(worker)), out);
+    transform = PixelTransform{affine_, 0, 0};
     return dataset_->label(index);
   }
 
@@ -135,6 +153,29 @@ class AugmentedSource final : public DatasetSource {
     return dataset_->label(index);
   }
 
+  // Training and the centre crop; ten crops have no pixel form.
+  Shape pixel_shape() const override {
+    if (!options_.training && options_.eval_crops != 1) return Shape{};
+    return Shape{options_.transform.crop_size, options_.transform.crop_size, dataset_->channels()};
+  }
+  int32_t load_pixels(int64_t index, int64_t epoch, uint8_t* out, PixelTransform& transform, int worker) override {
+    CONVOY_CHECK(pixel_shape().rank() == 3, "ten-crop evaluation has no pixel form");
+    ReadBuffers& buffers = this->buffers(worker);
+    const int64_t crop = options_.transform.crop_size, height = dataset_->height(), width = dataset_->width();
+    if (options_.training) {  // as load(): the window, then its map
+      AugmentDraw draw = draw_augmentation(options_.seed, epoch, index, height, width, options_.transform);
+      const ImageView window = dataset_->read_window(index, draw.top, draw.left, crop, crop, buffers);
+      draw.top = draw.left = 0;
+      transform.affine = train_transform_affine(window, draw, options_.transform);
+      transform.mirror = draw.flip ? 1 : 0;
+      copy_rows(window, out);
+    } else {
+      copy_rows(dataset_->read_window(index, (height - crop) / 2, (width - crop) / 2, crop, crop, buffers), out);
+      transform.affine = eval_transform_affine(dataset_->channels(), options_.transform);
+      transform.mirror = 0;
+    }
+    return dataset_->label(index);
+  }
 
  private:
   AugmentedSourceOptions options_;

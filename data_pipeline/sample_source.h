@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/pixel_batch.h"
 #include "core/shape.h"
 #include "data_pipeline/transforms.h"
 #include "tensor/tensor.h"
@@ -28,11 +29,18 @@ class SampleSource {
   virtual void prepare_workers(int workers) { (void)workers; }
   // Writes sample `index` to out (sample_shape().numel() floats); returns its label.
   virtual int32_t load(int64_t index, int64_t epoch, float* out, int worker) = 0;
+  // The pixel form, for a GPU to normalise (core/pixel_batch.h): the
+  // (height, width, channels) of what load_pixels() writes, or rank 0 where
+  // this source has none (synthetic images, ten crops).
+  virtual Shape pixel_shape() const { return Shape{}; }
+  // Writes sample `index`'s bytes to out (pixel_shape().numel(), HWC) and the
+  // map that turns them into exactly what load() writes; returns its label.
+  virtual int32_t load_pixels(int64_t index, int64_t epoch, uint8_t* out, PixelTransform& transform, int worker);
   // Names a sample in error messages ("sample 12 (train.h5)").
   virtual std::string describe(int64_t index) const;
 };
 
-// Images of an in-memory dataset, normalised per channel: (pixel / 255 - mean) / std,
+// Images of an ImageDataset, normalised per channel: (pixel / 255 - mean) / std,
 // HWC uint8 -> CHW float. Pass the training set's mean and std for every split.
 std::unique_ptr<SampleSource> make_normalized_source(std::shared_ptr<const ImageDataset> dataset,
                                                     const std::vector<double>& mean,

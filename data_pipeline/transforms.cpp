@@ -178,11 +178,19 @@ std::array<double, 3> lighting_delta(const ImageView& in, const AugmentDraw& dra
   return {0.0, 0.0, 0.0};
 }
 
-void apply_train_transform(const ImageView& in, const AugmentDraw& draw,
-                           const TransformOptions& options, float* out) {
+PixelAffine train_transform_affine(const ImageView& in, const AugmentDraw& draw, const TransformOptions& options) {
   check_image(in, options);
   check_window(in, draw.top, draw.left, options.crop_size);
-  const PixelAffine affine = channel_affine(in.channels, lighting_delta(in, draw, options), options);
+  return channel_affine(in.channels, lighting_delta(in, draw, options), options);
+}
+
+PixelAffine eval_transform_affine(int64_t channels, const TransformOptions& options) {
+  return channel_affine(channels, {0.0, 0.0, 0.0}, options);
+}
+
+void apply_train_transform(const ImageView& in, const AugmentDraw& draw,
+                           const TransformOptions& options, float* out) {
+  const PixelAffine affine = train_transform_affine(in, draw, options);
   const int64_t crop = options.crop_size;
   view_to_planes(in.window(draw.top, draw.left, crop, crop), draw.flip, affine, out);
 }
@@ -190,14 +198,14 @@ void apply_train_transform(const ImageView& in, const AugmentDraw& draw,
 void center_crop_transform(const ImageView& in, const TransformOptions& options, float* out) {
   check_image(in, options);
   const int64_t crop = options.crop_size;
-  const PixelAffine affine = channel_affine(in.channels, {0.0, 0.0, 0.0}, options);
+  const PixelAffine affine = eval_transform_affine(in.channels, options);
   view_to_planes(in.window((in.height - crop) / 2, (in.width - crop) / 2, crop, crop), false, affine, out);
 }
 
 void ten_crop_transform(const ImageView& in, const TransformOptions& options, float* out) {
   check_image(in, options);
   const int64_t crop = options.crop_size;
-  const PixelAffine affine = channel_affine(in.channels, {0.0, 0.0, 0.0}, options);
+  const PixelAffine affine = eval_transform_affine(in.channels, options);
   const int64_t bottom = in.height - crop, right = in.width - crop;
   const int64_t origins[5][2] = {{0, 0}, {0, right}, {bottom, 0}, {bottom, right},
                                  {bottom / 2, right / 2}};

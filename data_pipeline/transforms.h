@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <string>
 
+#include "core/pixel_batch.h"
 #include "data_pipeline/image.h"
 #include "data_pipeline/pca.h"
 
@@ -65,6 +66,13 @@ std::array<double, 3> lighting_delta(const ImageView& in, const AugmentDraw& dra
 // fixed crops/alphas). Writes channels * crop * crop floats, CHW, to `out`.
 void apply_train_transform(const ImageView& in, const AugmentDraw& draw,
                            const TransformOptions& options, float* out);
+
+// The per-channel map apply_train_transform applies to the crop of `in`
+// chosen by `draw` after cropping and mirroring: normalisation with the
+// draw's lighting folded into the bias (core/pixel_batch.h).
+PixelAffine train_transform_affine(const ImageView& in, const AugmentDraw& draw, const TransformOptions& options);
+// The map of the evaluation transforms below (normalisation, no lighting).
+PixelAffine eval_transform_affine(int64_t channels, const TransformOptions& options);
 
 // Evaluation: the centre window ((H-crop)/2, (W-crop)/2), no flip, no lighting.
 void center_crop_transform(const ImageView& in, const TransformOptions& options, float* out);

@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "data_pipeline/sampler.h"
+#include "launch/batch_feed.h"
 
 namespace convoy {
 
@@ -12,8 +13,8 @@ Evaluator::Evaluator(SampleSource& source, const TrainOptions& options, Communic
   const Shape sample = source_.sample_shape();
   CONVOY_CHECK(sample[0] % crops_ == 0, "validation samples of ", sample.to_string(), " do not hold ", crops_,
                " crops");
-  const int64_t batch = options.eval_batch_size > 0 ? options.eval_batch_size : options.batch_size;
-  loader_ = std::make_unique<Loader>(source_, batch, options.workers, 2);
+  batch_size_ = options.eval_batch_size > 0 ? options.eval_batch_size : options.batch_size;
+  workers_ = options.workers;
 }
 
 EvalResult Evaluator::evaluate(Sequential& model) {
@@ -25,20 +26,22 @@ EvalResult Evaluator::evaluate(Sequential& model) {
   const int64_t rank = comm_.rank(), world = comm_.size();
   // Shard positions at or past `total` are padding (copies of the first samples).
   int64_t to_count = total > rank ? (total - rank + world - 1) / world : 0;
-  loader_->start(distributed_order(total, rank, world, false, 0, 0, false), 0, 0, true);
-  const Shape sample = source_.sample_shape();
   if (!uploader_ || uploader_device_ != model.device()) {
+    // The loader's batches suit the uploader (8-bit ones for a GPU).
+    loader_.reset();
     uploader_device_ = model.device();
     uploader_ = make_batch_uploader(uploader_device_);
+    loader_ = make_feeding_loader(source_, batch_size_, workers_, 2, *uploader_);
   }
+  loader_->start(distributed_order(total, rank, world, false, 0, 0, false), 0, 0, true);
+  const Shape sample = source_.sample_shape();
   StepContext ctx;  // evaluation: no dropout
   while (const LoadedBatch* batch = loader_->next()) {
     const int64_t n = std::min<int64_t>(static_cast<int64_t>(batch->labels.size()), to_count);
     to_count -= n;
     if (n == 0) continue;
     const std::span<const int32_t> labels(batch->labels.data(), static_cast<size_t>(n));
-    const Tensor slice = batch->images.slice_batch(0, n);
-    const Tensor& images = uploader_->upload(slice);
+    const Tensor images = upload_batch(*uploader_, *batch, n);
     if (crops_ == 1) {
       const Tensor& logits = model.forward(images, ctx);
       sums.loss += loss_.forward(logits, labels) * static_cast<double>(n);

@@ -33,7 +33,9 @@ class Evaluator {
   SampleSource& source_;
   Communicator& comm_;
   int crops_;
-  std::unique_ptr<Loader> loader_;
+  int64_t batch_size_;
+  int workers_;
+  std::unique_ptr<Loader> loader_;  // made with the uploader, to suit it
   SoftmaxCrossEntropy loss_;
   std::vector<int32_t> crop_labels_;
   Tensor averaged_;

@@ -11,6 +11,7 @@
 #include "data_pipeline/sampler.h"
 #include "dist/agreement.h"
 #include "io/json_text.h"
+#include "launch/batch_feed.h"
 #include "launch/console.h"
 #include "launch/stop_signal.h"
 #include "nn/init.h"
@@ -160,7 +161,7 @@ Trainer::StepOutcome Trainer::train_step(int64_t steps_per_epoch, double lr) {
     ctx.seed = position_.seed;
     ctx.step = static_cast<uint64_t>(position_.global_step);
     ctx.sample_ids = loaded->ids;
-    const Tensor& images = uploader_->upload(loaded->images);
+    const Tensor images = upload_batch(*uploader_, *loaded, static_cast<int64_t>(loaded->labels.size()));
     const double loss = loss_.forward(model_.forward(images, ctx), loaded->labels);
     outcome.correct += count_top_k_correct(loss_.probabilities(), loaded->labels, 1);
     const auto t2 = Clock::now();
@@ -260,7 +261,7 @@ int Trainer::run() {
                    std::to_string(global_batch) + " (--batch-size x ranks x --accumulate-steps)");
   // Built here, not in the constructor: --evaluate never trains, and its
   // source must not be shared by two loaders.
-  if (!train_loader_) train_loader_ = std::make_unique<Loader>(train_, micro_batch, options_.workers, 2);
+  if (!train_loader_) train_loader_ = make_feeding_loader(train_, micro_batch, options_.workers, 2, *uploader_);
   if (position_.batch_in_epoch > steps_per_epoch)
     throw JobError("the resumed position (batch " + std::to_string(position_.batch_in_epoch) + " of epoch " +
                    std::to_string(position_.epoch + 1) + ") lies beyond the epoch's " + std::to_string(steps_per_epoch) +
@@ -269,13 +270,13 @@ int Trainer::run() {
   char line[768];
   std::snprintf(line, sizeof line,
                 "training %s: %lld samples, %d rank%s x batch %lld x %d accumulation step%s = global batch %lld, "
-                "%lld steps/epoch, epochs %lld-%lld, lr %.4g, on %s, %d thread%s per rank",
+                "%lld steps/epoch, epochs %lld-%lld, lr %.4g, on %s (%s input), %d thread%s per rank",
                 options_.model.c_str(), static_cast<long long>(train_.size()), world, world == 1 ? "" : "s",
                 static_cast<long long>(micro_batch), options_.accumulate_steps,
                 options_.accumulate_steps == 1 ? "" : "s", static_cast<long long>(global_batch),
                 static_cast<long long>(steps_per_epoch), static_cast<long long>(position_.epoch + 1),
                 static_cast<long long>(options_.epochs), schedule_.options().base_lr,
-                backend_for(device_).name().c_str(), compute_threads(),
+                backend_for(device_).name().c_str(), feed_name(*train_loader_), compute_threads(),
                 compute_threads() == 1 ? "" : "s");
   report.start_run(line);
 

@@ -10,6 +10,10 @@ std::unique_ptr<BatchUploader> make_cuda_batch_uploader(int device);  // backend
 }
 #endif
 
+const Tensor& BatchUploader::upload_pixels(const PixelBatch&) {
+  CONVOY_THROW("8-bit batches need a device that normalises them (normalises_pixels() is false here)");
+}
+
 namespace {
 class HostBatchUploader final : public BatchUploader {
  public:

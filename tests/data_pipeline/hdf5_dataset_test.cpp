@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -14,6 +15,7 @@
 #include "tests/common/test_support.h"
 #include "io/hdf5_file.h"
 #include "data_pipeline/loader.h"
+#include "data_pipeline/pixel_rows.h"
 #include "data_pipeline/sample_source.h"
 #include "data_pipeline/sampler.h"
 
@@ -349,6 +351,22 @@ TEST(NormalizedSource, NormalisesEveryChannelInEveryCacheMode) {
                           (pixel / 255.0 - spec.mean[c]) / spec.std[c], 2e-6)
                   << "image " << i << " channel " << c << " pixel " << p;
             }
+        // The pixel form (for a GPU): the stored bytes, and the map that
+        // gives the float batch's bits.
+        EXPECT_EQ(source->pixel_shape(), (Shape{spec.height, spec.width, channels}));
+        std::vector<uint8_t> bytes(static_cast<size_t>(hw * channels));
+        std::vector<float> mapped(static_cast<size_t>(hw * channels));
+        source->prepare_workers(1);
+        for (int64_t i = 0; i < spec.n; ++i) {
+          PixelTransform map;
+          EXPECT_EQ(source->load_pixels(i, 0, bytes.data(), map, 0), spec.labels[static_cast<size_t>(i)]);
+          EXPECT_TRUE(std::equal(bytes.begin(), bytes.end(), pixels.begin() + i * hw * channels));
+          EXPECT_EQ(map.mirror, 0u);
+          view_to_planes(ImageView(bytes.data(), spec.height, spec.width, channels, spec.width * channels), false,
+                         map.affine, mapped.data());
+          EXPECT_TRUE(std::equal(mapped.begin(), mapped.end(), batch->images.data() + i * hw * channels))
+              << "image " << i;
+        }
       }
   }
   const std::string two = dir.file("c2.h5");

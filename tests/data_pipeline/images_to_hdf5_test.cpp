@@ -5,6 +5,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "core/error.h"
 #include "data_pipeline/hdf5_dataset.h"
@@ -13,6 +14,7 @@
 #include "data_pipeline/sample_source.h"
 #include "data_pipeline/sampler.h"
 #include "data_pipeline/image_resize.h"
+#include "data_pipeline/pixel_rows.h"
 #include "io/hdf5_file.h"
 #include "tests/data_pipeline/image_test_util.h"
 
@@ -432,6 +434,140 @@ TEST(AugmentedSource, WindowedReadsEqualTheWholeImageTransform) {
       expect_error([&] { dataset->read_window(0, 20, 0, 21, 21, buffers); }, "outside");
     }
   }
+}
+
+// What load_pixels() leaves, turned into floats as the GPU does it: each
+// sample's bytes through its map (here with the host's pixel rows).
+std::vector<float> planes_of(const uint8_t* bytes, const Shape& pixel_shape, const PixelTransform& map) {
+  const int64_t h = pixel_shape[0], w = pixel_shape[1], c = pixel_shape[2];
+  std::vector<float> out(static_cast<size_t>(h * w * c));
+  view_to_planes(ImageView(bytes, h, w, c, w * c), map.mirror != 0, map.affine, out.data());
+  return out;
+}
+
+// The pixel form a GPU normalises gives load()'s bits exactly: training crops
+// (mirrored or not, with each lighting mode) and the centre crop, in both
+// storage and cache modes. Ten crops and synthetic images have no pixel form.
+TEST(AugmentedSource, PixelFormGivesLoadsBitsExactly) {
+  Fixture f;
+  for (ImageStorage storage : {ImageStorage::kRaw, ImageStorage::kJpeg}) {
+    const std::string path = f.dir / (storage == ImageStorage::kRaw ? "raw.h5" : "jpeg.h5");
+    images_to_hdf5(list_image_folder(f.input), options_for(path, storage, 32));
+    for (CacheMode cache : {CacheMode::kOn, CacheMode::kOff})
+      for (PcaMode pca : {PcaMode::kOff, PcaMode::kImage, PcaMode::kDataset})
+        for (bool training : {true, false}) {
+          SCOPED_TRACE(path + (cache == CacheMode::kOn ? " cached, " : " by index, ") + pca_mode_name(pca) +
+                       (training ? ", training" : ", evaluation"));
+          auto dataset = std::make_shared<const ImageDataset>(ImageDataset::open(path, cache));
+          AugmentedSourceOptions o;
+          o.seed = 9;
+          o.training = training;
+          o.transform.crop_size = 23;
+          o.transform.pca = pca;
+          use_dataset_statistics(*dataset, o.transform);
+          auto source = make_augmented_source(dataset, o);
+          source->prepare_workers(1);
+          ASSERT_EQ(source->pixel_shape(), (Shape{23, 23, 3}));
+          std::vector<uint8_t> bytes(23 * 23 * 3);
+          std::vector<float> expected(3 * 23 * 23);
+          int mirrored = 0;
+          std::set<float> biases;
+          for (int64_t epoch = 0; epoch < 2; ++epoch)
+            for (int64_t i = 0; i < dataset->size(); ++i) {
+              PixelTransform map;
+              map.mirror = 7;  // must be overwritten
+              const int32_t label = source->load_pixels(i, epoch, bytes.data(), map, 0);
+              EXPECT_EQ(label, source->load(i, epoch, expected.data(), 0));
+              ASSERT_EQ(planes_of(bytes.data(), source->pixel_shape(), map), expected)
+                  << "image " << i << " epoch " << epoch;
+              ASSERT_LE(map.mirror, 1u);
+              mirrored += static_cast<int>(map.mirror);
+              biases.insert(map.affine.bias[0]);
+            }
+          if (training) EXPECT_GT(mirrored, 0);  // the test saw mirrored crops
+          else EXPECT_EQ(mirrored, 0);
+          // Lighting moves each image's bias; without it every image shares one.
+          if (training && pca != PcaMode::kOff) EXPECT_GT(biases.size(), 5u);
+          else EXPECT_EQ(biases.size(), 1u);
+        }
+  }
+  auto dataset = std::make_shared<const ImageDataset>(ImageDataset::open(f.dir / "raw.h5"));
+  AugmentedSourceOptions o;
+  o.training = false;
+  o.eval_crops = 10;
+  o.transform.crop_size = 23;
+  auto ten = make_augmented_source(dataset, o);
+  EXPECT_EQ(ten->pixel_shape().rank(), 0);
+  auto synthetic = make_synthetic_source(4, 3, Shape{3, 8, 8}, 1);
+  EXPECT_EQ(synthetic->pixel_shape().rank(), 0);
+  std::vector<uint8_t> bytes(3 * 8 * 8);
+  PixelTransform map;
+  expect_error([&] { synthetic->load_pixels(0, 0, bytes.data(), map, 0); }, "no pixel form");
+}
+
+// Counts what a loader takes from and gives back to its pixel memory.
+class CountingAllocator final : public Allocator {
+ public:
+  void* allocate(size_t bytes) override {
+    ++allocated;
+    return allocator_for(Device::kCPU).allocate(bytes);
+  }
+  void deallocate(void* block) override {
+    ++freed;
+    allocator_for(Device::kCPU).deallocate(block);
+  }
+  int allocated = 0, freed = 0;
+};
+
+// 8-bit batches hold, sample for sample, what float batches hold once mapped:
+// with 0 or 2 workers, a partial last batch included; their buffers come from
+// the given memory and go back to it.
+TEST(Loader, PixelBatchesMapToTheFloatBatches) {
+  Fixture f;
+  const std::string path = f.dir / "set.h5";
+  images_to_hdf5(list_image_folder(f.input), options_for(path, ImageStorage::kJpeg, 32));
+  auto dataset = std::make_shared<const ImageDataset>(ImageDataset::open(path, CacheMode::kOn));
+  AugmentedSourceOptions o;
+  o.seed = 4;
+  o.transform.crop_size = 24;
+  o.transform.pca = PcaMode::kImage;
+  use_dataset_statistics(*dataset, o.transform);
+  auto source = make_augmented_source(dataset, o);
+  std::vector<float> floats;
+  {
+    Loader loader(*source, 3, 0, 2);
+    loader.start(shuffled_order(7, 1, 2), 2, 0, true);
+    while (const LoadedBatch* b = loader.next()) floats.insert(floats.end(), b->images.data(), b->images.data() + b->images.numel());
+  }
+  ASSERT_EQ(floats.size(), 7u * 3 * 24 * 24);
+  for (int workers : {0, 2}) {
+    SCOPED_TRACE(std::to_string(workers) + " workers");
+    CountingAllocator memory;
+    {
+      Loader loader(*source, 3, workers, 2, BatchFormat::kPixels, &memory);
+      EXPECT_EQ(loader.format(), BatchFormat::kPixels);
+      EXPECT_EQ(memory.allocated, workers == 0 ? 1 : 2);  // one block a slot
+      loader.start(shuffled_order(7, 1, 2), 2, 0, true);
+      std::vector<float> mapped;
+      std::vector<int64_t> counts;
+      while (const LoadedBatch* b = loader.next()) {
+        EXPECT_FALSE(b->images.defined());
+        EXPECT_EQ(b->pixels.count, static_cast<int64_t>(b->labels.size()));
+        EXPECT_EQ(b->pixels.sample_bytes(), 24 * 24 * 3);
+        counts.push_back(b->pixels.count);
+        for (int64_t i = 0; i < b->pixels.count; ++i) {
+          const std::vector<float> planes = planes_of(b->pixels.pixels + i * b->pixels.sample_bytes(),
+                                                      Shape{24, 24, 3}, b->pixels.transforms[i]);
+          mapped.insert(mapped.end(), planes.begin(), planes.end());
+        }
+      }
+      EXPECT_EQ(counts, (std::vector<int64_t>{3, 3, 1}));
+      EXPECT_EQ(mapped, floats);
+    }
+    EXPECT_EQ(memory.freed, memory.allocated);
+  }
+  auto synthetic = make_synthetic_source(4, 3, Shape{3, 8, 8}, 1);
+  expect_error([&] { Loader(*synthetic, 2, 0, 1, BatchFormat::kPixels); }, "without a pixel form");
 }
 
 // A JPEG set written by hand with what a converter never stores: a cut-off

@@ -194,6 +194,21 @@ __global__ void add_widened_bf16_kernel(const uint16_t* __restrict__ src, float*
 
 // Each thread's first bad index, the warp's minimum of those, one atomic per
 // warp (an all-NaN gradient must not mean one atomic per element).
+__global__ void normalise_pixels_kernel(const uint8_t* __restrict__ pixels, const PixelTransform* __restrict__ maps,
+                                        float* __restrict__ out, int64_t count, int64_t channels, int64_t height,
+                                        int64_t width) {
+  const int64_t n = count * channels * height * width;
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<int64_t>(blockDim.x) * gridDim.x) {
+    const int64_t x = i % width, y = (i / width) % height, c = (i / (width * height)) % channels;
+    const int64_t b = i / (width * height * channels);
+    const PixelTransform& map = maps[b];
+    const int64_t from = map.mirror ? width - 1 - x : x;
+    const float value = pixels[((b * height + y) * width + from) * channels + c];
+    out[i] = __fadd_rn(__fmul_rn(value, map.affine.scale[c]), map.affine.bias[c]);  // never fused
+  }
+}
+
 __global__ void first_non_finite_kernel(const float* __restrict__ values, int64_t n, unsigned long long* first) {
   unsigned long long mine = ~0ull;
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
@@ -298,6 +313,15 @@ void first_non_finite(const float* values, int64_t n, unsigned long long* first,
   if (n == 0) return;
   first_non_finite_kernel<<<blocks_for(n), kThreads, 0, stream>>>(values, n, first);
   check_launch("first_non_finite_kernel", "non-finite scan");
+}
+
+void normalise_pixels(const uint8_t* pixels, const PixelTransform* transforms, float* out, int64_t count,
+                      int64_t channels, int64_t height, int64_t width, cudaStream_t stream) {
+  const int64_t n = count * channels * height * width;
+  if (n == 0) return;
+  normalise_pixels_kernel<<<blocks_for(n), kThreads, 0, stream>>>(pixels, transforms, out, count, channels, height,
+                                                                   width);
+  check_launch("normalise_pixels_kernel", "input normalisation");
 }
 
 }  // namespace convoy::cuda

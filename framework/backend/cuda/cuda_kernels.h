@@ -6,6 +6,8 @@
 
 #include <cstdint>
 
+#include "core/pixel_batch.h"
+
 namespace convoy::cuda {
 
 // PyTorch's SGD, as the CPU backend's sgd_step: d = grad_scale * g +
@@ -57,5 +59,11 @@ void lrn_forward(const float* x, float* y, float* scale, int64_t batch, int64_t 
 // dx = dy * scale^-beta - 2 alpha beta x * sum over the window of dy * y / scale.
 void lrn_backward(const float* x, const float* y, const float* scale, const float* dy, float* dx, int64_t batch,
                   int64_t channels, int64_t spatial, int radius, float alpha, float beta, cudaStream_t stream);
+
+// 8-bit HWC samples to (count, channels, height, width) floats with each
+// sample's map (core/pixel_batch.h): out = float(pixel) * scale[c] + bias[c],
+// rounded after the multiply and after the add, as on the host.
+void normalise_pixels(const uint8_t* pixels, const PixelTransform* transforms, float* out, int64_t count,
+                      int64_t channels, int64_t height, int64_t width, cudaStream_t stream);
 
 }  // namespace convoy::cuda
