@@ -9,21 +9,21 @@
 namespace convoy {
 
 Loader::Loader(SampleSource& source, int64_t batch_size, int workers, int prefetch, BatchFormat format,
-               Allocator* pixel_memory)
+               Allocator* batch_memory)
     : source_(source), batch_size_(batch_size), sample_shape_(source.sample_shape()), format_(format) {
   CONVOY_CHECK(batch_size > 0 && workers >= 0 && prefetch >= 1, "bad loader settings: batch ",
                batch_size, ", workers ", workers, ", prefetch ", prefetch);
   slots_.resize(static_cast<size_t>(workers == 0 ? 1 : prefetch));
+  batch_memory_ = batch_memory ? batch_memory : &allocator_for(Device::kCPU);
   if (format_ == BatchFormat::kPixels) {
     pixel_shape_ = source_.pixel_shape();
     CONVOY_CHECK(pixel_shape_.rank() == 3, "pixel batches from a source without a pixel form");
     per_sample_ = pixel_shape_.numel();
-    pixel_memory_ = pixel_memory ? pixel_memory : &allocator_for(Device::kCPU);
     // The maps follow the bytes, 64-byte aligned.
     const size_t pixel_bytes = (static_cast<size_t>(batch_size * per_sample_) + 63) / 64 * 64;
     const size_t block_bytes = pixel_bytes + static_cast<size_t>(batch_size) * sizeof(PixelTransform);
     for (Slot& slot : slots_) {
-      slot.pixel_block = pixel_memory_->allocate(block_bytes);
+      slot.pixel_block = batch_memory_->allocate(block_bytes);
       std::memset(slot.pixel_block, 0, block_bytes);  // fault the memory in now, not during training
       slot.pixel_bytes = static_cast<uint8_t*>(slot.pixel_block);
       slot.transforms = reinterpret_cast<PixelTransform*>(slot.pixel_bytes + pixel_bytes);
@@ -32,7 +32,7 @@ Loader::Loader(SampleSource& source, int64_t batch_size, int workers, int prefet
     per_sample_ = sample_shape_.numel();
     const Shape batch_shape{batch_size, sample_shape_[0], sample_shape_[1], sample_shape_[2]};
     for (Slot& slot : slots_) {
-      slot.storage = Tensor::empty(batch_shape);
+      slot.storage = Tensor::empty_host(batch_shape, *batch_memory_);
       slot.storage.fill(0.0f);  // fault the memory in now, not during training
     }
   }
@@ -47,7 +47,7 @@ Loader::Loader(SampleSource& source, int64_t batch_size, int workers, int prefet
   } catch (...) {  // e.g. the process's thread limit: stop the threads already started, then report
     stop_workers();
     for (Slot& slot : slots_)
-      if (slot.pixel_block) pixel_memory_->deallocate(slot.pixel_block);
+      if (slot.pixel_block) batch_memory_->deallocate(slot.pixel_block);
     throw;
   }
 }
@@ -55,7 +55,7 @@ Loader::Loader(SampleSource& source, int64_t batch_size, int workers, int prefet
 Loader::~Loader() {
   stop_workers();
   for (Slot& slot : slots_)
-    if (slot.pixel_block) pixel_memory_->deallocate(slot.pixel_block);
+    if (slot.pixel_block) batch_memory_->deallocate(slot.pixel_block);
 }
 
 void Loader::stop_workers() {

@@ -9,8 +9,9 @@
 //
 // Batches come as floats ready for the network, or (BatchFormat::kPixels, for
 // a GPU that normalises them: core/pixel_batch.h) as the samples' 8-bit crops
-// and their maps, a quarter of the bytes, in memory from a given allocator
-// (pinned host memory, which the GPU copies from directly).
+// and their maps, a quarter of the bytes. Either kind of batch buffer can come
+// from a given allocator (pinned host memory, which a GPU copies from where
+// it lies).
 #pragma once
 
 #include <condition_variable>
@@ -40,10 +41,10 @@ struct LoadedBatch {
 class Loader {
  public:
   // workers = 0 loads in the calling thread; prefetch >= 1 batches in flight.
-  // kPixels needs a source with a pixel form; its batch buffers come from
-  // pixel_memory (the host's allocator when null).
+  // kPixels needs a source with a pixel form. The batch buffers come from
+  // batch_memory (the host's allocator when null), which must outlive the loader.
   Loader(SampleSource& source, int64_t batch_size, int workers, int prefetch,
-         BatchFormat format = BatchFormat::kFloat, Allocator* pixel_memory = nullptr);
+         BatchFormat format = BatchFormat::kFloat, Allocator* batch_memory = nullptr);
   ~Loader();
   Loader(const Loader&) = delete;
   Loader& operator=(const Loader&) = delete;
@@ -79,7 +80,7 @@ class Loader {
   int64_t batch_size_, per_sample_;
   Shape sample_shape_, pixel_shape_;
   BatchFormat format_;
-  Allocator* pixel_memory_ = nullptr;
+  Allocator* batch_memory_ = nullptr;
   std::vector<Slot> slots_;
   std::vector<std::thread> threads_;
 

@@ -7,7 +7,8 @@ std::unique_ptr<Loader> make_feeding_loader(SampleSource& source, int64_t batch_
   if (uploader.normalises_pixels() && source.pixel_shape().rank() == 3)
     return std::make_unique<Loader>(source, batch_size, workers, prefetch, BatchFormat::kPixels,
                                     uploader.pinned_memory());
-  return std::make_unique<Loader>(source, batch_size, workers, prefetch);
+  return std::make_unique<Loader>(source, batch_size, workers, prefetch, BatchFormat::kFloat,
+                                  uploader.pinned_memory());
 }
 
 Tensor upload_batch(BatchUploader& uploader, const LoadedBatch& batch, int64_t count) {

@@ -1,7 +1,8 @@
 // How the programs feed a model: a loader whose batches suit the uploader of
-// the model's device. A GPU gets 8-bit crops in pinned memory and normalises
-// them itself (when the source has a pixel form: not synthetic images or ten
-// crops); the CPU, and any source without one, gets float batches.
+// the model's device. A GPU gets 8-bit crops and normalises them itself (when
+// the source has a pixel form: not synthetic images or ten crops; floats
+// otherwise), in pinned memory that it copies from where it lies; the CPU
+// gets float batches in plain memory.
 #pragma once
 
 #include <cstdint>

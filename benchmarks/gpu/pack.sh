@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Here, before a run on a lent GPU machine: builds convoy with the CUDA backend
 # and packs what benchmarks/gpu/check.sh runs there into .gpu-pack/: the GPU
-# test program, bench_train, train_alexnet, and the Debian libraries they load (oneDNN, HDF5,
+# test program, bench_train, train_alexnet, images_to_hdf5, and the Debian libraries they load (oneDNN, HDF5,
 # Open MPI, Boost, libjpeg, ...; that machine has none of them and can install
-# nothing). The CUDA libraries (runtime, cuBLAS, cuDNN, NCCL) are not packed:
+# nothing), and the ImageNet samples, shrunk. The CUDA libraries (runtime, cuBLAS, cuDNN, NCCL) are not packed:
 # check.sh takes the ones of that machine's PyTorch wheels, same sonames.
 #   benchmarks/gpu/pack.sh        then, with the device tool:
 #   run(command="benchmarks/gpu/check.sh", carry=[".gpu-pack"], timeout_s=540)
@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 grep -qxF '/.gpu-pack/' .git/info/exclude 2> /dev/null || echo '/.gpu-pack/' >> .git/info/exclude
 scripts/build.sh -DCONVOY_WITH_CUDA=ON > /dev/null
-programs=(build/bin/cuda_tests build/bin/bench_train build/bin/train_alexnet)
+programs=(build/bin/cuda_tests build/bin/bench_train build/bin/train_alexnet build/bin/images_to_hdf5)
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/bin" "$stage/lib"
@@ -27,3 +27,10 @@ done
 mkdir -p .gpu-pack
 tar -cJf .gpu-pack/convoy-gpu.tar.xz -C "$stage" .
 echo "pack: $(ls "$stage/lib" | wc -l) libraries, $(du -sh .gpu-pack/convoy-gpu.tar.xz | cut -f1) in .gpu-pack/convoy-gpu.tar.xz"
+# Real photographs for the trainer runs (../shared does not travel): the
+# 1000 ImageNet samples as 256x256 JPEGs (about 25 MB, so that the whole
+# carry stays under its 64 MiB); check.sh converts them there to a raw set.
+rm -rf .gpu-pack/imagenet
+/usr/bin/python3 benchmarks/gpu/shrink_samples.py ../shared/data/imagenet-samples .gpu-pack/imagenet 256
+echo "pack: $(find .gpu-pack/imagenet -name '*.jpg' | wc -l) ImageNet samples, $(du -sh .gpu-pack/imagenet | cut -f1)," \
+  "in .gpu-pack/imagenet; $(du -sh .gpu-pack | cut -f1) to carry"

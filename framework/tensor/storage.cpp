@@ -4,9 +4,11 @@
 
 namespace convoy {
 
-Storage::Storage(size_t bytes, Device device) : bytes_(bytes), device_(device) {
+Storage::Storage(size_t bytes, Device device) : Storage(bytes, device, allocator_for(device)) {}
+
+Storage::Storage(size_t bytes, Device device, Allocator& allocator) : bytes_(bytes), device_(device) {
   if (bytes == 0) return;
-  allocator_ = &allocator_for(device);
+  allocator_ = &allocator;
   data_ = allocator_->allocate(bytes);
 }
 

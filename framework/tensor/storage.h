@@ -14,6 +14,9 @@ class Storage {
  public:
   // Allocates `bytes` on `device` from its allocator (tensor/allocator.h).
   Storage(size_t bytes, Device device);
+  // Allocates `bytes` from `allocator`, memory of `device` (e.g. pinned host
+  // memory: Device::kCPU). The allocator must outlive the storage.
+  Storage(size_t bytes, Device device, Allocator& allocator);
   ~Storage();
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;

@@ -15,6 +15,13 @@ Tensor Tensor::empty(const Shape& shape, Device device) {
   return t;
 }
 
+Tensor Tensor::empty_host(const Shape& shape, Allocator& allocator) {
+  Tensor t;
+  t.shape_ = shape;
+  t.storage_ = std::make_shared<Storage>(static_cast<size_t>(shape.numel()) * sizeof(float), Device::kCPU, allocator);
+  return t;
+}
+
 Tensor Tensor::zeros(const Shape& shape, Device device) {
   Tensor t = empty(shape, device);
   t.fill(0.0f);

@@ -17,6 +17,9 @@ class Tensor {
  public:
   Tensor() = default;
   static Tensor empty(const Shape& shape, Device device = Device::kCPU);
+  // A host tensor in memory from `allocator` (pinned memory, for batches a
+  // GPU copies from where they lie); the allocator must outlive it.
+  static Tensor empty_host(const Shape& shape, Allocator& allocator);
   static Tensor zeros(const Shape& shape, Device device = Device::kCPU);
 
   bool defined() const { return storage_ != nullptr; }

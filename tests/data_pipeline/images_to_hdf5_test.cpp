@@ -520,8 +520,8 @@ class CountingAllocator final : public Allocator {
 };
 
 // 8-bit batches hold, sample for sample, what float batches hold once mapped:
-// with 0 or 2 workers, a partial last batch included; their buffers come from
-// the given memory and go back to it.
+// with 0 or 2 workers, a partial last batch included. The buffers of either
+// kind come from the given memory and go back to it.
 TEST(Loader, PixelBatchesMapToTheFloatBatches) {
   Fixture f;
   const std::string path = f.dir / "set.h5";
@@ -534,11 +534,14 @@ TEST(Loader, PixelBatchesMapToTheFloatBatches) {
   use_dataset_statistics(*dataset, o.transform);
   auto source = make_augmented_source(dataset, o);
   std::vector<float> floats;
+  CountingAllocator float_memory;
   {
-    Loader loader(*source, 3, 0, 2);
+    Loader loader(*source, 3, 0, 2, BatchFormat::kFloat, &float_memory);
+    EXPECT_EQ(float_memory.allocated, 1);  // one slot without workers
     loader.start(shuffled_order(7, 1, 2), 2, 0, true);
     while (const LoadedBatch* b = loader.next()) floats.insert(floats.end(), b->images.data(), b->images.data() + b->images.numel());
   }
+  EXPECT_EQ(float_memory.freed, 1);
   ASSERT_EQ(floats.size(), 7u * 3 * 24 * 24);
   for (int workers : {0, 2}) {
     SCOPED_TRACE(std::to_string(workers) + " workers");

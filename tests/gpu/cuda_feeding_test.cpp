@@ -159,10 +159,17 @@ TEST(PixelFeeding, TheProgramsGpuLoaderYieldsTheCpuRunsBatchesOnTheDevice) {
     ++k;
   }
   EXPECT_EQ(k, cpu_batches.size());
+  // Ten crops have no pixel form: floats, in pinned memory, even for a GPU.
   o.training = false;
-  o.eval_crops = 10;  // no pixel form: floats, even for a GPU
+  o.eval_crops = 10;
   auto ten = make_augmented_source(dataset, o);
-  EXPECT_EQ(make_feeding_loader(*ten, 2, 0, 1, *gpu)->format(), BatchFormat::kFloat);
+  const std::unique_ptr<Loader> float_loader = make_feeding_loader(*ten, 2, 0, 1, *gpu);
+  EXPECT_EQ(float_loader->format(), BatchFormat::kFloat);
+  float_loader->start(sequential_order(2), 0, 0, false);
+  const LoadedBatch* b = float_loader->next();
+  ASSERT_NE(b, nullptr);
+  const std::vector<float> expected(b->images.data(), b->images.data() + b->images.numel());
+  EXPECT_EQ(host_floats(upload_batch(*gpu, *b, 2)), expected);
 }
 
 }  // namespace
