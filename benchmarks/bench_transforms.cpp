@@ -1,12 +1,14 @@
 // Single-thread throughput of the docs/data.md (augmentation) training transform: a 256x256x3
 // image to a 227x227 CHW float crop with random crop + flip + lighting +
-// normalisation, per PCA mode. Prints images/s; not a test. Usage:
+// normalisation, per PCA mode; beside it the 8-bit form a GPU's loader
+// writes instead (the crop's bytes and its map). Prints images/s; not a test. Usage:
 // bench_transforms [seconds per mode, default 2] [output slots, default 128]
 #include <time.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -40,25 +42,47 @@ int main(int argc, char** argv) {
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
     return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
   };
-  std::printf("%-10s %16s %16s\n", "pca", "images/s(wall)", "images/cpu-s");
+  // Two forms of a sample: the float crop a CPU run trains on, and the 8-bit
+  // form a GPU's loader leaves (the crop's rows copied as stored and the map
+  // of core/pixel_batch.h; the GPU then normalises it).
+  std::vector<uint8_t> pixel_out(static_cast<size_t>(slots * per), 0);
+  auto float_sample = [&](const Image& image, const AugmentDraw& draw, int64_t slot) {
+    apply_train_transform(image, draw, options, out.data() + slot * per);
+  };
+  auto pixel_sample = [&](const Image& image, const AugmentDraw& draw, int64_t slot) {
+    volatile PixelAffine affine = train_transform_affine(image, draw, options);
+    (void)affine;
+    const ImageView window = ImageView(image).window(draw.top, draw.left, 227, 227);
+    for (int64_t y = 0; y < 227; ++y)
+      std::memcpy(pixel_out.data() + slot * per + y * 227 * 3, window.row(y), 227 * 3);
+  };
+  std::printf("%-10s %16s %16s %16s %16s %8s\n", "pca", "float img/s", "float img/cpu-s", "8-bit img/s",
+              "8-bit img/cpu-s", "8b/float");
   std::string summary;
   for (PcaMode mode : {PcaMode::kOff, PcaMode::kDataset, PcaMode::kImage}) {
     options.pca = mode;
-    int64_t done = 0;
-    const auto start = std::chrono::steady_clock::now();
-    const double cpu_start = thread_seconds();
-    double elapsed = 0;
-    while (elapsed < seconds) {
-      for (int i = 0; i < 64; ++i, ++done) {
-        const Image& image = images[done % kImages];
-        const AugmentDraw draw = draw_augmentation(7, 0, done, 256, 256, options);
-        apply_train_transform(image, draw, options, out.data() + (done % slots) * per);
+    double rate[2][2] = {};  // [form][wall, cpu]
+    for (int form = 0; form < 2; ++form) {
+      int64_t done = 0;
+      const auto start = std::chrono::steady_clock::now();
+      const double cpu_start = thread_seconds();
+      double elapsed = 0;
+      while (elapsed < seconds) {
+        for (int i = 0; i < 64; ++i, ++done) {
+          const Image& image = images[done % kImages];
+          const AugmentDraw draw = draw_augmentation(7, 0, done, 256, 256, options);
+          if (form == 0) float_sample(image, draw, done % slots);
+          else pixel_sample(image, draw, done % slots);
+        }
+        elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       }
-      elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      rate[form][0] = static_cast<double>(done) / elapsed;
+      rate[form][1] = static_cast<double>(done) / (thread_seconds() - cpu_start);
     }
-    const double cpu = thread_seconds() - cpu_start;
-    std::printf("%-10s %16.0f %16.0f\n", pca_mode_name(mode), done / elapsed, done / cpu);
-    summary += std::string(" ") + pca_mode_name(mode) + "_img_per_cpu_s=" + std::to_string(static_cast<int64_t>(done / cpu));
+    std::printf("%-10s %16.0f %16.0f %16.0f %16.0f %8.2f\n", pca_mode_name(mode), rate[0][0], rate[0][1], rate[1][0],
+                rate[1][1], rate[1][1] / rate[0][1]);
+    summary += std::string(" ") + pca_mode_name(mode) + "_img_per_cpu_s=" + std::to_string(static_cast<int64_t>(rate[0][1])) +
+               " " + pca_mode_name(mode) + "_pixels_img_per_cpu_s=" + std::to_string(static_cast<int64_t>(rate[1][1]));
   }
   std::printf("summary slots=%lld%s\n", static_cast<long long>(slots), summary.c_str());
   return 0;

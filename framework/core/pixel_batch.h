@@ -10,6 +10,12 @@
 
 #include <cstdint>
 
+#ifdef __CUDACC__
+#define CONVOY_HOST_DEVICE __host__ __device__
+#else
+#define CONVOY_HOST_DEVICE
+#endif
+
 namespace convoy {
 
 struct PixelAffine {
@@ -40,5 +46,19 @@ struct PixelBatch {
     return part;
   }
 };
+
+// Where element i of the normalised batch (count, channels, height, width)
+// comes from: its sample, its channel, and the byte in the HWC batch. The
+// GPU kernel's index arithmetic, shared so that the host can test it.
+struct PixelOrigin {
+  int64_t sample, channel, byte;
+};
+CONVOY_HOST_DEVICE inline PixelOrigin pixel_origin(int64_t i, const PixelTransform* transforms, int64_t channels,
+                                                   int64_t height, int64_t width) {
+  const int64_t x = i % width, y = (i / width) % height, c = (i / (width * height)) % channels;
+  const int64_t b = i / (width * height * channels);
+  const int64_t from = transforms[b].mirror ? width - 1 - x : x;
+  return PixelOrigin{b, c, ((b * height + y) * width + from) * channels + c};
+}
 
 }  // namespace convoy

@@ -200,12 +200,10 @@ __global__ void normalise_pixels_kernel(const uint8_t* __restrict__ pixels, cons
   const int64_t n = count * channels * height * width;
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<int64_t>(blockDim.x) * gridDim.x) {
-    const int64_t x = i % width, y = (i / width) % height, c = (i / (width * height)) % channels;
-    const int64_t b = i / (width * height * channels);
-    const PixelTransform& map = maps[b];
-    const int64_t from = map.mirror ? width - 1 - x : x;
-    const float value = pixels[((b * height + y) * width + from) * channels + c];
-    out[i] = __fadd_rn(__fmul_rn(value, map.affine.scale[c]), map.affine.bias[c]);  // never fused
+    const PixelOrigin origin = pixel_origin(i, maps, channels, height, width);
+    const PixelAffine& map = maps[origin.sample].affine;
+    const float value = pixels[origin.byte];
+    out[i] = __fadd_rn(__fmul_rn(value, map.scale[origin.channel]), map.bias[origin.channel]);  // never fused
   }
 }
 
