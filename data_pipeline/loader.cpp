@@ -23,9 +23,10 @@ Loader::Loader(SampleSource& source, int64_t batch_size, int workers, int prefet
     const size_t pixel_bytes = (static_cast<size_t>(batch_size * per_sample_) + 63) / 64 * 64;
     const size_t block_bytes = pixel_bytes + static_cast<size_t>(batch_size) * sizeof(PixelTransform);
     for (Slot& slot : slots_) {
-      slot.pixel_block = batch_memory_->allocate(block_bytes);
-      std::memset(slot.pixel_block, 0, block_bytes);  // fault the memory in now, not during training
-      slot.pixel_bytes = static_cast<uint8_t*>(slot.pixel_block);
+      slot.pixel_block = std::unique_ptr<uint8_t, ReturnToAllocator>(
+          static_cast<uint8_t*>(batch_memory_->allocate(block_bytes)), ReturnToAllocator{batch_memory_});
+      slot.pixel_bytes = slot.pixel_block.get();
+      std::memset(slot.pixel_bytes, 0, block_bytes);  // fault the memory in now, not during training
       slot.transforms = reinterpret_cast<PixelTransform*>(slot.pixel_bytes + pixel_bytes);
     }
   } else {
@@ -46,17 +47,11 @@ Loader::Loader(SampleSource& source, int64_t batch_size, int workers, int prefet
     for (int w = 0; w < workers; ++w) threads_.emplace_back([this, w] { worker_loop(w); });
   } catch (...) {  // e.g. the process's thread limit: stop the threads already started, then report
     stop_workers();
-    for (Slot& slot : slots_)
-      if (slot.pixel_block) batch_memory_->deallocate(slot.pixel_block);
     throw;
   }
 }
 
-Loader::~Loader() {
-  stop_workers();
-  for (Slot& slot : slots_)
-    if (slot.pixel_block) batch_memory_->deallocate(slot.pixel_block);
-}
+Loader::~Loader() { stop_workers(); }
 
 void Loader::stop_workers() {
   {

@@ -17,6 +17,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -36,6 +37,12 @@ struct LoadedBatch {
   PixelBatch pixels;              // kPixels: B samples' bytes and maps
   std::vector<int32_t> labels;    // B
   std::vector<int64_t> ids;       // B global sample indices
+};
+
+// Gives a block back to the allocator it came from (a unique_ptr's deleter).
+struct ReturnToAllocator {
+  Allocator* allocator = nullptr;
+  void operator()(uint8_t* block) const { allocator->deallocate(block); }
 };
 
 class Loader {
@@ -62,7 +69,7 @@ class Loader {
  private:
   struct Slot {
     Tensor storage;  // kFloat: the full batch, allocated once
-    void* pixel_block = nullptr;  // kPixels: the full batch's bytes, then its maps
+    std::unique_ptr<uint8_t, ReturnToAllocator> pixel_block;  // kPixels: the full batch's bytes, then its maps
     uint8_t* pixel_bytes = nullptr;
     PixelTransform* transforms = nullptr;
     LoadedBatch batch;
