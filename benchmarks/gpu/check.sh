@@ -66,6 +66,11 @@ echo "trainer: first 4 steps' loss, GPU vs CPU: max relative gap $loss_gap;" \
   "AlexNet batch 128 on raw ImageNet samples: $trainer_rate img/s, median data wait $data_ms ms a step"
 grep -h "^training" "$out/parity_gpu.log" "$out/trainer_gpu.log"  # the feed ("8-bit, normalised on the device input")
 tail -n 3 "$out/parity_gpu.log" "$out/trainer_gpu.log"
+# The same model fed through the loader against batches already on the
+# device, in alternating rounds: 1.0 means the loader never holds it back.
+feed_ratio=$(timeout 90 "$root/bin/bench_train" --model alexnet --batch-size 128 --device cuda --data "$data" --workers 14 \
+  --steps 10 --warmup 3 --repeats 3 2>&1 | tee "$out/bench_feed.log" | sed -n 's/^summary .*loader_vs_memory=\([0-9.]*\).*/\1/p')
+echo "AlexNet fed by the loader (8-bit, 14 workers) / from device memory: ${feed_ratio:--}"
 
 # 3. Throughput, side by side: convoy and PyTorch in fp32, tf32 and bf16.
 img_per_s() { sed -n 's/^summary .*img_per_s=\([0-9.]*\).*/\1/p' | tail -1; }
@@ -84,7 +89,7 @@ done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.2f", a / b; else printf "-" }'; }
 printf '\n%-8s %6s %-10s %12s %12s %7s %16s\n' model batch precision convoy PyTorch ratio "vs PyTorch fp32"
 summary="summary tests_passed=$passed tests_skipped=$skipped tests_failed=$failed trainer_loss_gap=$loss_gap"
-summary+=" trainer_alexnet_img_per_s=$trainer_rate trainer_data_wait_ms=$data_ms"
+summary+=" trainer_alexnet_img_per_s=$trainer_rate trainer_data_wait_ms=$data_ms loader_vs_memory=${feed_ratio:--}"
 for run in "lenet5 256" "alexnet 128"; do
   read -r model batch <<< "$run"
   for precision in fp32 tf32 bf16; do
