@@ -1,7 +1,8 @@
 // bench_pipeline: input-pipeline throughput, from a 256x256 docs/data.md file to
 // 227x227 float batches with random crop + flip + PCA lighting (dataset mode)
-// + normalisation, for 1..N loader workers, in raw and JPEG storage; plus the
-// JPEG decode-only rate. Without --raw/--jpeg it converts --images (default
+// + normalisation, for 1..N loader workers, in raw and JPEG storage, as float
+// batches (a CPU run's) and as 8-bit batches (a GPU run's: the crops' bytes
+// and their maps; the GPU normalises); plus the JPEG decode-only rate. Without --raw/--jpeg it converts --images (default
 // ../shared/data/imagenet-samples) once into --cache-dir. Medians of
 // --repeats runs. Last line: "summary key=value ...".
 #include <algorithm>
@@ -50,13 +51,13 @@ std::string converted(const std::string& images, const std::string& cache_dir, I
 
 // Images/s through the loader: `images` augmented samples in batches of `batch`.
 double loader_rate(const std::shared_ptr<const ImageDataset>& dataset, int workers, int64_t batch,
-                   int64_t images) {
+                   int64_t images, BatchFormat format) {
   AugmentedSourceOptions o;
   o.transform.crop_size = 227;
   o.transform.pca = PcaMode::kDataset;
   use_dataset_statistics(*dataset, o.transform);
   auto source = make_augmented_source(dataset, o);
-  Loader loader(*source, batch, workers, std::max(2, workers));
+  Loader loader(*source, batch, workers, std::max(2, workers), format);
   int64_t done = 0, epoch = 0;
   const auto start = Clock::now();
   while (done < images) {
@@ -113,16 +114,20 @@ int main(int argc, char** argv) {
     const auto raw_set = std::make_shared<const ImageDataset>(ImageDataset::open(raw, cache));
     const auto jpeg_set = std::make_shared<const ImageDataset>(ImageDataset::open(jpeg, cache));
 
-    std::printf("%-6s %8s %12s %16s\n", "mode", "workers", "img/s (med)", "img/s per worker");
-    std::vector<double> raw_rates, jpeg_rates;
-    for (const auto& [name, set, rates] :
-         {std::tuple{"raw", raw_set, &raw_rates}, std::tuple{"jpeg", jpeg_set, &jpeg_rates}}) {
+    std::printf("%-6s %-7s %8s %12s %16s\n", "mode", "batches", "workers", "img/s (med)", "img/s per worker");
+    std::vector<double> raw_rates, jpeg_rates, raw_pixel_rates, jpeg_pixel_rates;
+    for (const auto& [name, set, format, rates] :
+         {std::tuple{"raw", raw_set, BatchFormat::kFloat, &raw_rates},
+          std::tuple{"raw", raw_set, BatchFormat::kPixels, &raw_pixel_rates},
+          std::tuple{"jpeg", jpeg_set, BatchFormat::kFloat, &jpeg_rates},
+          std::tuple{"jpeg", jpeg_set, BatchFormat::kPixels, &jpeg_pixel_rates}}) {
       for (int w = 1; w <= max_workers; ++w) {
         std::vector<double> runs;
-        for (int64_t r = 0; r < repeats; ++r) runs.push_back(loader_rate(set, w, batch, count));
+        for (int64_t r = 0; r < repeats; ++r) runs.push_back(loader_rate(set, w, batch, count, format));
         const double rate = median(runs);
         rates->push_back(rate);
-        std::printf("%-6s %8d %12.0f %16.0f\n", name, w, rate, rate / w);
+        std::printf("%-6s %-7s %8d %12.0f %16.0f\n", name, format == BatchFormat::kFloat ? "float" : "8-bit", w, rate,
+                    rate / w);
       }
     }
     std::vector<double> decodes, window_decodes;
@@ -131,12 +136,12 @@ int main(int argc, char** argv) {
       window_decodes.push_back(decode_rate(*jpeg_set, 1000, true));
     }
     const double decode = median(decodes), window_decode = median(window_decodes);
-    std::printf("%-6s %8d %12.0f %16.0f   (JPEG decode only, whole 256x256)\n", "decode", 1, decode, decode);
-    std::printf("%-6s %8d %12.0f %16.0f   (JPEG decode only, 227x227 window)\n", "window", 1, window_decode,
-                window_decode);
+    std::printf("%-6s %-7s %8d %12.0f %16.0f   (JPEG decode only, whole 256x256)\n", "decode", "-", 1, decode, decode);
+    std::printf("%-6s %-7s %8d %12.0f %16.0f   (JPEG decode only, 227x227 window)\n", "window", "-", 1,
+                window_decode, window_decode);
     std::printf("summary raw_img_per_s_per_core=%.0f jpeg_img_per_s_per_core=%.0f decode_img_per_s_per_core=%.0f "
-                "window_decode_img_per_s_per_core=%.0f",
-                raw_rates[0], jpeg_rates[0], decode, window_decode);
+                "window_decode_img_per_s_per_core=%.0f raw_8bit_img_per_s_per_core=%.0f jpeg_8bit_img_per_s_per_core=%.0f",
+                raw_rates[0], jpeg_rates[0], decode, window_decode, raw_pixel_rates[0], jpeg_pixel_rates[0]);
     if (max_workers >= 2)
       std::printf(" raw_scaling_2w=%.2f jpeg_scaling_2w=%.2f", raw_rates[1] / raw_rates[0], jpeg_rates[1] / jpeg_rates[0]);
     std::printf("\n");
