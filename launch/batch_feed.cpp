@@ -12,7 +12,7 @@ std::unique_ptr<Loader> make_feeding_loader(SampleSource& source, int64_t batch_
 }
 
 Tensor upload_batch(BatchUploader& uploader, const LoadedBatch& batch, int64_t count) {
-  if (batch.pixels.count > 0) return uploader.upload_pixels(batch.pixels.first(count));
+  if (!batch.images.defined()) return uploader.upload_pixels(batch.pixels.first(count));  // BatchFormat::kPixels
   if (count == batch.images.dim(0)) return uploader.upload(batch.images);
   return uploader.upload(batch.images.slice_batch(0, count));
 }

@@ -26,12 +26,15 @@ EvalResult Evaluator::evaluate(Sequential& model) {
   const int64_t rank = comm_.rank(), world = comm_.size();
   // Shard positions at or past `total` are padding (copies of the first samples).
   int64_t to_count = total > rank ? (total - rank + world - 1) / world : 0;
-  if (!uploader_ || uploader_device_ != model.device()) {
-    // The loader's batches suit the uploader (8-bit ones for a GPU).
+  if (!loader_ || uploader_device_ != model.device()) {
+    // The loader's batches suit the uploader (8-bit ones for a GPU). Built
+    // aside, so that a failure leaves no half-made pair.
     loader_.reset();
+    std::unique_ptr<BatchUploader> uploader = make_batch_uploader(model.device());
+    std::unique_ptr<Loader> loader = make_feeding_loader(source_, batch_size_, workers_, 2, *uploader);
+    uploader_ = std::move(uploader);
+    loader_ = std::move(loader);
     uploader_device_ = model.device();
-    uploader_ = make_batch_uploader(uploader_device_);
-    loader_ = make_feeding_loader(source_, batch_size_, workers_, 2, *uploader_);
   }
   loader_->start(distributed_order(total, rank, world, false, 0, 0, false), 0, 0, true);
   const Shape sample = source_.sample_shape();

@@ -23,8 +23,10 @@ namespace convoy {
 class BatchUploader {
  public:
   virtual ~BatchUploader() = default;
-  // The batch on the device, valid until the call after next. `host` (plain,
-  // on the host) may be reused as soon as this returns.
+  // The batch on the device. `host` (plain, on the host) may be reused as
+  // soon as this returns. The device batch stays valid until the call after
+  // next, for work queued on the compute stream before the next call (the
+  // call after next refills it once that work is done).
   virtual const Tensor& upload(const Tensor& host) = 0;
 
   // Whether upload_pixels() works here (GPUs: yes; the CPU takes floats).

@@ -92,6 +92,17 @@ TEST(PixelFeeding, TheDeviceNormalisesToTheHostsBitsFromPageableOrPinnedMemory) 
     EXPECT_EQ(on_device_c.shape(), (Shape{2, channels, height, width}));
     EXPECT_EQ(host_floats(on_device_c), expected_c);
     EXPECT_EQ(host_floats(on_device_b), expected_b) << "the last batch survives the next upload";
+
+    // A larger batch: the slot's device buffers grow (fresh blocks, which the
+    // copy stream must not write before the compute stream is done with them).
+    const int64_t more = 9;
+    std::vector<uint8_t> larger(static_cast<size_t>(more * height * width * channels));
+    std::vector<PixelTransform> larger_maps(more);
+    fill_random_batch(larger.data(), larger_maps.data(), more, height, width, channels, 34);
+    const PixelBatch d{larger.data(), larger_maps.data(), more, height, width, channels};
+    const std::vector<float> expected_d = host_transform(d);
+    EXPECT_EQ(host_floats(uploader->upload_pixels(d)), expected_d) << "grown buffers";
+    EXPECT_EQ(host_floats(on_device_c), expected_c);
     synchronize(kGpu);
     pinned->deallocate(pinned_pixels);
     pinned->deallocate(pinned_maps);

@@ -31,7 +31,7 @@ class PinnedAllocator final : public Allocator {
 bool is_pinned(const void* host) {
   cudaPointerAttributes attributes{};
   if (cudaPointerGetAttributes(&attributes, host) != cudaSuccess) {
-    cudaGetLastError();  // clear it: plain memory is no error
+    cudaGetLastError();  // clear it: CUDA 11 and later answer "unregistered" for plain memory, older ones failed
     return false;
   }
   return attributes.type == cudaMemoryTypeHost;
@@ -81,7 +81,7 @@ class CudaBatchUploader final : public BatchUploader {
   bool normalises_pixels() const override { return true; }
 
   const Tensor& upload_pixels(const PixelBatch& batch) override {
-    CONVOY_CHECK(batch.count > 0 && batch.channels >= 1 && batch.channels <= 3 && batch.pixels && batch.transforms,
+    CONVOY_CHECK(batch.count > 0 && (batch.channels == 1 || batch.channels == 3) && batch.pixels && batch.transforms,
                  "an empty or malformed 8-bit batch (", batch.count, " samples of ", batch.channels, " channels)");
     Slot& slot = next_slot();
     const size_t pixel_bytes = static_cast<size_t>(batch.count * batch.sample_bytes());
@@ -93,8 +93,9 @@ class CudaBatchUploader final : public BatchUploader {
       Allocator& device_memory = allocator_for(Device::cuda(device_));
       if (slot.raw) device_memory.deallocate(slot.raw);
       slot.raw = nullptr;
+      slot.raw_bytes = 0;  // until the allocation below succeeds
+      slot.raw = static_cast<uint8_t*>(device_memory.allocate(aligned(pixel_bytes) + map_bytes));
       slot.raw_bytes = aligned(pixel_bytes) + map_bytes;
-      slot.raw = static_cast<uint8_t*>(device_memory.allocate(slot.raw_bytes));
       fresh = true;
     }
     copy_in(slot, {HostPart{batch.pixels, pixel_bytes}, HostPart{batch.transforms, map_bytes}}, slot.raw, fresh);
@@ -106,8 +107,8 @@ class CudaBatchUploader final : public BatchUploader {
   }
 
   Allocator* pinned_memory() override {
-    static PinnedAllocator pinned;  // outlives every loader and uploader
-    return &pinned;
+    static auto* pinned = new PinnedAllocator;  // never destroyed: outlives every loader, uploader and tensor
+    return pinned;
   }
 
  private:
@@ -158,6 +159,7 @@ class CudaBatchUploader final : public BatchUploader {
     if (!direct && total > slot.staging_bytes) {
       if (slot.staging) pinned_memory()->deallocate(slot.staging);
       slot.staging = nullptr;
+      slot.staging_bytes = 0;  // until the allocation below succeeds
       slot.staging = pinned_memory()->allocate(total);
       slot.staging_bytes = total;
     }

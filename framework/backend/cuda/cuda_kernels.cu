@@ -192,8 +192,8 @@ __global__ void add_widened_bf16_kernel(const uint16_t* __restrict__ src, float*
     dst[i] += bf16_to_float(src[i]);
 }
 
-// Each thread's first bad index, the warp's minimum of those, one atomic per
-// warp (an all-NaN gradient must not mean one atomic per element).
+// One thread per output element (grid-stride), reading its byte where the
+// host's rows would (pixel_origin).
 __global__ void normalise_pixels_kernel(const uint8_t* __restrict__ pixels, const PixelTransform* __restrict__ maps,
                                         float* __restrict__ out, int64_t count, int64_t channels, int64_t height,
                                         int64_t width) {
@@ -207,6 +207,8 @@ __global__ void normalise_pixels_kernel(const uint8_t* __restrict__ pixels, cons
   }
 }
 
+// Each thread's first bad index, the warp's minimum of those, one atomic per
+// warp (an all-NaN gradient must not mean one atomic per element).
 __global__ void first_non_finite_kernel(const float* __restrict__ values, int64_t n, unsigned long long* first) {
   unsigned long long mine = ~0ull;
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
