@@ -362,6 +362,16 @@ TEST(ImageDataset, ReadsRawAndJpegSetsCachedOrByIndex) {
   }
 }
 
+// Training samples of `crop` pixels with the set's statistics.
+AugmentedSourceOptions training_options(const ImageDataset& dataset, uint64_t seed, int64_t crop, PcaMode pca) {
+  AugmentedSourceOptions o;
+  o.seed = seed;
+  o.transform.crop_size = crop;
+  o.transform.pca = pca;
+  use_dataset_statistics(dataset, o.transform);
+  return o;
+}
+
 // Augmented samples depend only on (seed, epoch, sample): the same bytes with
 // 0 or 3 loader workers; another epoch draws other crops; evaluation is the
 // centre crop.
@@ -370,11 +380,7 @@ TEST(AugmentedSource, DeterministicAcrossWorkersAndKeyedByEpoch) {
   const std::string path = f.dir / "set.h5";
   images_to_hdf5(list_image_folder(f.input), options_for(path, ImageStorage::kJpeg, 32));
   auto dataset = std::make_shared<const ImageDataset>(ImageDataset::open(path, CacheMode::kOff));
-  AugmentedSourceOptions o;
-  o.seed = 3;
-  o.transform.crop_size = 24;
-  o.transform.pca = PcaMode::kDataset;
-  use_dataset_statistics(*dataset, o.transform);
+  AugmentedSourceOptions o = training_options(*dataset, 3, 24, PcaMode::kDataset);
   auto epoch_values = [&](int workers, int64_t epoch) {
     auto source = make_augmented_source(dataset, o);
     Loader loader(*source, 3, workers, 2);
@@ -527,12 +533,7 @@ TEST(Loader, PixelBatchesMapToTheFloatBatches) {
   const std::string path = f.dir / "set.h5";
   images_to_hdf5(list_image_folder(f.input), options_for(path, ImageStorage::kJpeg, 32));
   auto dataset = std::make_shared<const ImageDataset>(ImageDataset::open(path, CacheMode::kOn));
-  AugmentedSourceOptions o;
-  o.seed = 4;
-  o.transform.crop_size = 24;
-  o.transform.pca = PcaMode::kImage;
-  use_dataset_statistics(*dataset, o.transform);
-  auto source = make_augmented_source(dataset, o);
+  auto source = make_augmented_source(dataset, training_options(*dataset, 4, 24, PcaMode::kImage));
   std::vector<float> floats;
   CountingAllocator float_memory;
   {
