@@ -15,6 +15,7 @@
 
 #include "backend/backend.h"
 #include "backend/cuda/caching_allocator.h"
+#include "backend/cuda/cublas_on_demand.h"
 #include "backend/cuda/cuda_check.h"
 #include "backend/cuda/cuda_context.h"
 #include "backend/cuda/cuda_device.h"
@@ -42,6 +43,31 @@ TEST(CudaLibraries, TheLinkedLibrariesAreTheOnesCompiledAgainst) {
   int runtime = 0;
   ASSERT_EQ(cudaRuntimeGetVersion(&runtime), cudaSuccess);
   EXPECT_EQ(runtime / 1000, CUDART_VERSION / 1000);
+}
+
+// cuBLAS is opened on first use (backend/cuda/cublas_on_demand.cpp): it
+// opens here, and each function convoy calls reaches the library's own, which
+// refuses a null handle (no GPU needed for that).
+TEST(CudaLibraries, CublasOpensOnDemandAndEveryForwardedFunctionReachesIt) {
+  std::string why;
+  ASSERT_TRUE(cuda::cublas_loads(&why)) << why;
+  EXPECT_STREQ(cublasGetStatusName(CUBLAS_STATUS_NOT_INITIALIZED), "CUBLAS_STATUS_NOT_INITIALIZED");
+  EXPECT_NE(std::string(cublasGetStatusString(CUBLAS_STATUS_NOT_INITIALIZED)), "");
+  cublasHandle_t none = nullptr;
+  float x = 0, y = 0;
+  const float one = 1;
+  EXPECT_EQ(cublasSetStream(none, nullptr), CUBLAS_STATUS_NOT_INITIALIZED);
+  EXPECT_EQ(cublasSetMathMode(none, CUBLAS_PEDANTIC_MATH), CUBLAS_STATUS_NOT_INITIALIZED);
+  EXPECT_EQ(cublasSgemv(none, CUBLAS_OP_N, 1, 1, &one, &x, 1, &x, 1, &one, &y, 1), CUBLAS_STATUS_NOT_INITIALIZED);
+  EXPECT_EQ(cublasSgemm(none, CUBLAS_OP_N, CUBLAS_OP_N, 1, 1, 1, &one, &x, 1, &x, 1, &one, &y, 1),
+            CUBLAS_STATUS_NOT_INITIALIZED);
+  EXPECT_EQ(cublasGemmEx(none, CUBLAS_OP_N, CUBLAS_OP_N, 1, 1, 1, &one, &x, CUDA_R_32F, 1, &x, CUDA_R_32F, 1, &one,
+                         &y, CUDA_R_32F, 1, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
+            CUBLAS_STATUS_NOT_INITIALIZED);
+  if (cuda::device_count() == 0) {
+    cublasHandle_t handle = nullptr;
+    EXPECT_NE(cublasCreate(&handle), CUBLAS_STATUS_SUCCESS) << "no GPU, no handle";
+  }
 }
 
 TEST(CudaRuntime, NoDeviceComesWithItsReason) {
