@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "data_pipeline/pixel_rows.h"
 #include "data_pipeline/transforms.h"
 
 int main(int argc, char** argv) {
@@ -52,9 +53,7 @@ int main(int argc, char** argv) {
   auto pixel_sample = [&](const Image& image, const AugmentDraw& draw, int64_t slot) {
     volatile PixelAffine affine = train_transform_affine(image, draw, options);
     (void)affine;
-    const ImageView window = ImageView(image).window(draw.top, draw.left, 227, 227);
-    for (int64_t y = 0; y < 227; ++y)
-      std::memcpy(pixel_out.data() + slot * per + y * 227 * 3, window.row(y), 227 * 3);
+    view_to_bytes(ImageView(image).window(draw.top, draw.left, 227, 227), pixel_out.data() + slot * per);
   };
   std::printf("%-10s %16s %16s %16s %16s %8s\n", "pca", "float img/s", "float img/cpu-s", "8-bit img/s",
               "8-bit img/cpu-s", "8b/float");

@@ -1,6 +1,7 @@
 #include "data_pipeline/pixel_rows.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "core/error.h"
 
@@ -45,6 +46,11 @@ void grey_row_to_plane(const uint8_t* src, int64_t n, bool mirror, const PixelAf
   } else {
     for (int64_t x = 0; x < n; ++x) out[x] = static_cast<float>(src[n - 1 - x]) * s + bias;
   }
+}
+
+void view_to_bytes(const ImageView& in, uint8_t* out) {
+  const int64_t row_bytes = in.width * in.channels;
+  for (int64_t y = 0; y < in.height; ++y) std::memcpy(out + y * row_bytes, in.row(y), static_cast<size_t>(row_bytes));
 }
 
 void view_to_planes(const ImageView& in, bool mirror, const PixelAffine& affine, float* out) {

@@ -30,6 +30,10 @@ void grey_row_to_plane(const uint8_t* src, int64_t n, bool mirror, const PixelAf
 // (channels * height * width floats at out), row by row with the kernels above.
 void view_to_planes(const ImageView& in, bool mirror, const PixelAffine& affine, float* out);
 
+// A view's rows, one after another, as plain HWC bytes (height * width *
+// channels at out): the pixel form of a crop (core/pixel_batch.h).
+void view_to_bytes(const ImageView& in, uint8_t* out);
+
 // The portable reference of rgb_row_to_planes (also its fallback).
 void rgb_row_to_planes_portable(const uint8_t* src, int64_t n, bool mirror, const PixelAffine& affine,
                                 float* r, float* g, float* b);

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 
 #include "core/error.h"
 #include "core/philox.h"
@@ -19,12 +18,6 @@ int32_t SampleSource::load_pixels(int64_t, int64_t, uint8_t*, PixelTransform&, i
 }
 
 namespace {
-
-// Copies a view's rows into HWC bytes, one after another.
-void copy_rows(const ImageView& view, uint8_t* out) {
-  const int64_t row_bytes = view.width * view.channels;
-  for (int64_t y = 0; y < view.height; ++y) std::memcpy(out + y * row_bytes, view.row(y), static_cast<size_t>(row_bytes));
-}
 
 // What the sources over an ImageDataset share: the set, its size and
 // classes, per-worker read buffers, and samples named by image and file.
@@ -77,7 +70,7 @@ class NormalizedSource final : public DatasetSource {
 
   Shape pixel_shape() const override { return Shape{dataset_->height(), dataset_->width(), dataset_->channels()}; }
   int32_t load_pixels(int64_t index, int64_t, uint8_t* out, PixelTransform& transform, int worker) override {
-    copy_rows(dataset_->read_window(index, 0, 0, dataset_->height(), dataset_->width(), buffers(worker)), out);
+    view_to_bytes(dataset_->read_window(index, 0, 0, dataset_->height(), dataset_->width(), buffers(worker)), out);
     transform = PixelTransform{affine_, 0, 0};
     return dataset_->label(index);
   }
@@ -137,11 +130,8 @@ class AugmentedSource final : public DatasetSource {
     ReadBuffers& buffers = this->buffers(worker);
     const int64_t crop = options_.transform.crop_size, height = dataset_->height(), width = dataset_->width();
     if (options_.training) {
-      // Only the crop window is read (decoded, for JPEG sets); the transform
-      // then sees a crop-sized image whose window starts at (0, 0).
-      AugmentDraw draw = draw_augmentation(options_.seed, epoch, index, height, width, options_.transform);
-      const ImageView window = dataset_->read_window(index, draw.top, draw.left, crop, crop, buffers);
-      draw.top = draw.left = 0;
+      AugmentDraw draw;
+      const ImageView window = training_window(index, epoch, buffers, draw);
       apply_train_transform(window, draw, options_.transform, out);
     } else if (options_.eval_crops == kTenCropCount) {
       ten_crop_transform(dataset_->read_window(index, 0, 0, height, width, buffers), options_.transform, out);
@@ -163,14 +153,13 @@ class AugmentedSource final : public DatasetSource {
     ReadBuffers& buffers = this->buffers(worker);
     const int64_t crop = options_.transform.crop_size, height = dataset_->height(), width = dataset_->width();
     if (options_.training) {  // as load(): the window, then its map
-      AugmentDraw draw = draw_augmentation(options_.seed, epoch, index, height, width, options_.transform);
-      const ImageView window = dataset_->read_window(index, draw.top, draw.left, crop, crop, buffers);
-      draw.top = draw.left = 0;
+      AugmentDraw draw;
+      const ImageView window = training_window(index, epoch, buffers, draw);
       transform.affine = train_transform_affine(window, draw, options_.transform);
       transform.mirror = draw.flip ? 1 : 0;
-      copy_rows(window, out);
+      view_to_bytes(window, out);
     } else {
-      copy_rows(dataset_->read_window(index, (height - crop) / 2, (width - crop) / 2, crop, crop, buffers), out);
+      view_to_bytes(dataset_->read_window(index, (height - crop) / 2, (width - crop) / 2, crop, crop, buffers), out);
       transform.affine = eval_transform_affine(dataset_->channels(), options_.transform);
       transform.mirror = 0;
     }
@@ -178,6 +167,16 @@ class AugmentedSource final : public DatasetSource {
   }
 
  private:
+  // Only the crop window of the sample's draw is read (decoded, for JPEG
+  // sets); the draw then refers to that crop-sized view, at (0, 0).
+  ImageView training_window(int64_t index, int64_t epoch, ReadBuffers& buffers, AugmentDraw& draw) {
+    const int64_t crop = options_.transform.crop_size;
+    draw = draw_augmentation(options_.seed, epoch, index, dataset_->height(), dataset_->width(), options_.transform);
+    const ImageView window = dataset_->read_window(index, draw.top, draw.left, crop, crop, buffers);
+    draw.top = draw.left = 0;
+    return window;
+  }
+
   AugmentedSourceOptions options_;
 };
 
