@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "backend/device_choice.h"
+#include "core/crash_report.h"
 #include "core/error.h"
 #include "core/threads.h"
 #include "dist/agreement.h"
@@ -22,6 +23,7 @@
 namespace convoy {
 
 int run_guarded(const char* program, const std::function<int()>& body) {
+  install_crash_report(program);
   try {
     return body();
   } catch (const Error& e) {

@@ -28,7 +28,8 @@ int run_training_program(const char* program, int argc, const char* const* argv,
                          const TrainOptions& defaults, bool synthetic_options,
                          const DataOpener& open_data);
 
-// Calls body, turning any exception into one line on stderr and exit code 1.
+// Calls body, turning any exception into one line on stderr and exit code 1;
+// a fatal signal prints a backtrace first (core/crash_report.h).
 int run_guarded(const char* program, const std::function<int()>& body);
 
 }  // namespace convoy

@@ -1,0 +1,91 @@
+#include "core/crash_report.h"
+
+#include <execinfo.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+
+namespace convoy {
+
+namespace {
+
+std::atomic<const char*> program_name{"convoy"};
+std::atomic<bool> reported{false};
+
+constexpr int kFatalSignals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+
+// Only async-signal-safe calls from here on: write(2), not stdio.
+void write_text(const char* text) {
+  size_t left = std::strlen(text);
+  while (left > 0) {
+    const ssize_t written = ::write(STDERR_FILENO, text, left);
+    if (written <= 0) return;
+    text += written;
+    left -= static_cast<size_t>(written);
+  }
+}
+
+void write_number(unsigned long value, int base) {
+  char digits[32];
+  int at = sizeof digits - 1;
+  digits[at] = '\0';
+  do {
+    digits[--at] = "0123456789abcdef"[value % base];
+    value /= base;
+  } while (value > 0 && at > 0);
+  write_text(digits + at);
+}
+
+void on_fatal_signal(int signal, siginfo_t* info, void*) {
+  // A second fatal signal while reporting (a fault inside backtrace) dies at once.
+  if (!reported.exchange(true)) {
+    write_text("\n");
+    write_text(program_name.load());
+    write_text(": fatal signal ");
+    write_number(static_cast<unsigned long>(signal), 10);
+    write_text(" (");
+    write_text(sigdescr_np(signal) ? sigdescr_np(signal) : "unknown");
+    write_text(")");
+    if (signal == SIGSEGV || signal == SIGBUS || signal == SIGFPE || signal == SIGILL) {
+      write_text(" at address 0x");
+      write_number(reinterpret_cast<unsigned long>(info->si_addr), 16);
+    }
+    write_text(" in process ");
+    write_number(static_cast<unsigned long>(::getpid()), 10);
+    write_text("; backtrace, innermost first (addr2line -Cfpe BINARY OFFSET names the line):\n");
+    void* frames[64];
+    const int count = backtrace(frames, 64);
+    backtrace_symbols_fd(frames, count, STDERR_FILENO);
+  }
+  // Die of the same signal, with the default action restored (SA_RESETHAND).
+  ::raise(signal);
+}
+
+}  // namespace
+
+void install_crash_report(const char* program) {
+  program_name.store(program);
+  static const bool installed = [] {
+    // backtrace() loads libgcc's unwinder on its first call: do that now, not
+    // inside the handler, where loading a library is not safe.
+    void* warm[1];
+    backtrace(warm, 1);
+    // Its own stack, so that a stack overflow can still be reported.
+    static char alternate_stack[64 * 1024];
+    stack_t stack{};
+    stack.ss_sp = alternate_stack;
+    stack.ss_size = sizeof alternate_stack;
+    sigaltstack(&stack, nullptr);
+    struct sigaction action {};
+    action.sa_sigaction = on_fatal_signal;
+    action.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESETHAND;
+    sigemptyset(&action.sa_mask);
+    for (int signal : kFatalSignals) sigaction(signal, &action, nullptr);
+    return true;
+  }();
+  (void)installed;
+}
+
+}  // namespace convoy

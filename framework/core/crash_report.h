@@ -1,0 +1,16 @@
+// A process that dies of a fatal signal (a segmentation fault, an abort, an
+// illegal instruction) says so on stderr with a backtrace before it dies, as
+// PyTorch and glog do: on a cluster, or on a lent GPU machine with no
+// debugger, that trace is often all there is to go on. Frames read
+// `binary(+0xoffset)` or `binary(function+0xoffset)`; `addr2line -Cfpe binary
+// 0xoffset` names the source line.
+#pragma once
+
+namespace convoy {
+
+// Installs the report for `program` (the name it is printed under) once per
+// process; later calls only rename. The process still dies of the signal, with
+// its usual exit status, after the report.
+void install_crash_report(const char* program);
+
+}  // namespace convoy

@@ -1,0 +1,41 @@
+// The crash report: a process that dies of a fatal signal names the signal and
+// prints its backtrace first, and still dies of that signal.
+#include "core/crash_report.h"
+
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <cstdlib>
+
+namespace {
+
+// Not inlined, so that the backtrace has a frame of this name to show.
+[[gnu::noinline]] void fault_in_a_named_function() {
+  volatile int* volatile nowhere = nullptr;  // a pointer the compiler cannot see is null
+  *nowhere = 1;
+}
+
+TEST(CrashReportDeathTest, ASegmentationFaultIsReportedWithItsBacktraceAndStillKills) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        convoy::install_crash_report("crash_test");
+        fault_in_a_named_function();
+      },
+      testing::KilledBySignal(SIGSEGV),
+      // A frame of this program, as "path/framework_tests(+0x...)".
+      "crash_test: fatal signal 11 \\(Segmentation fault\\) at address 0x0 in process [0-9]+; "
+      "backtrace, innermost first.*\n[^\n]*framework_tests\\(");
+}
+
+TEST(CrashReportDeathTest, AnAbortIsReportedAndStillKills) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        convoy::install_crash_report("crash_test");
+        std::abort();
+      },
+      testing::KilledBySignal(SIGABRT), "crash_test: fatal signal 6 \\(Aborted\\) in process [0-9]+; backtrace");
+}
+
+}  // namespace
