@@ -21,17 +21,22 @@ namespace {
 
 constexpr size_t kWorkspaceLimit = size_t{1} << 30;  // 1 GiB
 
+// The first of cuDNN's ranked algorithms that succeeds, fits the workspace
+// limit, is deterministic when asked and, in true fp32, runs in FMA math
+// (cuDNN ranks each algorithm with the math type it would run in, and
+// CUDNN_DEFAULT_MATH lets fp32 use TF32 tensor cores).
 template <typename Perf>
-Perf pick(const Perf* results, int count, const char* what) {
+Perf pick(const Perf* results, int count, Math math, const char* what) {
   const bool deterministic = deterministic_algorithms();
   for (int i = 0; i < count; ++i) {
     const Perf& r = results[i];
     if (r.status != CUDNN_STATUS_SUCCESS || r.memory > kWorkspaceLimit) continue;
     if (deterministic && r.determinism != CUDNN_DETERMINISTIC) continue;
+    if (math == Math::kFp32 && r.mathType != CUDNN_FMA_MATH) continue;
     return r;
   }
-  CONVOY_THROW("cuDNN offers no ", deterministic ? "deterministic " : "", "algorithm for ", what,
-               " within a workspace of ", kWorkspaceLimit, " bytes");
+  CONVOY_THROW("cuDNN offers no ", deterministic ? "deterministic " : "", math == Math::kFp32 ? "true fp32 " : "",
+               "algorithm for ", what, " within a workspace of ", kWorkspaceLimit, " bytes");
 }
 
 class CudaConvolution final : public Convolution2dOp {
@@ -53,13 +58,13 @@ class CudaConvolution final : public Convolution2dOp {
     if (bf16()) {  // x and the weight stay rounded for backward (neither changes before it)
       uint16_t* y16 = y16_.words(y.numel(), device_);
       CONVOY_CUDA(cudnnConvolutionForward, "convolution forward", c.cudnn, &one, s.x, x16_.round(x, device_, c.stream),
-                  s.w, w16_.round(weight, device_, c.stream), s.conv, s.forward_algo, c.workspace(s.workspace_bytes),
+                  s.w, w16_.round(weight, device_, c.stream), s.forward_conv, s.forward_algo, c.workspace(s.workspace_bytes),
                   s.workspace_bytes, &zero, s.y, y16);
       widen_from_bf16(y16, y.device_data(), y.numel(), c.stream);
       dy16_ready_ = false;
     } else {
       CONVOY_CUDA(cudnnConvolutionForward, "convolution forward", c.cudnn, &one, s.x, x.device_data(), s.w,
-                  weight.device_data(), s.conv, s.forward_algo, c.workspace(s.workspace_bytes), s.workspace_bytes,
+                  weight.device_data(), s.forward_conv, s.forward_algo, c.workspace(s.workspace_bytes), s.workspace_bytes,
                   &zero, s.y, y.device_data());
     }
     CONVOY_CUDA(cudnnAddTensor, "convolution bias", c.cudnn, &one, s.bias, bias.device_data(), &one, s.y32,
@@ -81,13 +86,13 @@ class CudaConvolution final : public Convolution2dOp {
     if (bf16()) {
       uint16_t* dx16 = dx16_.words(dx.numel(), device_);
       CONVOY_CUDA(cudnnConvolutionBackwardData, "convolution backward data", c.cudnn, &one, s.w, w16_.data(), s.y,
-                  rounded_dy(dy, c), s.conv, s.data_algo, c.workspace(s.workspace_bytes), s.workspace_bytes, &zero,
+                  rounded_dy(dy, c), s.data_conv, s.data_algo, c.workspace(s.workspace_bytes), s.workspace_bytes, &zero,
                   s.x, dx16);
       widen_from_bf16(dx16, dx.device_data(), dx.numel(), c.stream);
       return;
     }
     CONVOY_CUDA(cudnnConvolutionBackwardData, "convolution backward data", c.cudnn, &one, s.w, weight.device_data(),
-                s.y, dy.device_data(), s.conv, s.data_algo, c.workspace(s.workspace_bytes), s.workspace_bytes,
+                s.y, dy.device_data(), s.data_conv, s.data_algo, c.workspace(s.workspace_bytes), s.workspace_bytes,
                 &zero, s.x, dx.device_data());
   }
 
@@ -102,7 +107,7 @@ class CudaConvolution final : public Convolution2dOp {
     if (bf16()) {
       uint16_t* dw16 = dw16_.words(dweight.numel(), device_);
       CONVOY_CUDA(cudnnConvolutionBackwardFilter, "convolution backward weights", c.cudnn, &one, s.x, x16_.data(),
-                  s.y, rounded_dy(dy, c), s.conv, s.filter_algo, c.workspace(s.workspace_bytes), s.workspace_bytes,
+                  s.y, rounded_dy(dy, c), s.filter_conv, s.filter_algo, c.workspace(s.workspace_bytes), s.workspace_bytes,
                   &zero, s.w, dw16);
       if (accumulate)
         add_widened_bf16(dw16, dweight.device_data(), dweight.numel(), c.stream);
@@ -110,7 +115,7 @@ class CudaConvolution final : public Convolution2dOp {
         widen_from_bf16(dw16, dweight.device_data(), dweight.numel(), c.stream);
     } else {
       CONVOY_CUDA(cudnnConvolutionBackwardFilter, "convolution backward weights", c.cudnn, &one, s.x,
-                  x.device_data(), s.y, dy.device_data(), s.conv, s.filter_algo, c.workspace(s.workspace_bytes),
+                  x.device_data(), s.y, dy.device_data(), s.filter_conv, s.filter_algo, c.workspace(s.workspace_bytes),
                   s.workspace_bytes, &beta, s.w, dweight.device_data());
     }
     CONVOY_CUDA(cudnnConvolutionBackwardBias, "convolution backward bias", c.cudnn, &one, s.y32, dy.device_data(),
@@ -131,7 +136,9 @@ class CudaConvolution final : public Convolution2dOp {
     TensorDescriptor x, y, bias;  // x and y in the convolution's data type
     TensorDescriptor y32;         // y in fp32: the bias, the activation and the bias gradient
     FilterDescriptor w;
-    ConvolutionDescriptor conv;
+    // One per direction: each carries the math type its algorithm was ranked
+    // in, which together with the algorithm decides the kernels cuDNN runs.
+    ConvolutionDescriptor forward_conv, data_conv, filter_conv;
     cudnnConvolutionFwdAlgo_t forward_algo{};
     cudnnConvolutionBwdDataAlgo_t data_algo{};
     cudnnConvolutionBwdFilterAlgo_t filter_algo{};
@@ -150,14 +157,19 @@ class CudaConvolution final : public Convolution2dOp {
     CONVOY_CUDA(cudnnSetFilter4dDescriptor, "convolution weight", s->w, type, CUDNN_TENSOR_NCHW,
                 static_cast<int>(config_.out_channels), static_cast<int>(config_.in_channels),
                 static_cast<int>(config_.kernel_h), static_cast<int>(config_.kernel_w));
-    CONVOY_CUDA(cudnnSetConvolution2dDescriptor, "convolution", s->conv, static_cast<int>(config_.pad_h),
-                static_cast<int>(config_.pad_w), static_cast<int>(config_.stride_h), static_cast<int>(config_.stride_w),
-                1, 1, CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT);
-    // fp32 accumulation in every math; FMA_MATH forbids TF32, DEFAULT_MATH allows it.
-    CONVOY_CUDA(cudnnSetConvolutionMathType, "convolution", s->conv,
-                math_ == Math::kFp32 ? CUDNN_FMA_MATH : math_ == Math::kTf32 ? CUDNN_DEFAULT_MATH : CUDNN_TENSOR_OP_MATH);
+    for (ConvolutionDescriptor* conv : {&s->forward_conv, &s->data_conv, &s->filter_conv}) {
+      CONVOY_CUDA(cudnnSetConvolution2dDescriptor, "convolution", *conv, static_cast<int>(config_.pad_h),
+                  static_cast<int>(config_.pad_w), static_cast<int>(config_.stride_h),
+                  static_cast<int>(config_.stride_w), 1, 1, CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT);
+      // The math the heuristics may rank in; fp32 accumulation in every one.
+      // FMA_MATH forbids TF32, DEFAULT_MATH allows it.
+      CONVOY_CUDA(cudnnSetConvolutionMathType, "convolution", *conv,
+                  math_ == Math::kFp32   ? CUDNN_FMA_MATH
+                  : math_ == Math::kTf32 ? CUDNN_DEFAULT_MATH
+                                         : CUDNN_TENSOR_OP_MATH);
+    }
     int n = 0, ch = 0, h = 0, w = 0;
-    CONVOY_CUDA(cudnnGetConvolution2dForwardOutputDim, "convolution", s->conv, s->x, s->w, &n, &ch, &h, &w);
+    CONVOY_CUDA(cudnnGetConvolution2dForwardOutputDim, "convolution", s->forward_conv, s->x, s->w, &n, &ch, &h, &w);
     s->y_shape = Shape{n, ch, h, w};
     set_nchw(s->y, s->y_shape, "convolution output", type);
     set_nchw(s->y32, s->y_shape, "convolution output");
@@ -166,22 +178,32 @@ class CudaConvolution final : public Convolution2dOp {
 
     const std::string what = "convolution " + x_shape.to_string();
     int count = 0;
+    size_t forward_bytes = 0, data_bytes = 0, filter_bytes = 0;
     cudnnConvolutionFwdAlgoPerf_t forward[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
-    CONVOY_CUDA(cudnnGetConvolutionForwardAlgorithm_v7, what, c.cudnn, s->x, s->w, s->conv, s->y,
+    CONVOY_CUDA(cudnnGetConvolutionForwardAlgorithm_v7, what, c.cudnn, s->x, s->w, s->forward_conv, s->y,
                 CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &count, forward);
-    const auto f = pick(forward, count, (what + " forward").c_str());
+    const auto f = pick(forward, count, math_, (what + " forward").c_str());
+    CONVOY_CUDA(cudnnSetConvolutionMathType, what, s->forward_conv, f.mathType);
+    CONVOY_CUDA(cudnnGetConvolutionForwardWorkspaceSize, what, c.cudnn, s->x, s->w, s->forward_conv, s->y, f.algo,
+                &forward_bytes);
     cudnnConvolutionBwdDataAlgoPerf_t data[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
-    CONVOY_CUDA(cudnnGetConvolutionBackwardDataAlgorithm_v7, what, c.cudnn, s->w, s->y, s->conv, s->x,
+    CONVOY_CUDA(cudnnGetConvolutionBackwardDataAlgorithm_v7, what, c.cudnn, s->w, s->y, s->data_conv, s->x,
                 CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &count, data);
-    const auto d = pick(data, count, (what + " backward data").c_str());
+    const auto d = pick(data, count, math_, (what + " backward data").c_str());
+    CONVOY_CUDA(cudnnSetConvolutionMathType, what, s->data_conv, d.mathType);
+    CONVOY_CUDA(cudnnGetConvolutionBackwardDataWorkspaceSize, what, c.cudnn, s->w, s->y, s->data_conv, s->x, d.algo,
+                &data_bytes);
     cudnnConvolutionBwdFilterAlgoPerf_t filter[CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT];
-    CONVOY_CUDA(cudnnGetConvolutionBackwardFilterAlgorithm_v7, what, c.cudnn, s->x, s->y, s->conv, s->w,
+    CONVOY_CUDA(cudnnGetConvolutionBackwardFilterAlgorithm_v7, what, c.cudnn, s->x, s->y, s->filter_conv, s->w,
                 CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &count, filter);
-    const auto g = pick(filter, count, (what + " backward weights").c_str());
+    const auto g = pick(filter, count, math_, (what + " backward weights").c_str());
+    CONVOY_CUDA(cudnnSetConvolutionMathType, what, s->filter_conv, g.mathType);
+    CONVOY_CUDA(cudnnGetConvolutionBackwardFilterWorkspaceSize, what, c.cudnn, s->x, s->y, s->filter_conv, s->w,
+                g.algo, &filter_bytes);
     s->forward_algo = f.algo;
     s->data_algo = d.algo;
     s->filter_algo = g.algo;
-    s->workspace_bytes = std::max({f.memory, d.memory, g.memory});
+    s->workspace_bytes = std::max({forward_bytes, data_bytes, filter_bytes});
     state_ = std::move(s);
     return *state_;
   }
