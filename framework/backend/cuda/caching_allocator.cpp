@@ -15,18 +15,15 @@ namespace convoy::cuda {
 namespace {
 constexpr size_t kSmallLimit = size_t{1} << 20, kSmallRound = 512, kLargeRound = size_t{2} << 20;
 
-// Switches to `device` for the scope and back.
-class DeviceScope {
- public:
-  explicit DeviceScope(int device) {
-    CONVOY_CUDA(cudaGetDevice, "allocator", &previous_);
-    if (previous_ != device) CONVOY_CUDA(cudaSetDevice, "allocator", device);
-  }
-  ~DeviceScope() { cudaSetDevice(previous_); }
-
- private:
-  int previous_ = 0;
-};
+// Makes `device` current on the calling thread and leaves it so, as
+// cuda::context() does. Switching back would be wrong: on a thread that had
+// set no device yet, "back" is device 0, and cudaSetDevice(0) creates a
+// context there, so every rank of a node would hold one on GPU 0.
+void make_current(int device) {
+  int current = -1;
+  CONVOY_CUDA(cudaGetDevice, "allocator", &current);
+  if (current != device) CONVOY_CUDA(cudaSetDevice, "allocator", device);
+}
 }  // namespace
 
 CachingAllocator::CachingAllocator(int device) : device_(device) {}
@@ -65,7 +62,7 @@ void* CachingAllocator::allocate(size_t bytes) {
 }
 
 void* CachingAllocator::device_malloc(size_t size) {
-  DeviceScope scope(device_);
+  make_current(device_);
   void* block = nullptr;
   cudaError_t status = cudaMalloc(&block, size);
   if (status == cudaErrorMemoryAllocation && !cached_.empty()) {
@@ -102,7 +99,7 @@ void CachingAllocator::release_cache() {
 }
 
 void CachingAllocator::release_cache_locked() {
-  DeviceScope scope(device_);
+  make_current(device_);
   // The blocks may still be read by queued work: let the device finish it.
   CONVOY_CUDA(cudaDeviceSynchronize, "releasing the allocator's cache");
   for (auto& [size, block] : cached_) CONVOY_CUDA(cudaFree, "releasing the allocator's cache", block);

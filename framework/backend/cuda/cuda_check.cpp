@@ -42,7 +42,9 @@ void check(ncclResult_t status, const char* call, const std::string& what) {
 }
 
 void check_launch(const char* kernel, const std::string& what) {
-  check(cudaGetLastError(), kernel, what);
+  const cudaError_t status = cudaGetLastError();
+  // "Not ready" is an event or stream query's answer left as the last error, never a launch's.
+  check(status == cudaErrorNotReady ? cudaSuccess : status, kernel, what);
 }
 
 }  // namespace convoy::cuda
