@@ -38,7 +38,10 @@ cublasMath_t cublas_math(Math m) {
     case Math::kBf16: return CUBLAS_DEFAULT_MATH;
     case Math::kFp32: break;
   }
-  return CUBLAS_PEDANTIC_MATH;
+  // Still true fp32 for cublasSgemm: TF32 and BF16x9 emulation need their
+  // own modes. PEDANTIC would also forbid optimisations that keep fp32
+  // (it is meant for testing), and PyTorch's fp32 uses DEFAULT too.
+  return CUBLAS_DEFAULT_MATH;
 }
 
 DeviceContext& context(int device) {
@@ -54,7 +57,7 @@ DeviceContext& context(int device) {
     CONVOY_CUDA(cublasCreate, "cuBLAS handle", &c->cublas);
     CONVOY_CUDA(cublasSetStream, "cuBLAS handle", c->cublas, c->stream);
     // True fp32 by default; each linear op sets its own math before its calls.
-    CONVOY_CUDA(cublasSetMathMode, "cuBLAS handle", c->cublas, CUBLAS_PEDANTIC_MATH);
+    CONVOY_CUDA(cublasSetMathMode, "cuBLAS handle", c->cublas, cublas_math(Math::kFp32));
     return c;
   });
   CONVOY_CUDA(cudaSetDevice, "cuda:" + std::to_string(device), device);

@@ -35,7 +35,7 @@ void set_deterministic_algorithms(bool deterministic);
 bool deterministic_algorithms();
 // The math of convolutions and fully connected layers (--precision), read
 // when an op is made:
-//   kFp32  true fp32 (CUDNN_FMA_MATH, CUBLAS_PEDANTIC_MATH), the default;
+//   kFp32  true fp32 (CUDNN_FMA_MATH, CUBLAS_DEFAULT_MATH with cublasSgemm), the default;
 //   kTf32  TF32 tensor cores allowed (cuDNN's default math, CUBLAS_TF32_TENSOR_OP_MATH);
 //   kBf16  inputs and weights rounded to bf16, products accumulated in fp32,
 //          results, gradients and master weights kept in fp32 (as PyTorch's
