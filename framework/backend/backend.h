@@ -117,6 +117,10 @@ class Backend {
 // The backend that serves tensors on `device`.
 Backend& backend_for(Device device);
 
+// Checks that scores are (batch, classes) and labels one class index per row,
+// each in [0, classes), before a backend reads scores[b][labels[b]].
+void check_class_labels(const Tensor& scores, std::span<const int32_t> labels, const char* what);
+
 // x itself when plain, else x converted into scratch (reused across calls).
 const Tensor& as_plain(const Tensor& x, Tensor& scratch);
 

@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "nn/loss.h"
 #include "reference/gradcheck.h"
+#include "common/test_support.h"
 
 namespace convoy::testing {
 namespace {
@@ -174,6 +175,16 @@ TEST(TopK, CountsLabelsAmongHighestScores) {
   const Tensor t = to_tensor(scores, Shape{2, 3});
   EXPECT_EQ(count_top_k_correct(t, labels, 1), 0);
   EXPECT_EQ(count_top_k_correct(t, labels, 2), 2);
+}
+
+// The rows and labels are checked before a backend reads scores[b][labels[b]]
+// (on a GPU an out-of-range read would be an illegal address, not garbage).
+TEST(TopK, RejectsALabelOutOfRangeOrMissing) {
+  const Tensor t = to_tensor(Vec{0.1, 0.5, 0.2, 0.9, 0.3, 0.0}, Shape{2, 3});
+  const std::vector<int32_t> out_of_range{2, 3}, too_few{2};
+  expect_error([&] { count_top_k_correct(t, out_of_range, 1); },
+               "top-k count: label 3 of batch row 1 is outside [0, 3)");
+  expect_error([&] { count_top_k_correct(t, too_few, 1); }, "top-k count: 1 labels for a batch of 2");
 }
 
 }  // namespace

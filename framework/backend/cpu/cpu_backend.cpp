@@ -113,18 +113,13 @@ class CpuBackend final : public Backend {
   double softmax_cross_entropy(const Tensor& logits, std::span<const int32_t> labels,
                                Tensor& probabilities, Tensor& grad_logits) override {
     require_cpu(logits, "logits");
-    CONVOY_CHECK(logits.rank() == 2, "softmax cross-entropy expects (B, classes) logits, got ",
-                 logits.shape().to_string());
+    check_class_labels(logits, labels, "softmax cross-entropy");
     const int64_t batch = logits.dim(0), classes = logits.dim(1);
-    CONVOY_CHECK(static_cast<int64_t>(labels.size()) == batch, labels.size(),
-                 " labels for a batch of ", batch);
     probabilities.ensure_shape(logits.shape());
     grad_logits.ensure_shape(logits.shape());
     double total = 0.0;
     for (int64_t b = 0; b < batch; ++b) {
       const int32_t label = labels[b];
-      CONVOY_CHECK(label >= 0 && label < classes, "label ", label, " of batch row ", b,
-                   " is outside [0, ", classes, ")");
       const float* z = logits.data() + b * classes;
       float* p = probabilities.data() + b * classes;
       float* g = grad_logits.data() + b * classes;
@@ -162,6 +157,7 @@ class CpuBackend final : public Backend {
 
   int64_t count_top_k_correct(const Tensor& scores, std::span<const int32_t> labels, int k) override {
     require_cpu(scores, "top-k scores");
+    check_class_labels(scores, labels, "top-k count");
     const int64_t classes = scores.dim(1);
     int64_t correct = 0;
     for (int64_t b = 0; b < scores.dim(0); ++b) {

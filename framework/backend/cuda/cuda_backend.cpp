@@ -78,13 +78,8 @@ class CudaBackend final : public Backend {
   double softmax_cross_entropy(const Tensor& logits, std::span<const int32_t> labels, Tensor& probabilities,
                                Tensor& grad_logits) override {
     cuda::require_on(logits, device_, "logits");
-    CONVOY_CHECK(logits.rank() == 2, "softmax cross-entropy expects (B, classes) logits, got ",
-                 logits.shape().to_string());
+    check_class_labels(logits, labels, "softmax cross-entropy");
     const int64_t batch = logits.dim(0), classes = logits.dim(1);
-    CONVOY_CHECK(static_cast<int64_t>(labels.size()) == batch, labels.size(), " labels for a batch of ", batch);
-    for (size_t b = 0; b < labels.size(); ++b)
-      CONVOY_CHECK(labels[b] >= 0 && labels[b] < classes, "label ", labels[b], " of batch row ", b,
-                   " is outside [0, ", classes, ")");
     probabilities.ensure_shape(logits.shape(), logits.device());
     grad_logits.ensure_shape(logits.shape(), logits.device());
     int32_t* device_labels = device_buffer<int32_t>(labels_, labels.size_bytes());
@@ -115,6 +110,7 @@ class CudaBackend final : public Backend {
 
   int64_t count_top_k_correct(const Tensor& scores, std::span<const int32_t> labels, int k) override {
     cuda::require_on(scores, device_, "top-k scores");
+    check_class_labels(scores, labels, "top-k count");
     int32_t* device_labels = device_buffer<int32_t>(labels_, labels.size_bytes());
     auto* correct = device_buffer<unsigned long long>(counter_, sizeof(unsigned long long));
     CONVOY_CUDA(cudaMemcpyAsync, "top-k labels", device_labels, labels.data(), labels.size_bytes(),
