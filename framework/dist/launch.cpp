@@ -19,7 +19,9 @@ std::unique_ptr<Communicator> make_communicator(const MpiOptions& options) {
 }
 
 std::unique_ptr<Communicator> make_device_communicator(Communicator& host, Device device) {
-  if (device.is_cpu()) return nullptr;
+  // One rank has nothing to exchange: no NCCL communicator (its bootstrap
+  // costs time and a network interface) when the host's collectives do.
+  if (device.is_cpu() || host.size() == 1) return nullptr;
 #ifdef CONVOY_WITH_CUDA
   return make_nccl_communicator(host, device.index);
 #else

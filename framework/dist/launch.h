@@ -14,7 +14,8 @@ namespace convoy {
 std::unique_ptr<Communicator> make_communicator(const MpiOptions& options = {});
 
 // The communicator for gradients on `device`, built over `host` (which must
-// outlive it): NCCL for a CUDA device, nullptr for the CPU (use `host`).
+// outlive it): NCCL for a CUDA device, nullptr for the CPU or a single rank
+// (use `host`).
 // Collective.
 std::unique_ptr<Communicator> make_device_communicator(Communicator& host, Device device);
 
