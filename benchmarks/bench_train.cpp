@@ -190,6 +190,7 @@ int main(int argc, char** argv) {
       train_on(upload_batch(*uploader, b, batch), b.labels, b.ids);
     };
     auto timed_round = [&](const std::function<void()>& one_step) {
+      synchronize(device);  // nothing of the warm-up or the last round still queued
       const auto start = Clock::now();
       for (int64_t i = 0; i < steps; ++i) one_step();
       synchronize(device);  // the last step's work, queued on a GPU, is done

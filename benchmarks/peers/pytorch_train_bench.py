@@ -305,12 +305,19 @@ def main():
           f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '')}")
     print(f"warmup={args.warmup} steps={args.steps} repeats={args.repeats}")
 
+    if device.type == "cuda":  # what the precision flag set, as PyTorch reports it
+        print(f"matmul.allow_tf32={torch.backends.cuda.matmul.allow_tf32} "
+              f"cudnn.allow_tf32={torch.backends.cudnn.allow_tf32} cudnn.benchmark={torch.backends.cudnn.benchmark} "
+              f"autocast_bf16={bf16} gpu={torch.cuda.get_device_name(device)}")
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+
     for _ in range(args.warmup):
         step()
 
     rates, step_ms = [], []
     print(f"{'repeat':>6} {'ms/step':>10} {'img/s':>12}")
     for r in range(args.repeats):
+        sync()  # a round starts with nothing of the last one still queued
         t0 = time.perf_counter()
         for _ in range(args.steps):
             loss = step()
