@@ -1,26 +1,67 @@
 #!/usr/bin/env bash
-# On a lent GPU machine (one H200): the GPU tests; train_alexnet on the GPU
-# against the CPU (the losses of its first steps) and its throughput and data
-# wait; then the training throughput of LeNet-5 and AlexNet on the GPU beside
-# the same models in PyTorch on the same GPU, in one table. Needs .gpu-pack/ (benchmarks/gpu/pack.sh,
-# run here first) carried along; writes its logs to $OUT. Well under 10 minutes.
-#   run(command="benchmarks/gpu/check.sh", carry=[".gpu-pack"], timeout_s=540)
+# On a lent GPU machine (one H200): the GPU tests; the training throughput of
+# LeNet-5 and AlexNet on the GPU beside the same models in PyTorch on the same
+# GPU, in one table; then train_alexnet on the GPU against the CPU (the losses
+# of its first steps) and its throughput and data wait. Needs .gpu-pack/
+# (benchmarks/gpu/pack.sh, run here first) carried along:
+#   run(command="benchmarks/gpu/check.sh", carry=[".gpu-pack"], timeout_s=390)
 # Precision: convoy and PyTorch side by side in fp32 (PyTorch with TF32 off),
-# tf32 (PyTorch's default math with cudnn.benchmark) and bf16 (convoy's bf16
+# tf32 (PyTorch with TF32 on and cudnn.benchmark) and bf16 (convoy's bf16
 # convolutions and products; PyTorch's bf16 autocast).
-# Every step has a time limit of its own, so that one that hangs costs only
-# its limit and the table still comes. Last line: summary key=value ...
+#
+# The device time is short, so the whole check keeps within CHECK_BUDGET_S
+# seconds (default 330, so that a second try fits the 15 minutes): each step
+# has a limit of its own, cut to what the budget has left, and a step the
+# budget cannot hold is skipped and said so; the table always comes. A test
+# that crashes or hangs is named, and the tests after it still run; at the end,
+# with the time left, each failed one runs again alone with
+# CUDA_LAUNCH_BLOCKING=1 (an asynchronous fault then names its kernel) and,
+# where it works, under compute-sanitizer. Programs that die of a signal print
+# their backtrace (addr2line -Cfpe on the packed binary names the lines).
+# $OUT brings back at most 8 files: check.log (all this prints) and
+# logs.tar.gz (every step's log). Last line: summary key=value ...
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 out=${OUT:-/tmp/convoy-gpu-out}
-mkdir -p "$out"
+budget=${CHECK_BUDGET_S:-330}
 root=/tmp/convoy-gpu
-rm -rf "$root" && mkdir -p "$root"
+logs=$root/logs
+rm -rf "$root" && mkdir -p "$root" "$out"
 tar -xJf .gpu-pack/convoy-gpu.tar.xz -C "$root" || { echo "check: no .gpu-pack/ (run benchmarks/gpu/pack.sh here, carry .gpu-pack)"; exit 2; }
+mkdir -p "$logs"
+exec > >(tee "$out/check.log") 2>&1
+# At the end: the logs packed, and tee given the time to write the last lines.
+trap 'tar -czf "$out/logs.tar.gz" -C "$root" logs 2> /dev/null; exec >&- 2>&-; wait' EXIT
 
-# The CUDA libraries of this machine's PyTorch wheels (nvidia-*): every folder holding one.
+# Seconds a step may take: its own cap, or what the budget has left after a
+# reserve for the table; 0 when too little is left to start it.
+step_limit() {
+  local left=$((budget - SECONDS - 10))
+  local cap=$(($1 < left ? $1 : left))
+  echo $((cap < 5 ? 0 : cap))
+}
+# within CAP COMMAND...: COMMAND under the step's limit (exit 124 when it ran out).
+within() {
+  local cap
+  cap=$(step_limit "$1")
+  shift
+  if ((cap == 0)); then
+    local what=() arg
+    for arg in "$@"; do  # the program (and a python script) without env's settings
+      [[ $arg == env || $arg == *=* ]] || what+=("${arg##*/}")
+      ((${#what[@]} == 2)) || [[ ${what[0]:-} == python3 ]] || ((${#what[@]} == 0)) || break
+    done
+    echo "check: skipped for lack of time: ${what[*]} ${*: -1}" >&2
+    return 125
+  fi
+  timeout -k 5 "$cap" "$@"
+}
+
+# The CUDA libraries of this machine's PyTorch wheels (nvidia-*): every folder
+# holding one. Only convoy's programs get them, with the packed Debian
+# libraries, on their library path; PyTorch keeps its own.
 wheel_libs=$(python3 - << 'PY'
-import os, sys
+import os
 dirs = set()
 try:
     import nvidia
@@ -33,63 +74,107 @@ except ImportError:
 print(":".join(sorted(dirs)))
 PY
 )
-export LD_LIBRARY_PATH="$root/lib${wheel_libs:+:$wheel_libs}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+with_libs=(env "LD_LIBRARY_PATH=$root/lib${wheel_libs:+:$wheel_libs}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}")
 echo "check: CUDA libraries from: ${wheel_libs:-none found among the nvidia wheels of python3}"
-missing=$(ldd "$root"/bin/* | grep "not found" | sort -u)
+missing=$("${with_libs[@]}" ldd "$root"/bin/* | grep "not found" | sort -u)
 [[ -z $missing ]] || { echo "check: unresolved libraries:"; echo "$missing"; exit 2; }
-nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1 | tee "$out/gpu.txt"
+timeout 20 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1 | tee "$logs/gpu.txt"
 
-# 1. The GPU tests (a test that skips says why; any failure fails the check).
-timeout 150 "$root/bin/cuda_tests" --gtest_output="xml:$out/cuda_tests.xml" > "$out/cuda_tests.log" 2>&1
-tests_rc=$?
-grep -E "^\[  (PASSED|SKIPPED|FAILED) |^\[==========\]" "$out/cuda_tests.log"
-passed=$(grep -c "^\[       OK \]" "$out/cuda_tests.log")
-skipped=$(grep -c "^\[  SKIPPED \] .*(" "$out/cuda_tests.log")
-failed=$(grep -c "^\[  FAILED  \] .*(" "$out/cuda_tests.log")
+# 1. The GPU tests. A pass that dies leaves its running test without a
+# result: that test is marked CRASHED (or HUNG, when it outlived the pass's
+# limit), and the tests that have no result yet run in a further pass.
+tests_log=$logs/cuda_tests.log
+: > "$tests_log"
+result_line='^\[ +(OK|FAILED|SKIPPED|CRASHED|HUNG) +\] [A-Za-z0-9_/.]+ \('
+filter='*'
+for pass in 1 2 3 4 5; do
+  within 150 "${with_libs[@]}" "$root/bin/cuda_tests" --gtest_filter="$filter" \
+    --gtest_output="xml:$logs/cuda_tests_$pass.xml" >> "$tests_log" 2>&1
+  rc=$?
+  started=$(grep -oP '^\[ RUN +\] \K\S+' "$tests_log" | tail -1)
+  if ((rc == 0 || rc == 1 || rc == 125)) || [[ -z $started ]] ||
+    grep -qE "^\[ +(OK|FAILED|SKIPPED) +\] ${started//./\\.} \(" "$tests_log"; then
+    break
+  fi
+  if ((rc == 124 || rc == 137)); then
+    echo "[  HUNG    ] $started (still running after the pass's limit)"
+  else
+    echo "[  CRASHED ] $started (exit $rc)"
+  fi | tee -a "$tests_log"
+  filter=-$(grep -oP "$result_line" "$tests_log" | sed -E 's/^\[[^]]*\] //; s/ \($//' | sort -u | paste -sd:)
+done
+grep -E "^\[  (PASSED|SKIPPED|FAILED|CRASHED|HUNG) |^\[==========\]" "$tests_log"
+passed=$(grep -cE '^\[ +OK +\] ' "$tests_log")
+skipped=$(grep -cE '^\[ +SKIPPED +\] .* \(' "$tests_log")
+failed=$(grep -cE '^\[ +(FAILED|CRASHED|HUNG) +\] .* \(' "$tests_log")
 
-# 2. The trainer itself on the GPU, on real photographs (the pack's 1000
+# 2. Throughput, side by side: convoy and PyTorch in fp32, tf32 and bf16.
+img_per_s() { sed -n 's/^summary .* img_per_s=\([0-9.]*\).*/\1/p' | tail -1; }
+declare -A rate
+for run in "lenet5 256 40" "alexnet 128 10"; do
+  read -r model batch steps <<< "$run"
+  for precision in fp32 tf32 bf16; do
+    rate[$model,convoy,$precision]=$(within 45 "${with_libs[@]}" "$root/bin/bench_train" \
+      --model "$model" --batch-size "$batch" --device cuda --precision "$precision" --steps "$steps" --warmup 3 \
+      --repeats 5 2>&1 | tee "$logs/convoy_${model}_$precision.log" | img_per_s)
+    rate[$model,pytorch,$precision]=$(within 60 python3 benchmarks/peers/pytorch_train_bench.py --model "$model" \
+      --batch-size "$batch" --device cuda --precision "$precision" --steps "$steps" --warmup 3 --repeats 5 2>&1 |
+      tee "$logs/pytorch_${model}_$precision.log" | img_per_s)
+    echo "$model $precision: convoy ${rate[$model,convoy,$precision]:--}, PyTorch ${rate[$model,pytorch,$precision]:--} img/s"
+  done
+done
+
+# 3. The trainer itself on the GPU, on real photographs (the pack's 1000
 # ImageNet samples, converted here to a raw set and fed as 8-bit crops that
 # the GPU normalises): the losses of its first steps against the CPU's (same
 # seed, crops, lighting and dropout masks), then a longer run's rate and how
 # long its steps waited for data (14 loader workers).
 data=$root/imagenet-raw.h5
-timeout 60 "$root/bin/images_to_hdf5" --input .gpu-pack/imagenet --out "$data" --size 256 --storage raw --threads 16 \
-  --quiet > "$out/imagenet_to_hdf5.log" 2>&1 || echo "check: no ImageNet set (run benchmarks/gpu/pack.sh again)"
-train=(timeout 90 "$root/bin/train_alexnet" --data "$data" --input-size 127 --batch-size 32 --max-steps 4
+within 60 "${with_libs[@]}" "$root/bin/images_to_hdf5" --input .gpu-pack/imagenet --out "$data" \
+  --size 256 --storage raw --threads 16 --quiet > "$logs/imagenet_to_hdf5.log" 2>&1 ||
+  echo "check: no ImageNet set (run benchmarks/gpu/pack.sh again)"
+train=("$root/bin/train_alexnet" --data "$data" --input-size 127 --batch-size 32 --max-steps 4
        --log-every 1 --checkpoint-dir "" --workers 4 --threads 16)
-"${train[@]}" --device cpu --metrics "$out/parity_cpu.jsonl" > "$out/parity_cpu.log" 2>&1
-"${train[@]}" --device cuda --metrics "$out/parity_gpu.jsonl" > "$out/parity_gpu.log" 2>&1
-timeout 120 "$root/bin/train_alexnet" --data "$data" --batch-size 128 --max-steps 60 --log-every 1 \
-  --checkpoint-dir "" --workers 14 --device cuda --metrics "$out/trainer_gpu.jsonl" > "$out/trainer_gpu.log" 2>&1
-read -r loss_gap trainer_rate data_ms < <(python3 benchmarks/gpu/trainer_figures.py "$out")
+within 90 "${with_libs[@]}" "${train[@]}" --device cpu --metrics "$logs/parity_cpu.jsonl" \
+  > "$logs/parity_cpu.log" 2>&1
+within 90 "${with_libs[@]}" "${train[@]}" --device cuda --metrics "$logs/parity_gpu.jsonl" \
+  > "$logs/parity_gpu.log" 2>&1
+within 120 "${with_libs[@]}" "$root/bin/train_alexnet" --data "$data" --batch-size 128 \
+  --max-steps 60 --log-every 1 --checkpoint-dir "" --workers 14 --device cuda --metrics "$logs/trainer_gpu.jsonl" \
+  > "$logs/trainer_gpu.log" 2>&1
+read -r loss_gap trainer_rate data_ms < <(python3 benchmarks/gpu/trainer_figures.py "$logs")
 echo "trainer: first 4 steps' loss, GPU vs CPU: max relative gap $loss_gap;" \
   "AlexNet batch 128 on raw ImageNet samples: $trainer_rate img/s, median data wait $data_ms ms a step"
-grep -h "^training" "$out/parity_gpu.log" "$out/trainer_gpu.log"  # the feed ("8-bit, normalised on the device input")
-tail -n 3 "$out/parity_gpu.log" "$out/trainer_gpu.log"
+grep -h "^training" "$logs/parity_gpu.log" "$logs/trainer_gpu.log"  # the feed ("8-bit, normalised on the device input")
+tail -n 3 "$logs/parity_gpu.log" "$logs/trainer_gpu.log"
 # The same model fed through the loader against batches already on the
 # device, in alternating rounds: 1.0 means the loader never holds it back.
-feed_ratio=$(timeout 90 "$root/bin/bench_train" --model alexnet --batch-size 128 --device cuda --data "$data" --workers 14 \
-  --steps 10 --warmup 3 --repeats 3 2>&1 | tee "$out/bench_feed.log" | sed -n 's/^summary .*loader_vs_memory=\([0-9.]*\).*/\1/p')
+feed_ratio=$(within 90 "${with_libs[@]}" "$root/bin/bench_train" --model alexnet --batch-size 128 \
+  --device cuda --data "$data" --workers 14 --steps 10 --warmup 3 --repeats 3 2>&1 |
+  tee "$logs/bench_feed.log" | sed -n 's/^summary .*loader_vs_memory=\([0-9.]*\).*/\1/p')
 echo "AlexNet fed by the loader (8-bit, 14 workers) / from device memory: ${feed_ratio:--}"
 
-# 3. Throughput, side by side: convoy and PyTorch in fp32, tf32 and bf16.
-img_per_s() { sed -n 's/^summary .*img_per_s=\([0-9.]*\).*/\1/p' | tail -1; }
-declare -A rate
-for run in "lenet5 256 40" "alexnet 128 10"; do
-  read -r model batch steps <<< "$run"
-  for precision in fp32 tf32 bf16; do
-    rate[$model,convoy,$precision]=$(timeout 45 "$root/bin/bench_train" --model "$model" --batch-size "$batch" --device cuda \
-      --precision "$precision" --steps "$steps" --warmup 3 --repeats 5 2>&1 |
-      tee "$out/convoy_${model}_$precision.log" | img_per_s)
-    rate[$model,pytorch,$precision]=$(timeout 60 python3 benchmarks/peers/pytorch_train_bench.py --model "$model" \
-      --batch-size "$batch" --device cuda --precision "$precision" --steps "$steps" --warmup 3 --repeats 5 2>&1 |
-      tee "$out/pytorch_${model}_$precision.log" | img_per_s)
-  done
+# 4. Each failed or crashed test again, alone, with the time left (three at
+# the most; not a hung one): with blocking launches, then under
+# compute-sanitizer's memcheck.
+mapfile -t failures < <(grep -oP '^\[ +(FAILED|CRASHED) +\] \K[A-Za-z0-9_/.]+(?= \()' "$tests_log" | sort -u | head -3)
+for test in "${failures[@]}"; do
+  name=${test//\//_}
+  echo "check: $test again with CUDA_LAUNCH_BLOCKING=1 (logs/rerun_$name.log)"
+  within 60 "${with_libs[@]}" CUDA_LAUNCH_BLOCKING=1 "$root/bin/cuda_tests" \
+    --gtest_filter="$test" > "$logs/rerun_$name.log" 2>&1
+  grep -E "Failure|error|fatal signal" "$logs/rerun_$name.log" | head -5
+  sanitizer=$(command -v compute-sanitizer || ls /usr/local/cuda/bin/compute-sanitizer 2> /dev/null)
+  [[ -n $sanitizer ]] && within 90 "${with_libs[@]}" "$sanitizer" --tool memcheck --print-limit 20 \
+    "$root/bin/cuda_tests" --gtest_filter="$test" > "$logs/sanitizer_$name.log" 2>&1
 done
+
+# The table.
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.2f", a / b; else printf "-" }'; }
 printf '\n%-8s %6s %-10s %12s %12s %7s %16s\n' model batch precision convoy PyTorch ratio "vs PyTorch fp32"
-summary="summary tests_passed=$passed tests_skipped=$skipped tests_failed=$failed trainer_loss_gap=$loss_gap"
-summary+=" trainer_alexnet_img_per_s=$trainer_rate trainer_data_wait_ms=$data_ms loader_vs_memory=${feed_ratio:--}"
+summary="summary tests_passed=$passed tests_skipped=$skipped tests_failed=$failed trainer_loss_gap=${loss_gap:--}"
+summary+=" trainer_alexnet_img_per_s=${trainer_rate:--} trainer_data_wait_ms=${data_ms:--}"
+summary+=" loader_vs_memory=${feed_ratio:--}"
 for run in "lenet5 256" "alexnet 128"; do
   read -r model batch <<< "$run"
   for precision in fp32 tf32 bf16; do
@@ -100,6 +185,6 @@ for run in "lenet5 256" "alexnet 128"; do
     summary+=" ${model}_${precision}_ratio=$(ratio "$c" "$p")"
   done
 done
-echo "(images/s, medians of 5 rounds; logs in $out)"
+echo "(images/s, medians of 5 rounds; every log in \$OUT/logs.tar.gz; ${SECONDS} s of a ${budget} s budget)"
 echo "$summary"
-((tests_rc == 0))
+((failed == 0 && passed > 0))

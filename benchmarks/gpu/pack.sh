@@ -6,7 +6,7 @@
 # nothing), and the ImageNet samples, shrunk. The CUDA libraries (runtime, cuBLAS, cuDNN, NCCL) are not packed:
 # check.sh takes the ones of that machine's PyTorch wheels, same sonames.
 #   benchmarks/gpu/pack.sh        then, with the device tool:
-#   run(command="benchmarks/gpu/check.sh", carry=[".gpu-pack"], timeout_s=540)
+#   run(command="benchmarks/gpu/check.sh", carry=[".gpu-pack"], timeout_s=390)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 grep -qxF '/.gpu-pack/' .git/info/exclude 2> /dev/null || echo '/.gpu-pack/' >> .git/info/exclude
