@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "dist/single_process_communicator.h"
 #ifdef CONVOY_WITH_CUDA
+#include "backend/cuda/cuda_device.h"
 #include "dist/nccl_communicator.h"
 #endif
 
@@ -18,16 +19,40 @@ std::unique_ptr<Communicator> make_communicator(const MpiOptions& options) {
   return std::make_unique<SingleProcessCommunicator>();
 }
 
+namespace {
+std::string host_name() {
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  return host;
+}
+}  // namespace
+
 std::unique_ptr<Communicator> make_device_communicator(Communicator& host, Device device) {
   // One rank has nothing to exchange: no NCCL communicator (its bootstrap
   // costs time and a network interface) when the host's collectives do.
   if (device.is_cpu() || host.size() == 1) return nullptr;
 #ifdef CONVOY_WITH_CUDA
+  // NCCL refuses two ranks on one GPU with an error of its own; say which
+  // ranks and why, on every rank, before it is asked.
+  const std::vector<std::string> gpus =
+      host.all_gather(host_name() + " " + cuda::pci_bus_id(device.index), "the GPU of each rank");
+  if (const auto pair = first_two_alike(gpus))
+    CONVOY_USER_ERROR("ranks ", pair->first, " and ", pair->second, " would share one GPU (", gpus[pair->first],
+                      "): NCCL needs a GPU for each rank. Start at most as many ranks on a node as it has GPUs (",
+                      cuda::device_count(), " visible to rank ", host.rank(), " as ", to_string(device),
+                      "), or give each rank its own --device cuda:N");
   return make_nccl_communicator(host, device.index);
 #else
   (void)host;
   CONVOY_USER_ERROR("training on ", to_string(device), ": this build of convoy has no CUDA backend");
 #endif
+}
+
+std::optional<std::pair<int, int>> first_two_alike(const std::vector<std::string>& per_rank) {
+  for (size_t second = 1; second < per_rank.size(); ++second)
+    for (size_t first = 0; first < second; ++first)
+      if (per_rank[first] == per_rank[second]) return std::pair<int, int>(first, second);
+  return std::nullopt;
 }
 
 namespace {
@@ -45,9 +70,7 @@ std::string placement(int& cores) {
       }
   }
   if (cores == 0) cores = static_cast<int>(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
-  char host[256] = {};
-  ::gethostname(host, sizeof host - 1);
-  return std::string(host) + "|" + cpus;
+  return host_name() + "|" + cpus;
 }
 }  // namespace
 

@@ -2,6 +2,10 @@
 #pragma once
 
 #include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "dist/communicator.h"
 #include "dist/mpi_communicator.h"
@@ -16,8 +20,13 @@ std::unique_ptr<Communicator> make_communicator(const MpiOptions& options = {});
 // The communicator for gradients on `device`, built over `host` (which must
 // outlive it): NCCL for a CUDA device, nullptr for the CPU or a single rank
 // (use `host`).
+// Two ranks on one GPU (more ranks on a node than it has GPUs, or one
+// --device given to all) are a user error naming them, raised on every rank.
 // Collective.
 std::unique_ptr<Communicator> make_device_communicator(Communicator& host, Device device);
+
+// The first two ranks (in rank order) whose entries are equal, or nullopt.
+std::optional<std::pair<int, int>> first_two_alike(const std::vector<std::string>& per_rank);
 
 struct Placement {
   // Compute threads per rank: the cores in this process's affinity mask

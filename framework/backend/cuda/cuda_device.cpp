@@ -36,6 +36,12 @@ std::string describe_device(int index) {
   return text;
 }
 
+std::string pci_bus_id(int index) {
+  char id[32] = {};
+  CONVOY_CUDA(cudaDeviceGetPCIBusId, "device " + std::to_string(index), id, sizeof id, index);
+  return id;
+}
+
 void copy(void* dst, int dst_device, const void* src, int src_device, size_t bytes) {
   const bool to_device = dst_device >= 0, from_device = src_device >= 0;
   const cudaMemcpyKind kind = to_device ? (from_device ? cudaMemcpyDeviceToDevice : cudaMemcpyHostToDevice)

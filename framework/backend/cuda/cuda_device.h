@@ -16,6 +16,9 @@ int device_count(std::string* why = nullptr, std::string* brief = nullptr);
 
 // "NVIDIA H200, sm_90, 139.8 GiB"
 std::string describe_device(int index);
+// The device's PCI bus id, "0000:1b:00.0": the same GPU has the same one in
+// every process of a node, whatever CUDA_VISIBLE_DEVICES numbers it.
+std::string pci_bus_id(int index);
 
 // Copies `bytes` between host and device memory in any direction (device
 // -1 is the host), on the device's compute stream after the work queued
