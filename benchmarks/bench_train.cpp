@@ -80,7 +80,8 @@ int main(int argc, char** argv) {
     int64_t batch = 64, steps = 20, warmup = 3, repeats = 5, input_size = 0, classes = 0;
     int threads = 0;
     bool per_layer = false;
-    std::string data_path, cache_mode = "auto", per_layer_csv, device_name = "cpu", precision_name = "fp32";
+    std::string data_path, cache_mode = "auto", per_layer_csv, device_name = "cpu", precision_name = "fp32",
+                conv_algorithms = "measured";
     int workers = 1;
     po::options_description desc("bench_train options");
     desc.add_options()("model", po::value(&model_name)->default_value(model_name), "lenet5 | alexnet")
@@ -98,12 +99,14 @@ int main(int argc, char** argv) {
         ("cache-in-memory", po::value(&cache_mode)->default_value(cache_mode), "with --data: auto | on | off")
         ("device", po::value(&device_name)->default_value(device_name), "cpu | cuda | cuda:N")
         ("precision", po::value(&precision_name)->default_value(precision_name), "GPU math: fp32 | tf32 | bf16")
+        ("conv-algorithms", po::value(&conv_algorithms)->default_value(conv_algorithms),
+         "GPU: cuDNN's convolution algorithms measured (the fastest per shape) | heuristic")
         ("help,h", "show this help");
     po::variables_map vm;
     if (!convoy::parse_command_line(argc, argv, desc, nullptr, vm)) return 0;
     set_compute_threads(threads);
     const Device device = parse_device(device_name, "--device");
-    configure_gpu_math(parse_precision(precision_name), false);
+    configure_gpu_math(parse_precision(precision_name), false, parse_conv_algorithms(conv_algorithms));
     if (per_layer && !device.is_cpu())
       CONVOY_USER_ERROR("--per-layer times layers on the CPU only (a GPU runs them asynchronously)");
     const models::ModelSpec spec{model_name, classes, input_size};

@@ -27,14 +27,14 @@ nlohmann::json TrainOptions::to_json() const {
           {"bucket_mb", bucket_mb}, {"no_overlap", no_overlap}, {"grad_compression", grad_compression}, {"collective_timeout", collective_timeout},
           {"timeline", timeline}, {"resume_reset_position", resume_reset_position}, {"anomaly", anomaly},
           {"max_skipped", max_skipped}, {"device", device}, {"precision", precision},
-          {"deterministic", deterministic}};
+          {"deterministic", deterministic}, {"conv_algorithms", conv_algorithms}};
 }
 
 nlohmann::json TrainOptions::shared_options() const {
   nlohmann::json shared = to_json();
   for (const char* local : {"data", "val", "cache_dir", "cache_in_memory", "threads", "workers", "log_every",
                             "metrics", "checkpoint_dir", "keep_checkpoints", "no_overlap", "collective_timeout",
-                            "device"})
+                            "device", "conv_algorithms"})
     shared.erase(local);
   // Not part of a checkpoint's options, but they decide which collectives run
   // (rank 0 broadcasts what it resumes from; a timeline is gathered at the end).
@@ -123,7 +123,10 @@ std::optional<TrainOptions> parse_train_options(int argc, const char* const* arg
        "GPU math of convolutions and fully connected layers: fp32 (true fp32) | tf32 (TF32 tensor cores) | "
        "bf16 (bf16 inputs and weights, fp32 accumulation and master weights)")
       ("deterministic", po::bool_switch(&o.deterministic),
-       "GPU: deterministic cuDNN algorithms only (bit-identical reruns, maybe slower)");
+       "GPU: deterministic cuDNN algorithms only (bit-identical reruns, maybe slower)")
+      ("conv-algorithms", po::value(&o.conv_algorithms)->default_value(o.conv_algorithms),
+       "GPU: how each convolution's cuDNN algorithms are chosen, once per shape: measured (each timed, the "
+       "fastest taken, as PyTorch's cudnn.benchmark) | heuristic (cuDNN's heuristics, no trial runs)");
 
   po::options_description running("Running");
   running.add_options()
@@ -178,6 +181,7 @@ std::optional<TrainOptions> parse_train_options(int argc, const char* const* arg
     }
   }
   parse_precision(o.precision);
+  parse_conv_algorithms(o.conv_algorithms);
   if (o.eval_batch_size == 0) o.eval_batch_size = o.batch_size;
   return o;
 }

@@ -41,7 +41,7 @@ struct TrainOptions {
   std::string grad_compression = "none";  // none | bf16: gradients all-reduced in bf16
   double collective_timeout = 600.0;  // seconds before a stalled collective ends the job
   // Device (docs/gpu.md): auto | cpu | cuda | cuda:N; the GPU math.
-  std::string device = "auto", precision = "fp32";
+  std::string device = "auto", precision = "fp32", conv_algorithms = "measured";
   bool deterministic = false;
   // Running.
   int threads = 0;  // 0: OMP_NUM_THREADS or all cores

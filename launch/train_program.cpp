@@ -126,7 +126,8 @@ int train_or_evaluate(const char* program, int argc, const char* const* argv, co
   if (!device.note.empty()) say("note: %s\n", device.note.c_str());
   if (device.device.is_cpu() && options.precision != "fp32")
     say("note: --precision %s applies to GPUs; the CPU computes in fp32\n", options.precision.c_str());
-  configure_gpu_math(parse_precision(options.precision), options.deterministic);
+  configure_gpu_math(parse_precision(options.precision), options.deterministic,
+                     parse_conv_algorithms(options.conv_algorithms));
   model->to(device.device);  // before the optimizer: its momentum lives beside the parameters
   // GPU gradients travel by NCCL; the host collectives stay on `comm`.
   const std::unique_ptr<Communicator> device_comm = make_device_communicator(comm, device.device);

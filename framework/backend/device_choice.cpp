@@ -52,8 +52,15 @@ const char* to_string(Precision precision) {
   return "fp32";
 }
 
-void configure_gpu_math(Precision precision, bool deterministic) {
+bool parse_conv_algorithms(const std::string& text) {
+  if (text == "measured") return true;
+  if (text == "heuristic") return false;
+  CONVOY_USER_ERROR("unknown --conv-algorithms '", text, "': expected measured or heuristic");
+}
+
+void configure_gpu_math(Precision precision, bool deterministic, bool measured_algorithms) {
 #ifdef CONVOY_WITH_CUDA
+  cuda::set_measured_algorithms(measured_algorithms);
   cuda::set_math(precision == Precision::kTf32   ? cuda::Math::kTf32
                  : precision == Precision::kBf16 ? cuda::Math::kBf16
                                                  : cuda::Math::kFp32);
@@ -61,6 +68,7 @@ void configure_gpu_math(Precision precision, bool deterministic) {
 #else
   (void)precision;
   (void)deterministic;
+  (void)measured_algorithms;
 #endif
 }
 

@@ -39,6 +39,12 @@ const char* to_string(Precision precision);
 // fp32 elsewhere (backend/cuda/cuda_context.h). deterministic makes cuDNN
 // use deterministic algorithms only. The CPU backend computes in fp32
 // whatever the precision.
-void configure_gpu_math(Precision precision, bool deterministic);
+// measured_algorithms: cuDNN's convolution algorithms are timed once per shape
+// and the fastest taken (as PyTorch's cudnn.benchmark); else cuDNN's
+// heuristics choose, with no trial runs.
+void configure_gpu_math(Precision precision, bool deterministic, bool measured_algorithms = true);
+
+// --conv-algorithms: "measured" (true) | "heuristic" (false); a user error otherwise.
+bool parse_conv_algorithms(const std::string& text);
 
 }  // namespace convoy

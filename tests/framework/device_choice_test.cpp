@@ -1,4 +1,4 @@
-// --device resolution and --precision parsing. The expectations branch on
+// --device resolution, --precision and --conv-algorithms parsing. The expectations branch on
 // whether this machine has a usable GPU, so the file holds on both kinds.
 #include <gtest/gtest.h>
 
@@ -72,6 +72,13 @@ TEST(Precision, Fp32Tf32AndBf16AreKnownAndAnythingElseIsNamed) {
   for (const char* name : {"fp32", "tf32", "bf16"}) EXPECT_STREQ(to_string(parse_precision(name)), name);
   EXPECT_EQ(parse_precision("bf16"), Precision::kBf16);
   EXPECT_EQ(user_error_of([] { parse_precision("fp16"); }), "unknown --precision 'fp16': expected fp32, tf32 or bf16");
+}
+
+TEST(ConvAlgorithms, MeasuredOrHeuristicAndAnythingElseIsNamed) {
+  EXPECT_TRUE(parse_conv_algorithms("measured"));
+  EXPECT_FALSE(parse_conv_algorithms("heuristic"));
+  EXPECT_EQ(user_error_of([] { parse_conv_algorithms("fastest"); }),
+            "unknown --conv-algorithms 'fastest': expected measured or heuristic");
 }
 
 }  // namespace

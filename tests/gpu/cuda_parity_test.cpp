@@ -56,30 +56,43 @@ Tensor random_tensor(const Shape& shape, uint64_t seed) { return to_tensor(rando
 
 double relative_error(const Tensor& gpu, const Tensor& cpu) { return testing::relative_error(to_vec(gpu), to_vec(cpu)); }
 
-// Runs `make()`'s module on the CPU and a copy (same parameters) on the GPU:
-// forward of x, backward of dy; compares outputs, input gradients and
-// parameter gradients.
-void expect_layer_parity(const std::string& what, const std::function<std::unique_ptr<Module>()>& make,
-                         const Shape& input, const StepContext& ctx = StepContext{true, 5, 3, {}},
-                         double bound = kFp32Bound) {
-  SCOPED_TRACE(what);
-  auto cpu = make(), gpu = make();
-  const std::vector<Parameter*> cpu_params = cpu->parameters(), gpu_params = gpu->parameters();
+// make()'s module on the CPU and a copy of it (same parameters) on the GPU.
+struct ModulePair {
+  std::unique_ptr<Module> cpu, gpu;
+};
+ModulePair on_both(const std::function<std::unique_ptr<Module>()>& make) {
+  ModulePair pair{make(), make()};
+  const std::vector<Parameter*> cpu_params = pair.cpu->parameters(), gpu_params = pair.gpu->parameters();
   for (size_t i = 0; i < cpu_params.size(); ++i) {
     cpu_params[i]->value.copy_from(random_tensor(cpu_params[i]->value.shape(), 100 + static_cast<unsigned>(i)));
     gpu_params[i]->value.copy_from(cpu_params[i]->value);
   }
-  gpu->to(kGpu);
+  pair.gpu->to(kGpu);
+  return pair;
+}
+
+// Forward of x, backward of dy on both; compares outputs, input gradients and
+// parameter gradients.
+void expect_step_parity(ModulePair& pair, const Shape& input, const StepContext& ctx, double bound) {
   const Tensor x = random_tensor(input, 1);
-  const Tensor& y_cpu = cpu->forward(x, ctx);
-  const Tensor& y_gpu = gpu->forward(x.to(kGpu), ctx);
+  const Tensor& y_cpu = pair.cpu->forward(x, ctx);
+  const Tensor& y_gpu = pair.gpu->forward(x.to(kGpu), ctx);
   EXPECT_LT(relative_error(y_gpu, y_cpu), bound) << "forward";
   const Tensor dy = random_tensor(y_cpu.shape(), 2);
-  const Tensor& dx_cpu = cpu->backward(dy, true, {});
-  const Tensor& dx_gpu = gpu->backward(dy.to(kGpu), true, {});
+  const Tensor& dx_cpu = pair.cpu->backward(dy, true, {});
+  const Tensor& dx_gpu = pair.gpu->backward(dy.to(kGpu), true, {});
   EXPECT_LT(relative_error(dx_gpu, dx_cpu), bound) << "input gradient";
+  const std::vector<Parameter*> cpu_params = pair.cpu->parameters(), gpu_params = pair.gpu->parameters();
   for (size_t i = 0; i < cpu_params.size(); ++i)
     EXPECT_LT(relative_error(gpu_params[i]->grad, cpu_params[i]->grad), bound) << cpu_params[i]->name;
+}
+
+void expect_layer_parity(const std::string& what, const std::function<std::unique_ptr<Module>()>& make,
+                         const Shape& input, const StepContext& ctx = StepContext{true, 5, 3, {}},
+                         double bound = kFp32Bound) {
+  SCOPED_TRACE(what);
+  ModulePair pair = on_both(make);
+  expect_step_parity(pair, input, ctx, bound);
 }
 
 // The layers whose math --precision changes: convolutions and fully
@@ -134,6 +147,33 @@ TEST(CudaParity, EveryLayerForwardAndBackwardMatchesTheCpu) {
                       Shape{4, 5, 3, 3});
   expect_layer_parity("linear", [] { return std::make_unique<Linear>(300, 50); }, Shape{4, 300});
   expect_layer_parity("linear of a 4-d input", [] { return std::make_unique<Linear>(64, 10); }, Shape{3, 4, 4, 4});
+}
+
+// Ops made in this scope take the algorithm cuDNN's heuristics rank first;
+// measured ones again after it.
+struct HeuristicAlgorithmsScope {
+  HeuristicAlgorithmsScope() { cuda::set_measured_algorithms(false); }
+  ~HeuristicAlgorithmsScope() { cuda::set_measured_algorithms(true); }
+};
+
+TEST(CudaParity, ConvolutionsMatchTheCpuWithHeuristicAlgorithmsToo) {
+  CONVOY_REQUIRE_GPU();
+  HeuristicAlgorithmsScope heuristic;
+  expect_layer_parity("conv 11x11 s4 (conv1), heuristic", [] { return std::make_unique<Conv2d>(3, 8, 11, 4, 0); },
+                      Shape{2, 3, 39, 39});
+  expect_layer_parity("conv 5x5 p2 (conv2), heuristic", [] { return std::make_unique<Conv2d>(8, 16, 5, 1, 2); },
+                      Shape{2, 8, 13, 13});
+}
+
+// Training batches, a smaller last batch, an evaluation batch, training
+// again: each shape keeps its own descriptors and algorithms.
+TEST(CudaParity, AConvolutionKeepsMatchingAsBatchShapesTakeTurns) {
+  CONVOY_REQUIRE_GPU();
+  ModulePair pair = on_both([] { return std::make_unique<Conv2d>(8, 16, 5, 1, 2); });
+  for (const int64_t batch : {4, 3, 6, 4, 3}) {
+    SCOPED_TRACE("batch " + std::to_string(batch));
+    expect_step_parity(pair, Shape{batch, 8, 13, 13}, StepContext{true, 5, 3, {}}, kFp32Bound);
+  }
 }
 
 TEST(CudaParity, DropoutMasksAreTheCpusBitForBit) {

@@ -28,6 +28,8 @@ TEST(CommandLine, BadValuesNameTheOption) {
   EXPECT_NE(parse_error({"--bucket-mb", "lots"}).find("--bucket-mb"), std::string::npos);
   EXPECT_NE(parse_error({"--no-such-option"}).find("no-such-option"), std::string::npos);
   EXPECT_NE(parse_error({"--anomaly", "ignore"}).find("--anomaly"), std::string::npos);
+  EXPECT_NE(parse_error({"--conv-algorithms", "fastest"}).find("--conv-algorithms"), std::string::npos);
+  EXPECT_NE(parse_error({"--precision", "fp16"}).find("--precision"), std::string::npos);
 }
 
 TEST(CommandLine, AValueHoldingBoostsPlaceholderDoesNotHang) {

@@ -25,11 +25,14 @@ void DeviceContext::synchronize() const { CONVOY_CUDA(cudaStreamSynchronize, "de
 
 namespace {
 std::atomic<bool> g_deterministic{false};
+std::atomic<bool> g_measured{true};
 std::atomic<Math> g_math{Math::kFp32};
 }  // namespace
 
 void set_deterministic_algorithms(bool deterministic) { g_deterministic = deterministic; }
 bool deterministic_algorithms() { return g_deterministic.load(); }
+void set_measured_algorithms(bool measured) { g_measured = measured; }
+bool measured_algorithms() { return g_measured.load(); }
 void set_math(Math m) { g_math = m; }
 Math math() { return g_math.load(); }
 cublasMath_t cublas_math(Math m) {

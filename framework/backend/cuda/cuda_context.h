@@ -33,6 +33,11 @@ struct DeviceContext {
 // results run to run); set before the first op is built. Default: no.
 void set_deterministic_algorithms(bool deterministic);
 bool deterministic_algorithms();
+// Whether a convolution measures cuDNN's algorithms for each new shape and
+// takes the fastest (cudnnFind*), or takes the one cuDNN's heuristics rank
+// first; set before the first op is built. Default: measured.
+void set_measured_algorithms(bool measured);
+bool measured_algorithms();
 // The math of convolutions and fully connected layers (--precision), read
 // when an op is made:
 //   kFp32  true fp32 (CUDNN_FMA_MATH, CUBLAS_DEFAULT_MATH with cublasSgemm), the default;

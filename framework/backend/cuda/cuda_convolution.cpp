@@ -7,9 +7,12 @@
 // widened back to fp32). The bias is added in fp32 with cudnnAddTensor, a
 // fused activation applied in place after it.
 #include <algorithm>
+#include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "backend/cuda/cuda_ops.h"
 #include "backend/cuda/cudnn_descriptors.h"
@@ -21,12 +24,12 @@ namespace {
 
 constexpr size_t kWorkspaceLimit = size_t{1} << 30;  // 1 GiB
 
-// The first of cuDNN's ranked algorithms that succeeds, fits the workspace
+// The first of cuDNN's ranked algorithms that succeeded, fits the workspace
 // limit, is deterministic when asked and, in true fp32, runs in FMA math
 // (cuDNN ranks each algorithm with the math type it would run in, and
 // CUDNN_DEFAULT_MATH lets fp32 use TF32 tensor cores).
 template <typename Perf>
-Perf pick(const Perf* results, int count, Math math, const char* what) {
+std::optional<Perf> first_usable(const Perf* results, int count, Math math) {
   const bool deterministic = deterministic_algorithms();
   for (int i = 0; i < count; ++i) {
     const Perf& r = results[i];
@@ -35,8 +38,33 @@ Perf pick(const Perf* results, int count, Math math, const char* what) {
     if (math == Math::kFp32 && r.mathType != CUDNN_FMA_MATH) continue;
     return r;
   }
-  CONVOY_THROW("cuDNN offers no ", deterministic ? "deterministic " : "", math == Math::kFp32 ? "true fp32 " : "",
-               "algorithm for ", what, " within a workspace of ", kWorkspaceLimit, " bytes");
+  return std::nullopt;
+}
+
+// The algorithm of one direction (forward, backward data or backward
+// weights). Measured: cuDNN runs every algorithm on scratch buffers and ranks
+// them by time (cudnnFind*, PyTorch's cudnn.benchmark), once per shape; when
+// that fails or offers none usable, and when not measuring, cuDNN's
+// heuristics rank them. `find` and `rank` fill up to kCapacity results.
+template <typename Perf, int kCapacity, typename Find, typename Rank>
+Perf choose_algorithm(Find find, Rank rank, Math math, const std::string& what) {
+  Perf results[kCapacity];
+  int count = 0;
+  if (measured_algorithms()) {
+    const cudnnStatus_t status = find(kCapacity, &count, results);
+    if (status == CUDNN_STATUS_SUCCESS)
+      if (const auto chosen = first_usable(results, count, math)) return *chosen;
+    static std::atomic<bool> said{false};  // once per direction and process
+    if (!said.exchange(true))
+      std::fprintf(stderr, "note: measuring cuDNN's algorithms for %s %s%s; taking its heuristics' choice\n",
+                   what.c_str(), status == CUDNN_STATUS_SUCCESS ? "found none usable" : "failed: ",
+                   status == CUDNN_STATUS_SUCCESS ? "" : cudnnGetErrorString(status));
+  }
+  check(rank(kCapacity, &count, results), "cudnnGetConvolution*Algorithm_v7", what);
+  if (const auto chosen = first_usable(results, count, math)) return *chosen;
+  CONVOY_THROW("cuDNN offers no ", deterministic_algorithms() ? "deterministic " : "",
+               math == Math::kFp32 ? "true fp32 " : "", "algorithm for ", what, " within a workspace of ",
+               kWorkspaceLimit, " bytes");
 }
 
 class CudaConvolution final : public Convolution2dOp {
@@ -145,8 +173,12 @@ class CudaConvolution final : public Convolution2dOp {
     size_t workspace_bytes = 0;
   };
 
+  // The state of x_shape, made on its first use and kept: training and
+  // evaluation batches take turns without choosing their algorithms again.
   State& state_for(const Shape& x_shape) {
     if (state_ && state_->x_shape == x_shape) return *state_;
+    for (const auto& kept : states_)
+      if (kept->x_shape == x_shape) return *(state_ = kept.get());
     CONVOY_CHECK(x_shape.rank() == 4 && x_shape[1] == config_.in_channels, "convolution expects (N, ",
                  config_.in_channels, ", H, W), got ", x_shape.to_string());
     DeviceContext& c = context(device_);
@@ -177,35 +209,51 @@ class CudaConvolution final : public Convolution2dOp {
                 1);
 
     const std::string what = "convolution " + x_shape.to_string();
-    int count = 0;
+    cudnnHandle_t handle = c.cudnn;
+    State& t = *s;
+    const auto f = choose_algorithm<cudnnConvolutionFwdAlgoPerf_t, CUDNN_CONVOLUTION_FWD_ALGO_COUNT>(
+        [&](int n, int* count, auto* out) {
+          return cudnnFindConvolutionForwardAlgorithm(handle, t.x, t.w, t.forward_conv, t.y, n, count, out);
+        },
+        [&](int n, int* count, auto* out) {
+          return cudnnGetConvolutionForwardAlgorithm_v7(handle, t.x, t.w, t.forward_conv, t.y, n, count, out);
+        },
+        math_, what + " forward");
+    const auto d = choose_algorithm<cudnnConvolutionBwdDataAlgoPerf_t, CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT>(
+        [&](int n, int* count, auto* out) {
+          return cudnnFindConvolutionBackwardDataAlgorithm(handle, t.w, t.y, t.data_conv, t.x, n, count, out);
+        },
+        [&](int n, int* count, auto* out) {
+          return cudnnGetConvolutionBackwardDataAlgorithm_v7(handle, t.w, t.y, t.data_conv, t.x, n, count, out);
+        },
+        math_, what + " backward data");
+    const auto g = choose_algorithm<cudnnConvolutionBwdFilterAlgoPerf_t, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT>(
+        [&](int n, int* count, auto* out) {
+          return cudnnFindConvolutionBackwardFilterAlgorithm(handle, t.x, t.y, t.filter_conv, t.w, n, count, out);
+        },
+        [&](int n, int* count, auto* out) {
+          return cudnnGetConvolutionBackwardFilterAlgorithm_v7(handle, t.x, t.y, t.filter_conv, t.w, n, count, out);
+        },
+        math_, what + " backward weights");
+    // Each descriptor in the math its algorithm was ranked in; the workspace
+    // sized for that pair.
     size_t forward_bytes = 0, data_bytes = 0, filter_bytes = 0;
-    cudnnConvolutionFwdAlgoPerf_t forward[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
-    CONVOY_CUDA(cudnnGetConvolutionForwardAlgorithm_v7, what, c.cudnn, s->x, s->w, s->forward_conv, s->y,
-                CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &count, forward);
-    const auto f = pick(forward, count, math_, (what + " forward").c_str());
-    CONVOY_CUDA(cudnnSetConvolutionMathType, what, s->forward_conv, f.mathType);
-    CONVOY_CUDA(cudnnGetConvolutionForwardWorkspaceSize, what, c.cudnn, s->x, s->w, s->forward_conv, s->y, f.algo,
+    CONVOY_CUDA(cudnnSetConvolutionMathType, what, t.forward_conv, f.mathType);
+    CONVOY_CUDA(cudnnGetConvolutionForwardWorkspaceSize, what, handle, t.x, t.w, t.forward_conv, t.y, f.algo,
                 &forward_bytes);
-    cudnnConvolutionBwdDataAlgoPerf_t data[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
-    CONVOY_CUDA(cudnnGetConvolutionBackwardDataAlgorithm_v7, what, c.cudnn, s->w, s->y, s->data_conv, s->x,
-                CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &count, data);
-    const auto d = pick(data, count, math_, (what + " backward data").c_str());
-    CONVOY_CUDA(cudnnSetConvolutionMathType, what, s->data_conv, d.mathType);
-    CONVOY_CUDA(cudnnGetConvolutionBackwardDataWorkspaceSize, what, c.cudnn, s->w, s->y, s->data_conv, s->x, d.algo,
+    CONVOY_CUDA(cudnnSetConvolutionMathType, what, t.data_conv, d.mathType);
+    CONVOY_CUDA(cudnnGetConvolutionBackwardDataWorkspaceSize, what, handle, t.w, t.y, t.data_conv, t.x, d.algo,
                 &data_bytes);
-    cudnnConvolutionBwdFilterAlgoPerf_t filter[CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT];
-    CONVOY_CUDA(cudnnGetConvolutionBackwardFilterAlgorithm_v7, what, c.cudnn, s->x, s->y, s->filter_conv, s->w,
-                CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &count, filter);
-    const auto g = pick(filter, count, math_, (what + " backward weights").c_str());
-    CONVOY_CUDA(cudnnSetConvolutionMathType, what, s->filter_conv, g.mathType);
-    CONVOY_CUDA(cudnnGetConvolutionBackwardFilterWorkspaceSize, what, c.cudnn, s->x, s->y, s->filter_conv, s->w,
-                g.algo, &filter_bytes);
-    s->forward_algo = f.algo;
-    s->data_algo = d.algo;
-    s->filter_algo = g.algo;
-    s->workspace_bytes = std::max({forward_bytes, data_bytes, filter_bytes});
-    state_ = std::move(s);
-    return *state_;
+    CONVOY_CUDA(cudnnSetConvolutionMathType, what, t.filter_conv, g.mathType);
+    CONVOY_CUDA(cudnnGetConvolutionBackwardFilterWorkspaceSize, what, handle, t.x, t.y, t.filter_conv, t.w, g.algo,
+                &filter_bytes);
+    t.forward_algo = f.algo;
+    t.data_algo = d.algo;
+    t.filter_algo = g.algo;
+    t.workspace_bytes = std::max({forward_bytes, data_bytes, filter_bytes});
+    if (states_.size() == kShapesKept) states_.erase(states_.begin());  // the oldest
+    states_.push_back(std::move(s));
+    return *(state_ = states_.back().get());
   }
 
   Convolution2dConfig config_;
@@ -214,7 +262,9 @@ class CudaConvolution final : public Convolution2dOp {
   Bf16Buffer x16_, w16_, y16_, dy16_, dx16_, dw16_;  // bf16 copies (Math::kBf16)
   bool dy16_ready_ = false;
   ActivationDescriptor activation_;
-  std::unique_ptr<State> state_;
+  static constexpr size_t kShapesKept = 8;
+  std::vector<std::unique_ptr<State>> states_;
+  State* state_ = nullptr;  // the last forward's (backward_data's)
 };
 
 }  // namespace
