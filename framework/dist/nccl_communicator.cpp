@@ -33,24 +33,27 @@ ncclDataType_t nccl_type(DataType type) {
   CONVOY_THROW("unknown data type");
 }
 
-// An event recorded after a collective on the communication stream, shared
-// by its Work and the watchdog.
-struct DoneEvent {
-  cudaEvent_t event = nullptr;
-  ~DoneEvent() {
-    if (event) cudaEventDestroy(event);
+// Events recorded around a collective on the communication stream, shared by
+// its Work and the watchdog: `done` orders the compute stream after it and
+// tells the watchdog it finished; with `start`, it times it for the observer.
+struct CollectiveEvents {
+  cudaEvent_t start = nullptr, done = nullptr;
+  ~CollectiveEvents() {
+    if (start) cudaEventDestroy(start);
+    if (done) cudaEventDestroy(done);
   }
 };
 
 class NcclWork final : public Work {
  public:
-  NcclWork(std::shared_ptr<DoneEvent> done, cudaStream_t compute) : done_(std::move(done)), compute_(compute) {}
+  NcclWork(std::shared_ptr<CollectiveEvents> events, cudaStream_t compute)
+      : events_(std::move(events)), compute_(compute) {}
   // Stream-ordered: the compute stream's later work waits for the collective.
-  void wait() override { CONVOY_CUDA(cudaStreamWaitEvent, "all-reduce wait", compute_, done_->event, 0); }
-  bool is_completed() const override { return cudaEventQuery(done_->event) == cudaSuccess; }
+  void wait() override { CONVOY_CUDA(cudaStreamWaitEvent, "all-reduce wait", compute_, events_->done, 0); }
+  bool is_completed() const override { return cudaEventQuery(events_->done) == cudaSuccess; }
 
  private:
-  std::shared_ptr<DoneEvent> done_;
+  std::shared_ptr<CollectiveEvents> events_;
   cudaStream_t compute_;
 };
 
@@ -67,6 +70,9 @@ class NcclCommunicator final : public Communicator {
                 &comm_, host.size(), id, host.rank());
     CONVOY_CUDA(cudaStreamCreateWithFlags, "communication stream", &stream_, cudaStreamNonBlocking);
     CONVOY_CUDA(cudaEventCreateWithFlags, "communication event", &compute_ready_, cudaEventDisableTiming);
+    CONVOY_CUDA(cudaStreamCreateWithFlags, "clock stream", &clock_stream_, cudaStreamNonBlocking);
+    CONVOY_CUDA(cudaEventCreate, "clock event", &clock_event_);
+    set_clock();
     watchdog_ = std::thread([this] { watch(); });
   }
   ~NcclCommunicator() override {
@@ -84,6 +90,8 @@ class NcclCommunicator final : public Communicator {
     watchdog_.join();
     in_flight_.clear();
     cudaEventDestroy(compute_ready_);
+    cudaEventDestroy(clock_event_);
+    cudaStreamDestroy(clock_stream_);
     cudaStreamDestroy(stream_);
     if (!unwinding) ncclCommDestroy(comm_);
   }
@@ -106,16 +114,20 @@ class NcclCommunicator final : public Communicator {
     CONVOY_CHECK(count >= 0, "all-reduce of ", count, " elements");
     require_on_device(data, label);
     cudaStream_t stream = after_compute(label);
+    auto events = record_start(label);
     CONVOY_CUDA(ncclAllReduce, label, data, data, static_cast<size_t>(count), nccl_type(type), ncclSum, comm_,
                 stream);
-    return std::make_shared<NcclWork>(record_done(label), compute_);
+    record_done(events, label, count * static_cast<int64_t>(element_size(type)));
+    return std::make_shared<NcclWork>(events, compute_);
   }
 
   void broadcast(void* data, int64_t bytes, int root, const std::string& label) override {
     if (!is_device_memory(data)) return host_.broadcast(data, bytes, root, label);
     cudaStream_t stream = after_compute(label);
+    auto events = record_start(label);
     CONVOY_CUDA(ncclBroadcast, label, data, data, static_cast<size_t>(bytes), ncclUint8, root, comm_, stream);
-    NcclWork(record_done(label), compute_).wait();
+    record_done(events, label, bytes);
+    NcclWork(events, compute_).wait();
   }
 
   std::vector<std::string> all_gather(const std::string& mine, const std::string& label) override {
@@ -134,10 +146,10 @@ class NcclCommunicator final : public Communicator {
 
  private:
   struct InFlight {
-    std::shared_ptr<DoneEvent> done;
+    std::shared_ptr<CollectiveEvents> events;
     std::string label;
-    int64_t step;
-    Clock::time_point start;
+    int64_t bytes, step;
+    Clock::time_point queued;
   };
 
   bool is_device_memory(const void* data) const {
@@ -169,14 +181,48 @@ class NcclCommunicator final : public Communicator {
     ncclCommAbort(comm_);
   }
 
-  // An event after the collective just queued, handed to the watchdog too.
-  std::shared_ptr<DoneEvent> record_done(const std::string& label) {
-    auto done = std::make_shared<DoneEvent>();
-    CONVOY_CUDA(cudaEventCreateWithFlags, label, &done->event, cudaEventDisableTiming);
-    CONVOY_CUDA(cudaEventRecord, label, done->event, stream_);
+  // The events of the collective about to be queued, its start recorded.
+  std::shared_ptr<CollectiveEvents> record_start(const std::string& label) {
+    auto events = std::make_shared<CollectiveEvents>();
+    CONVOY_CUDA(cudaEventCreate, label, &events->start);
+    CONVOY_CUDA(cudaEventCreate, label, &events->done);
+    CONVOY_CUDA(cudaEventRecord, label, events->start, stream_);
+    return events;
+  }
+  // Its end recorded after the collective just queued; handed to the watchdog.
+  void record_done(const std::shared_ptr<CollectiveEvents>& events, const std::string& label, int64_t bytes) {
+    CONVOY_CUDA(cudaEventRecord, label, events->done, stream_);
     std::lock_guard<std::mutex> lock(mutex_);
-    in_flight_.push_back({done, label, step(), Clock::now()});
-    return done;
+    in_flight_.push_back({events, label, bytes, step(), Clock::now()});
+  }
+
+  // The host's clock at the instant clock_event_ was taken on the GPU, to
+  // place events timed on the GPU on the host's timeline. Taken at start and
+  // again every few seconds by the watchdog (the two clocks drift apart, and
+  // cudaEventElapsedTime's float milliseconds lose precision over long spans).
+  void set_clock() {
+    const Clock::time_point before = Clock::now();
+    if (cudaEventRecord(clock_event_, clock_stream_) != cudaSuccess ||
+        cudaEventSynchronize(clock_event_) != cudaSuccess) {
+      cudaGetLastError();
+      return;
+    }
+    const Clock::time_point after = Clock::now();
+    clock_at_event_ = before + (after - before) / 2;
+    clock_set_ = after;
+  }
+  // A finished collective, timed on the GPU, to the observer (the timeline).
+  void report(const InFlight& finished) {
+    float start_ms = 0, end_ms = 0;
+    if (cudaEventElapsedTime(&start_ms, clock_event_, finished.events->start) != cudaSuccess ||
+        cudaEventElapsedTime(&end_ms, clock_event_, finished.events->done) != cudaSuccess) {
+      cudaGetLastError();
+      return;
+    }
+    const auto at = [&](float ms) {
+      return clock_at_event_ + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double, std::milli>(ms));
+    };
+    notify({finished.label, finished.bytes, finished.step, at(start_ms), at(end_ms)});
   }
 
   // As the MPI communicator's watchdog: a collective that has not finished
@@ -187,8 +233,11 @@ class NcclCommunicator final : public Communicator {
     cudaSetDevice(device_);
     std::unique_lock<std::mutex> lock(mutex_);
     while (!wake_.wait_for(lock, std::chrono::milliseconds(200), [this] { return stop_ || aborted_; })) {
-      while (!in_flight_.empty() && cudaEventQuery(in_flight_.front().done->event) == cudaSuccess)
+      while (!in_flight_.empty() && cudaEventQuery(in_flight_.front().events->done) == cudaSuccess) {
+        report(in_flight_.front());
         in_flight_.pop_front();
+      }
+      if (in_flight_.empty() && Clock::now() - clock_set_ > std::chrono::seconds(10)) set_clock();
       ncclResult_t state = ncclSuccess;
       ncclCommGetAsyncError(comm_, &state);
       std::string problem;
@@ -198,7 +247,7 @@ class NcclCommunicator final : public Communicator {
                   (detail ? detail : "");
       } else if (!in_flight_.empty()) {
         const InFlight& oldest = in_flight_.front();
-        const double waited = std::chrono::duration<double>(Clock::now() - oldest.start).count();
+        const double waited = std::chrono::duration<double>(Clock::now() - oldest.queued).count();
         if (waited > timeout_s_.load())
           problem = oldest.label + " at step " + std::to_string(oldest.step) + " has not finished after " +
                     std::to_string(static_cast<int>(waited)) +
@@ -218,6 +267,9 @@ class NcclCommunicator final : public Communicator {
   ncclComm_t comm_ = nullptr;
   cudaStream_t compute_ = nullptr, stream_ = nullptr;
   cudaEvent_t compute_ready_ = nullptr;
+  cudaStream_t clock_stream_ = nullptr;  // idle but for clock_event_
+  cudaEvent_t clock_event_ = nullptr;
+  Clock::time_point clock_at_event_, clock_set_;  // under mutex_ once the watchdog runs
   std::atomic<double> timeout_s_{600.0};
   std::mutex mutex_;
   std::condition_variable wake_;
