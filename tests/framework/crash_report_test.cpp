@@ -5,13 +5,15 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <cstdint>
 #include <cstdlib>
 
 namespace {
 
-// Not inlined, so that the backtrace has a frame of this name to show.
+// Not inlined, so that the backtrace has a frame of its own. The address is
+// not null, so that UBSan (the sanitizer build) lets the store fault.
 [[gnu::noinline]] void fault_in_a_named_function() {
-  volatile int* volatile nowhere = nullptr;  // a pointer the compiler cannot see is null
+  volatile int* volatile nowhere = reinterpret_cast<volatile int*>(std::uintptr_t{16});
   *nowhere = 1;
 }
 
@@ -24,7 +26,7 @@ TEST(CrashReportDeathTest, ASegmentationFaultIsReportedWithItsBacktraceAndStillK
       },
       testing::KilledBySignal(SIGSEGV),
       // A frame of this program, as "path/framework_tests(+0x...)".
-      "crash_test: fatal signal 11 \\(Segmentation fault\\) at address 0x0 in process [0-9]+; "
+      "crash_test: fatal signal 11 \\(Segmentation fault\\) at address 0x10 in process [0-9]+; "
       "backtrace, innermost first.*\n[^\n]*framework_tests\\(");
 }
 
