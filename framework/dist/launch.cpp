@@ -94,7 +94,10 @@ Placement place_ranks(Communicator& comm) {
     for (size_t i = 0; i < ranks.size(); ++i) {
       size_t j = i;
       while (j + 1 < ranks.size() && ranks[j + 1] == ranks[j] + 1) ++j;
-      list += (list.empty() ? "" : ", ") + std::to_string(ranks[i]) + (j > i ? "-" + std::to_string(ranks[j]) : "");
+      // Appended piece by piece: GCC 12 warns (-Wrestrict, a false positive) on "-" + std::to_string(...).
+      if (!list.empty()) list += ", ";
+      list += std::to_string(ranks[i]);
+      if (j > i) list += '-' + std::to_string(ranks[j]);
       i = j;
     }
     result.ranks_by_host += (result.ranks_by_host.empty() ? "" : "; ") + host + ": rank" +
