@@ -158,6 +158,7 @@ int train_or_evaluate(const char* program, int argc, const char* const* argv, co
 
 int run_training_program(const char* program, int argc, const char* const* argv, const TrainOptions& defaults,
                          bool synthetic_options, const DataOpener& open_data) {
+  install_crash_report(program);
   start_stop_signal_thread();  // before MPI, OpenMP or the loader start threads
   std::unique_ptr<Communicator> comm;
   try {
@@ -167,6 +168,7 @@ int run_training_program(const char* program, int argc, const char* const* argv,
     return 1;
   }
   set_console_rank(comm->rank(), comm->size());
+  if (comm->size() > 1) install_crash_report((std::string(program) + " rank " + std::to_string(comm->rank())).c_str());
   try {
     return train_or_evaluate(program, argc, argv, defaults, synthetic_options, open_data, *comm);
   } catch (const JobError& e) {

@@ -5,16 +5,21 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <cstring>
 
 namespace convoy {
 
 namespace {
 
-std::atomic<const char*> program_name{"convoy"};
+char program_name[128] = "convoy";  // a copy: the handler must not read freed memory
 std::atomic<bool> reported{false};
 
 constexpr int kFatalSignals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+constexpr int kSignalSlots = 65;
+// The handler each signal had before ours (SIG_DFL, or a sanitizer's): it
+// gets the signal after the report.
+struct sigaction previous_actions[kSignalSlots];
 
 // Only async-signal-safe calls from here on: write(2), not stdio.
 void write_text(const char* text) {
@@ -42,7 +47,7 @@ void on_fatal_signal(int signal, siginfo_t* info, void*) {
   // A second fatal signal while reporting (a fault inside backtrace) dies at once.
   if (!reported.exchange(true)) {
     write_text("\n");
-    write_text(program_name.load());
+    write_text(program_name);
     write_text(": fatal signal ");
     write_number(static_cast<unsigned long>(signal), 10);
     write_text(" (");
@@ -59,14 +64,18 @@ void on_fatal_signal(int signal, siginfo_t* info, void*) {
     const int count = backtrace(frames, 64);
     backtrace_symbols_fd(frames, count, STDERR_FILENO);
   }
-  // Die of the same signal, with the default action restored (SA_RESETHAND).
-  ::raise(signal);
+  // Then the handler that was there before (SIG_DFL: the process dies of the
+  // signal, as it would have; a sanitizer's: its own report). A fault the
+  // kernel raised happens again on return, now with that handler and the
+  // same details; a signal a process sent is sent again.
+  if (signal > 0 && signal < kSignalSlots) sigaction(signal, &previous_actions[signal], nullptr);
+  if (info == nullptr || info->si_code <= 0) ::raise(signal);
 }
 
 }  // namespace
 
 void install_crash_report(const char* program) {
-  program_name.store(program);
+  std::snprintf(program_name, sizeof program_name, "%s", program);
   static const bool installed = [] {
     // backtrace() loads libgcc's unwinder on its first call: do that now, not
     // inside the handler, where loading a library is not safe.
@@ -82,7 +91,7 @@ void install_crash_report(const char* program) {
     action.sa_sigaction = on_fatal_signal;
     action.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESETHAND;
     sigemptyset(&action.sa_mask);
-    for (int signal : kFatalSignals) sigaction(signal, &action, nullptr);
+    for (int signal : kFatalSignals) sigaction(signal, &action, &previous_actions[signal]);
     return true;
   }();
   (void)installed;

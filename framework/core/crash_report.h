@@ -8,9 +8,10 @@
 
 namespace convoy {
 
-// Installs the report for `program` (the name it is printed under) once per
-// process; later calls only rename. The process still dies of the signal, with
-// its usual exit status, after the report.
+// Installs the report for `program` (the name it is printed under, copied:
+// "train_alexnet rank 3") once per process; later calls only rename. After the report the signal goes to the
+// handler that was there before: by default the process dies of it, with its
+// usual exit status; under a sanitizer, the sanitizer reports too.
 void install_crash_report(const char* program);
 
 }  // namespace convoy
