@@ -149,8 +149,8 @@ TEST(CudaParity, EveryLayerForwardAndBackwardMatchesTheCpu) {
   expect_layer_parity("linear of a 4-d input", [] { return std::make_unique<Linear>(64, 10); }, Shape{3, 4, 4, 4});
 }
 
-// Ops made in this scope take the algorithm cuDNN's heuristics rank first;
-// measured ones again after it.
+// Shapes a convolution first sees in this scope take the algorithm cuDNN's
+// heuristics rank first; measured ones again after it.
 struct HeuristicAlgorithmsScope {
   HeuristicAlgorithmsScope() { cuda::set_measured_algorithms(false); }
   ~HeuristicAlgorithmsScope() { cuda::set_measured_algorithms(true); }

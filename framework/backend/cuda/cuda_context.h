@@ -35,7 +35,8 @@ void set_deterministic_algorithms(bool deterministic);
 bool deterministic_algorithms();
 // Whether a convolution measures cuDNN's algorithms for each new shape and
 // takes the fastest (cudnnFind*), or takes the one cuDNN's heuristics rank
-// first; set before the first op is built. Default: measured.
+// first (always, under deterministic algorithms); read at a shape's first
+// use. Default: measured.
 void set_measured_algorithms(bool measured);
 bool measured_algorithms();
 // The math of convolutions and fully connected layers (--precision), read

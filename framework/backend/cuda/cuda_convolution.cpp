@@ -36,6 +36,7 @@ std::optional<Perf> first_usable(const Perf* results, int count, Math math) {
     if (r.status != CUDNN_STATUS_SUCCESS || r.memory > kWorkspaceLimit) continue;
     if (deterministic && r.determinism != CUDNN_DETERMINISTIC) continue;
     if (math == Math::kFp32 && r.mathType != CUDNN_FMA_MATH) continue;
+    if (r.mathType == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION) continue;  // would round fp32 to fp16
     return r;
   }
   return std::nullopt;
@@ -44,24 +45,27 @@ std::optional<Perf> first_usable(const Perf* results, int count, Math math) {
 // The algorithm of one direction (forward, backward data or backward
 // weights). Measured: cuDNN runs every algorithm on scratch buffers and ranks
 // them by time (cudnnFind*, PyTorch's cudnn.benchmark), once per shape; when
-// that fails or offers none usable, and when not measuring, cuDNN's
-// heuristics rank them. `find` and `rank` fill up to kCapacity results.
-template <typename Perf, int kCapacity, typename Find, typename Rank>
-Perf choose_algorithm(Find find, Rank rank, Math math, const std::string& what) {
-  Perf results[kCapacity];
+// that fails or offers none usable, when not measuring, and under
+// --deterministic (a timing race must not pick one deterministic algorithm in
+// one run and another in the next), cuDNN's heuristics rank them. `find` and
+// `rank` fill up to `capacity` results (the direction's
+// cudnnGet*AlgorithmMaxCount: an algorithm may come in several math types).
+template <typename Perf, typename Find, typename Rank>
+Perf choose_algorithm(int capacity, Find find, Rank rank, Math math, const std::string& what) {
+  std::vector<Perf> results(static_cast<size_t>(std::max(capacity, 1)));
   int count = 0;
-  if (measured_algorithms()) {
-    const cudnnStatus_t status = find(kCapacity, &count, results);
+  if (measured_algorithms() && !deterministic_algorithms()) {
+    const cudnnStatus_t status = find(capacity, &count, results.data());
     if (status == CUDNN_STATUS_SUCCESS)
-      if (const auto chosen = first_usable(results, count, math)) return *chosen;
+      if (const auto chosen = first_usable(results.data(), count, math)) return *chosen;
     static std::atomic<bool> said{false};  // once per direction and process
     if (!said.exchange(true))
       std::fprintf(stderr, "note: measuring cuDNN's algorithms for %s %s%s; taking its heuristics' choice\n",
                    what.c_str(), status == CUDNN_STATUS_SUCCESS ? "found none usable" : "failed: ",
                    status == CUDNN_STATUS_SUCCESS ? "" : cudnnGetErrorString(status));
   }
-  check(rank(kCapacity, &count, results), "cudnnGetConvolution*Algorithm_v7", what);
-  if (const auto chosen = first_usable(results, count, math)) return *chosen;
+  check(rank(capacity, &count, results.data()), "cudnnGetConvolution*Algorithm_v7", what);
+  if (const auto chosen = first_usable(results.data(), count, math)) return *chosen;
   CONVOY_THROW("cuDNN offers no ", deterministic_algorithms() ? "deterministic " : "",
                math == Math::kFp32 ? "true fp32 " : "", "algorithm for ", what, " within a workspace of ",
                kWorkspaceLimit, " bytes");
@@ -211,24 +215,28 @@ class CudaConvolution final : public Convolution2dOp {
     const std::string what = "convolution " + x_shape.to_string();
     cudnnHandle_t handle = c.cudnn;
     State& t = *s;
-    const auto f = choose_algorithm<cudnnConvolutionFwdAlgoPerf_t, CUDNN_CONVOLUTION_FWD_ALGO_COUNT>(
-        [&](int n, int* count, auto* out) {
+    int forward_count = 0, data_count = 0, filter_count = 0;
+    CONVOY_CUDA(cudnnGetConvolutionForwardAlgorithmMaxCount, what, handle, &forward_count);
+    CONVOY_CUDA(cudnnGetConvolutionBackwardDataAlgorithmMaxCount, what, handle, &data_count);
+    CONVOY_CUDA(cudnnGetConvolutionBackwardFilterAlgorithmMaxCount, what, handle, &filter_count);
+    const auto f = choose_algorithm<cudnnConvolutionFwdAlgoPerf_t>(
+        forward_count, [&](int n, int* count, auto* out) {
           return cudnnFindConvolutionForwardAlgorithm(handle, t.x, t.w, t.forward_conv, t.y, n, count, out);
         },
         [&](int n, int* count, auto* out) {
           return cudnnGetConvolutionForwardAlgorithm_v7(handle, t.x, t.w, t.forward_conv, t.y, n, count, out);
         },
         math_, what + " forward");
-    const auto d = choose_algorithm<cudnnConvolutionBwdDataAlgoPerf_t, CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT>(
-        [&](int n, int* count, auto* out) {
+    const auto d = choose_algorithm<cudnnConvolutionBwdDataAlgoPerf_t>(
+        data_count, [&](int n, int* count, auto* out) {
           return cudnnFindConvolutionBackwardDataAlgorithm(handle, t.w, t.y, t.data_conv, t.x, n, count, out);
         },
         [&](int n, int* count, auto* out) {
           return cudnnGetConvolutionBackwardDataAlgorithm_v7(handle, t.w, t.y, t.data_conv, t.x, n, count, out);
         },
         math_, what + " backward data");
-    const auto g = choose_algorithm<cudnnConvolutionBwdFilterAlgoPerf_t, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT>(
-        [&](int n, int* count, auto* out) {
+    const auto g = choose_algorithm<cudnnConvolutionBwdFilterAlgoPerf_t>(
+        filter_count, [&](int n, int* count, auto* out) {
           return cudnnFindConvolutionBackwardFilterAlgorithm(handle, t.x, t.y, t.filter_conv, t.w, n, count, out);
         },
         [&](int n, int* count, auto* out) {
