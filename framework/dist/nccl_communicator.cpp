@@ -12,6 +12,7 @@
 #include <exception>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 #include "backend/cuda/cuda_check.h"
 #include "backend/cuda/cuda_context.h"
@@ -72,6 +73,7 @@ class NcclCommunicator final : public Communicator {
     CONVOY_CUDA(cudaEventCreateWithFlags, "communication event", &compute_ready_, cudaEventDisableTiming);
     CONVOY_CUDA(cudaStreamCreateWithFlags, "clock stream", &clock_stream_, cudaStreamNonBlocking);
     CONVOY_CUDA(cudaEventCreate, "clock event", &clock_event_);
+    CONVOY_CUDA(cudaEventCreate, "clock event", &clock_candidate_);
     set_clock();
     watchdog_ = std::thread([this] { watch(); });
   }
@@ -91,6 +93,7 @@ class NcclCommunicator final : public Communicator {
     in_flight_.clear();
     cudaEventDestroy(compute_ready_);
     cudaEventDestroy(clock_event_);
+    cudaEventDestroy(clock_candidate_);
     cudaStreamDestroy(clock_stream_);
     cudaStreamDestroy(stream_);
     if (!unwinding) ncclCommDestroy(comm_);
@@ -198,21 +201,35 @@ class NcclCommunicator final : public Communicator {
 
   // The host's clock at the instant clock_event_ was taken on the GPU, to
   // place events timed on the GPU on the host's timeline. Taken at start and
-  // again every few seconds by the watchdog (the two clocks drift apart, and
-  // cudaEventElapsedTime's float milliseconds lose precision over long spans).
+  // again every 10 s by the watchdog (the two clocks drift apart, and
+  // cudaEventElapsedTime's float milliseconds lose precision over long
+  // spans), always without holding mutex_. The candidate is recorded on an
+  // idle stream of its own; if it has not completed within 5 ms (its stream
+  // may share a hardware queue with a collective that waits for a peer), the
+  // old anchor stays. Used by the watchdog thread alone once it runs.
   void set_clock() {
     const Clock::time_point before = Clock::now();
-    if (cudaEventRecord(clock_event_, clock_stream_) != cudaSuccess ||
-        cudaEventSynchronize(clock_event_) != cudaSuccess) {
+    if (cudaEventRecord(clock_candidate_, clock_stream_) != cudaSuccess) {
       cudaGetLastError();
       return;
     }
+    cudaError_t state;
+    while ((state = cudaEventQuery(clock_candidate_)) == cudaErrorNotReady &&
+           Clock::now() - before < std::chrono::milliseconds(5))
+      std::this_thread::yield();
     const Clock::time_point after = Clock::now();
+    clock_tried_ = after;
+    if (state != cudaSuccess) {
+      cudaGetLastError();
+      return;
+    }
+    std::swap(clock_event_, clock_candidate_);
     clock_at_event_ = before + (after - before) / 2;
-    clock_set_ = after;
+    clock_ready_ = true;
   }
   // A finished collective, timed on the GPU, to the observer (the timeline).
   void report(const InFlight& finished) {
+    if (!clock_ready_) return;
     float start_ms = 0, end_ms = 0;
     if (cudaEventElapsedTime(&start_ms, clock_event_, finished.events->start) != cudaSuccess ||
         cudaEventElapsedTime(&end_ms, clock_event_, finished.events->done) != cudaSuccess) {
@@ -222,7 +239,11 @@ class NcclCommunicator final : public Communicator {
     const auto at = [&](float ms) {
       return clock_at_event_ + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double, std::milli>(ms));
     };
-    notify({finished.label, finished.bytes, finished.step, at(start_ms), at(end_ms)});
+    try {
+      notify({finished.label, finished.bytes, finished.step, at(start_ms), at(end_ms)});
+    } catch (const std::exception& e) {  // an observer's failure must not end the job from this thread
+      std::fprintf(stderr, "note: the timeline lost a collective: %s\n", e.what());
+    }
   }
 
   // As the MPI communicator's watchdog: a collective that has not finished
@@ -237,7 +258,12 @@ class NcclCommunicator final : public Communicator {
         report(in_flight_.front());
         in_flight_.pop_front();
       }
-      if (in_flight_.empty() && Clock::now() - clock_set_ > std::chrono::seconds(10)) set_clock();
+      if (Clock::now() - clock_tried_ > std::chrono::seconds(10)) {
+        lock.unlock();  // never wait on the GPU with the lock held
+        set_clock();
+        lock.lock();
+        if (stop_ || aborted_) break;
+      }
       ncclResult_t state = ncclSuccess;
       ncclCommGetAsyncError(comm_, &state);
       std::string problem;
@@ -267,9 +293,10 @@ class NcclCommunicator final : public Communicator {
   ncclComm_t comm_ = nullptr;
   cudaStream_t compute_ = nullptr, stream_ = nullptr;
   cudaEvent_t compute_ready_ = nullptr;
-  cudaStream_t clock_stream_ = nullptr;  // idle but for clock_event_
-  cudaEvent_t clock_event_ = nullptr;
-  Clock::time_point clock_at_event_, clock_set_;  // under mutex_ once the watchdog runs
+  cudaStream_t clock_stream_ = nullptr;  // idle but for the clock events
+  cudaEvent_t clock_event_ = nullptr, clock_candidate_ = nullptr;
+  Clock::time_point clock_at_event_, clock_tried_;  // the watchdog's alone once it runs
+  bool clock_ready_ = false;
   std::atomic<double> timeout_s_{600.0};
   std::mutex mutex_;
   std::condition_variable wake_;
