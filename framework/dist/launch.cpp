@@ -4,8 +4,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <fstream>
 
 #include "core/error.h"
+#include "dist/agreement.h"
 #include "dist/single_process_communicator.h"
 #ifdef CONVOY_WITH_CUDA
 #include "backend/cuda/cuda_device.h"
@@ -25,22 +27,35 @@ std::string host_name() {
   ::gethostname(host, sizeof host - 1);
   return host;
 }
+// This boot of this machine: containers on different nodes may share a host
+// name (NCCL's own host hash reads the same file).
+std::string boot_id() {
+  std::ifstream file("/proc/sys/kernel/random/boot_id");
+  std::string id;
+  std::getline(file, id);
+  return id;
+}
 }  // namespace
 
 std::unique_ptr<Communicator> make_device_communicator(Communicator& host, Device device) {
-  // One rank has nothing to exchange: no NCCL communicator (its bootstrap
-  // costs time and a network interface) when the host's collectives do.
-  if (device.is_cpu() || host.size() == 1) return nullptr;
+  // A process alone, without MPI, has nothing to exchange: no NCCL
+  // communicator (its bootstrap costs time and a network interface). The
+  // single-process communicator touches no buffer, so device buffers may pass
+  // through it; MPI's (mpirun -np 1 included) would hand them to MPI.
+  if (device.is_cpu() || dynamic_cast<SingleProcessCommunicator*>(&host)) return nullptr;
 #ifdef CONVOY_WITH_CUDA
   // NCCL refuses two ranks on one GPU with an error of its own; say which
   // ranks and why, on every rank, before it is asked.
-  const std::vector<std::string> gpus =
-      host.all_gather(host_name() + " " + cuda::pci_bus_id(device.index), "the GPU of each rank");
-  if (const auto pair = first_two_alike(gpus))
-    CONVOY_USER_ERROR("ranks ", pair->first, " and ", pair->second, " would share one GPU (", gpus[pair->first],
-                      "): NCCL needs a GPU for each rank. Start at most as many ranks on a node as it has GPUs (",
-                      cuda::device_count(), " visible to rank ", host.rank(), " as ", to_string(device),
-                      "), or give each rank its own --device cuda:N");
+  const std::string gpu = host_name() + " " + cuda::pci_bus_id(device.index);
+  std::vector<std::string> gpus = host.all_gather(boot_id() + " " + gpu, "the GPU of each rank");
+  if (const auto pair = first_two_alike(gpus)) {
+    const std::string shared = gpus[pair->first].substr(gpus[pair->first].find(' ') + 1);  // without the boot id
+    // Every rank holds the same list and so throws alike: a job error, told once by rank 0.
+    throw JobError("ranks " + std::to_string(pair->first) + " and " + std::to_string(pair->second) +
+                   " would share one GPU (" + shared +
+                   "): NCCL needs a GPU for each rank. Start at most as many ranks on a node as it has GPUs, "
+                   "or give each rank its own --device cuda:N");
+  }
   return make_nccl_communicator(host, device.index);
 #else
   (void)host;

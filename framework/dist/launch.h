@@ -18,8 +18,8 @@ namespace convoy {
 std::unique_ptr<Communicator> make_communicator(const MpiOptions& options = {});
 
 // The communicator for gradients on `device`, built over `host` (which must
-// outlive it): NCCL for a CUDA device, nullptr for the CPU or a single rank
-// (use `host`).
+// outlive it): NCCL for a CUDA device, nullptr for the CPU or a process
+// without MPI (use `host`).
 // Two ranks on one GPU (more ranks on a node than it has GPUs, or one
 // --device given to all) are a user error naming them, raised on every rank.
 // Collective.

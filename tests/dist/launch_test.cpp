@@ -20,11 +20,11 @@ TEST(FirstTwoAlike, NamesTheLowestPairOfRanksOnOneGpu) {
   EXPECT_EQ(first_two_alike({"a", "b", "c", "b", "a"}), std::make_pair(1, 3));
 }
 
-TEST(DeviceCommunicator, NoneForTheCpuOrASingleRank) {
+TEST(DeviceCommunicator, NoneForTheCpuOrAProcessWithoutMpi) {
   SingleProcessCommunicator host;
   EXPECT_EQ(make_device_communicator(host, Device::kCPU), nullptr);
 #ifdef CONVOY_WITH_CUDA
-  // One rank has nothing to exchange: no NCCL, and no GPU is touched (this runs without one).
+  // Nothing to exchange: no NCCL, and no GPU is touched (this runs without one).
   EXPECT_EQ(make_device_communicator(host, Device::cuda(0)), nullptr);
 #endif
 }
