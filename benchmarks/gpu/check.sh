@@ -92,8 +92,11 @@ for pass in 1 2 3 4 5; do
     --gtest_output="xml:$logs/cuda_tests_$pass.xml" >> "$tests_log" 2>&1
   rc=$?
   started=$(grep -oP '^\[ RUN +\] \K\S+' "$tests_log" | tail -1)
-  if ((rc == 0 || rc == 1 || rc == 125)) || [[ -z $started ]] ||
+  # Done when the last test that started has its result (whatever the exit
+  # status: 1 is gtest's for failures, but also a test's own exit(1)).
+  if ((rc == 125)) || [[ -z $started ]] ||
     grep -qE "^\[ +(OK|FAILED|SKIPPED) +\] ${started//./\\.} \(" "$tests_log"; then
+    ((rc <= 1 || rc == 125)) || echo "[  CRASHED ] at-exit (cuda_tests exit $rc after its tests)" | tee -a "$tests_log"
     break
   fi
   if ((rc == 124 || rc == 137)); then
@@ -154,10 +157,12 @@ feed_ratio=$(within 90 "${with_libs[@]}" "$root/bin/bench_train" --model alexnet
   tee "$logs/bench_feed.log" | sed -n 's/^summary .*loader_vs_memory=\([0-9.]*\).*/\1/p')
 echo "AlexNet fed by the loader (8-bit, 14 workers) / from device memory: ${feed_ratio:--}"
 
-# 4. Each failed or crashed test again, alone, with the time left (three at
-# the most; not a hung one): with blocking launches, then under
+# 4. Each failed or crashed test again, alone, with the time left (the first
+# three to fail, in the order they ran: after a sticky CUDA error every later
+# test fails too; not a hung one): with blocking launches, then under
 # compute-sanitizer's memcheck.
-mapfile -t failures < <(grep -oP '^\[ +(FAILED|CRASHED) +\] \K[A-Za-z0-9_/.]+(?= \()' "$tests_log" | sort -u | head -3)
+mapfile -t failures < <(grep -oP '^\[ +(FAILED|CRASHED) +\] \K[A-Za-z0-9_/.]+(?= \()' "$tests_log" |
+  awk '!seen[$0]++' | head -3)
 for test in "${failures[@]}"; do
   name=${test//\//_}
   echo "check: $test again with CUDA_LAUNCH_BLOCKING=1 (logs/rerun_$name.log)"
