@@ -53,7 +53,8 @@ void on_fatal_signal(int signal, siginfo_t* info, void*) {
     write_text(" (");
     write_text(sigdescr_np(signal) ? sigdescr_np(signal) : "unknown");
     write_text(")");
-    if (signal == SIGSEGV || signal == SIGBUS || signal == SIGFPE || signal == SIGILL) {
+    const bool fault = info != nullptr && info->si_code > 0;  // raised by the kernel, not sent by a process
+    if (fault && (signal == SIGSEGV || signal == SIGBUS || signal == SIGFPE || signal == SIGILL)) {
       write_text(" at address 0x");
       write_number(reinterpret_cast<unsigned long>(info->si_addr), 16);
     }
