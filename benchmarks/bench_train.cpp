@@ -223,26 +223,32 @@ int main(int argc, char** argv) {
       times.forward_ms.assign(n, 0.0);
       times.backward_ms.assign(n, 0.0);
       double loss_ms = 0, sgd_ms = 0;
+      // On a GPU each piece's time is its work's, not its launch's: wait for it.
+      auto done_since = [&](Clock::time_point t) {
+        synchronize(device);
+        return ms_since(t);
+      };
+      synchronize(device);
       for (int64_t i = 0; i < steps; ++i) {
         const StepContext ctx = context();
         const Tensor* x = &images;
         for (size_t l = 0; l < n; ++l) {
           const auto t = Clock::now();
           x = &model->at(l).forward(*x, ctx);
-          times.forward_ms[l] += ms_since(t);
+          times.forward_ms[l] += done_since(t);
         }
         auto t = Clock::now();
         loss.forward(*x, labels);
-        loss_ms += ms_since(t);
+        loss_ms += done_since(t);
         const Tensor* g = &loss.grad_logits();
         for (size_t l = n; l-- > 0;) {
           t = Clock::now();
           g = &model->at(l).backward(*g, l > 0, {});
-          times.backward_ms[l] += ms_since(t);
+          times.backward_ms[l] += done_since(t);
         }
         t = Clock::now();
         sgd.step(0.01);
-        sgd_ms += ms_since(t);
+        sgd_ms += done_since(t);
         ++step;
       }
       const double total = std::accumulate(times.forward_ms.begin(), times.forward_ms.end(), 0.0) +

@@ -111,7 +111,8 @@ passed=$(grep -cE '^\[ +OK +\] ' "$tests_log")
 skipped=$(grep -cE '^\[ +SKIPPED +\] .* \(' "$tests_log")
 failed=$(grep -cE '^\[ +(FAILED|CRASHED|HUNG) +\] .* \(' "$tests_log")
 
-# 2. Throughput, side by side: convoy and PyTorch in fp32, tf32 and bf16.
+# 2. Throughput, side by side: convoy and PyTorch in fp32, tf32 and bf16;
+# then AlexNet's step layer by layer.
 img_per_s() { sed -n 's/^summary .* img_per_s=\([0-9.]*\).*/\1/p' | tail -1; }
 declare -A rate
 for run in "lenet5 256 40" "alexnet 128 10"; do
@@ -125,6 +126,14 @@ for run in "lenet5 256 40" "alexnet 128 10"; do
       tee "$logs/pytorch_${model}_$precision.log" | img_per_s)
     echo "$model $precision: convoy ${rate[$model,convoy,$precision]:--}, PyTorch ${rate[$model,pytorch,$precision]:--} img/s"
   done
+done
+
+# Where AlexNet's GPU step goes, layer by layer (each piece waited for), in fp32 and bf16.
+for precision in fp32 bf16; do
+  within 40 "${with_libs[@]}" "$root/bin/bench_train" --model alexnet --batch-size 128 --device cuda \
+    --precision "$precision" --steps 5 --warmup 2 --repeats 1 --per-layer > "$logs/per_layer_alexnet_$precision.log" 2>&1
+  echo "AlexNet per layer, $precision:"
+  sed -n '/^per-layer time per step/,/^sgd /p' "$logs/per_layer_alexnet_$precision.log"
 done
 
 # 3. The trainer itself on the GPU, on real photographs (the pack's 1000
