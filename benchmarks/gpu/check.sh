@@ -130,9 +130,11 @@ done
 
 # Where AlexNet's GPU step goes, layer by layer (each piece waited for), in fp32 and bf16.
 for precision in fp32 bf16; do
-  within 40 "${with_libs[@]}" "$root/bin/bench_train" --model alexnet --batch-size 128 --device cuda \
-    --precision "$precision" --steps 5 --warmup 2 --repeats 1 --per-layer > "$logs/per_layer_alexnet_$precision.log" 2>&1
-  echo "AlexNet per layer, $precision:"
+  within 40 "${with_libs[@]}" CONVOY_LOG_CONV_ALGORITHMS=1 "$root/bin/bench_train" --model alexnet --batch-size 128 \
+    --device cuda --precision "$precision" --steps 5 --warmup 2 --repeats 1 --per-layer \
+    > "$logs/per_layer_alexnet_$precision.log" 2>&1
+  echo "AlexNet per layer, $precision (and the convolution algorithms cuDNN gave):"
+  grep "^conv: " "$logs/per_layer_alexnet_$precision.log"
   sed -n '/^per-layer time per step/,/^sgd /p' "$logs/per_layer_alexnet_$precision.log"
 done
 
