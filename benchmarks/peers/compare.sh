@@ -11,13 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 threads="${THREADS:-$(nproc)}"
 rounds="${ROUNDS:-3}"
-venv=/tmp/convoy-torch-venv
-python="${PYTHON:-$venv/bin/python}"
-if [[ ! -x $python ]]; then
-  echo "compare: creating $venv with the newest torch from PyPI (about 2 GB, a few minutes)" >&2
-  /usr/bin/python3 -m venv "$venv"
-  "$venv/bin/pip" install -q torch numpy
-fi
+source benchmarks/peers/torch_python.sh
 export OMP_WAIT_POLICY=ACTIVE OPENBLAS_NUM_THREADS=1
 bench=build/bin/bench_train
 peer=benchmarks/peers/pytorch_train_bench.py

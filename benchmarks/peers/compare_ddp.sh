@@ -9,13 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 rounds="${ROUNDS:-3}"
 ranks=2
-venv=/tmp/convoy-torch-venv
-python="${PYTHON:-$venv/bin/python}"
-if [[ ! -x $python ]]; then
-  echo "compare_ddp: creating $venv with the newest torch from PyPI (about 2 GB, a few minutes)" >&2
-  /usr/bin/python3 -m venv "$venv"
-  "$venv/bin/pip" install -q torch numpy
-fi
+source benchmarks/peers/torch_python.sh
 export OMP_WAIT_POLICY=ACTIVE OPENBLAS_NUM_THREADS=1
 [[ $(id -u) -eq 0 ]] && export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 bench=build/bin/bench_scaling
