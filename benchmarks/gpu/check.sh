@@ -6,8 +6,8 @@
 # (benchmarks/gpu/pack.sh, run here first) carried along:
 #   run(command="benchmarks/gpu/check.sh", carry=[".gpu-pack"], timeout_s=390)
 # Precision: convoy and PyTorch side by side in fp32 (PyTorch with TF32 off),
-# tf32 (PyTorch with TF32 on and cudnn.benchmark) and bf16 (convoy's bf16
-# convolutions and products; PyTorch's bf16 autocast).
+# tf32 (PyTorch with TF32 on) and bf16 (convoy's bf16 convolutions and
+# products; PyTorch's bf16 autocast); PyTorch with cudnn.benchmark in all three.
 #
 # The device time is short, so the whole check keeps within CHECK_BUDGET_S
 # seconds (default 330, so that a second try fits the 15 minutes): each step
@@ -71,7 +71,9 @@ try:
                 dirs.add(folder)
 except ImportError:
     pass
-print(":".join(sorted(dirs)))
+# Then the toolkit's own folder, for any library the wheels lack.
+dirs = sorted(dirs) + [d for d in ("/usr/local/cuda/lib64",) if os.path.isdir(d)]
+print(":".join(dirs))
 PY
 )
 with_libs=(env "LD_LIBRARY_PATH=$root/lib${wheel_libs:+:$wheel_libs}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}")

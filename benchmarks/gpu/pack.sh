@@ -10,8 +10,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 grep -qxF '/.gpu-pack/' .git/info/exclude 2> /dev/null || echo '/.gpu-pack/' >> .git/info/exclude
-scripts/build.sh -DCONVOY_WITH_CUDA=ON > /dev/null
-programs=(build/bin/cuda_tests build/bin/bench_train build/bin/train_alexnet build/bin/images_to_hdf5)
+# Only the programs it packs are built (the whole tree takes far longer on a small machine).
+targets=(cuda_tests bench_train train_alexnet images_to_hdf5)
+mkdir -p build
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCONVOY_WITH_CUDA=ON > build/configure.log ||
+  { cat build/configure.log; exit 1; }
+cmake --build build -j "$(nproc)" --target "${targets[@]}" > /dev/null
+programs=("${targets[@]/#/build/bin/}")
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/bin" "$stage/lib"

@@ -6,8 +6,9 @@ softmax cross-entropy) and measures images/s per training step:
 W warm-up steps, then N timed steps, repeated R times; the median is reported.
 
 On a GPU (--device cuda), --precision fp32 is true fp32 (TF32 off in cuBLAS
-and cuDNN), tf32 is PyTorch's TF32 with cudnn.benchmark=True, bf16 is
-autocast to bfloat16 (fp32 master weights).
+and cuDNN), tf32 is PyTorch's TF32, bf16 is autocast to bfloat16 (fp32
+master weights); cudnn.benchmark=True in all three (PyTorch at its fastest,
+as convoy measures its convolution algorithms by default).
 
 Examples:
   OMP_WAIT_POLICY=ACTIVE python3 pytorch_train_bench.py --model lenet5 --batch-size 256 --threads 2
@@ -274,7 +275,7 @@ def main():
         tf32 = args.precision == "tf32"
         torch.backends.cuda.matmul.allow_tf32 = tf32
         torch.backends.cudnn.allow_tf32 = tf32
-        torch.backends.cudnn.benchmark = args.precision != "fp32"
+        torch.backends.cudnn.benchmark = True
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)

@@ -9,6 +9,7 @@
 #include <nccl.h>
 
 #include <cmath>
+#include <cstdio>
 #include <random>
 #include <string>
 #include <vector>
@@ -43,6 +44,10 @@ TEST(CudaLibraries, TheLinkedLibrariesAreTheOnesCompiledAgainst) {
   int runtime = 0;
   ASSERT_EQ(cudaRuntimeGetVersion(&runtime), cudaSuccess);
   EXPECT_EQ(runtime / 1000, CUDART_VERSION / 1000);
+  int driver = 0;
+  cudaDriverGetVersion(&driver);
+  std::printf("libraries: cuDNN %zu, NCCL %d, cuBLAS %d, CUDA runtime %d, driver %d (compiled against cuDNN %d, NCCL %d)\n",
+              cudnnGetVersion(), nccl, cublas_major, runtime, driver, CUDNN_VERSION, NCCL_VERSION_CODE);
 }
 
 // cuBLAS is opened on first use (backend/cuda/cublas_on_demand.cpp): it
