@@ -107,8 +107,6 @@ int main(int argc, char** argv) {
     set_compute_threads(threads);
     const Device device = parse_device(device_name, "--device");
     configure_gpu_math(parse_precision(precision_name), false, parse_conv_algorithms(conv_algorithms));
-    if (per_layer && !device.is_cpu())
-      CONVOY_USER_ERROR("--per-layer times layers on the CPU only (a GPU runs them asynchronously)");
     const models::ModelSpec spec{model_name, classes, input_size};
     auto model = models::make_model(spec);
     initialize_parameters(model->parameters(), InitScheme::kXavier, 1);

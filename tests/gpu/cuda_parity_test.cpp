@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -238,6 +239,56 @@ TEST(CudaParity, ALeNet5TrainingStepInBf16StaysWithinBf16Precision) {
   CONVOY_REQUIRE_GPU();
   MathScope bf16(cuda::Math::kBf16);
   expect_training_step_parity([] { return models::make_lenet5(); }, Shape{16, 1, 28, 28}, 10, kBf16StepBound);
+}
+
+// Each of AlexNet's layers alone, at the shapes of the step test below
+// (batch 4 of 99x99 images), from random inputs: the shapes at which cuDNN
+// picks other algorithms than at the small shapes above. Prints every error.
+TEST(CudaParity, EveryAlexNetLayerAtItsOwnShapeMatchesTheCpu) {
+  CONVOY_REQUIRE_GPU();
+  struct Case {
+    std::string what;
+    std::function<std::unique_ptr<Module>()> make;
+    Shape input;
+  };
+  const LrnConfig lrn{5, 1e-4, 0.75, 2.0};
+  const std::vector<Case> cases{
+      {"conv1 11x11 s4", [] { return std::make_unique<Conv2d>(3, 96, 11, 4, 0); }, Shape{4, 3, 99, 99}},
+      {"relu1", [] { return std::make_unique<Activation>(ActivationKind::kRelu); }, Shape{4, 96, 23, 23}},
+      {"lrn1", [=] { return std::make_unique<Lrn>(lrn); }, Shape{4, 96, 23, 23}},
+      {"pool1 3x3 s2", [] { return std::make_unique<Pool2d>(PoolingKind::kMax, 3, 2); }, Shape{4, 96, 23, 23}},
+      {"conv2 5x5 p2", [] { return std::make_unique<Conv2d>(96, 256, 5, 1, 2); }, Shape{4, 96, 11, 11}},
+      {"lrn2", [=] { return std::make_unique<Lrn>(lrn); }, Shape{4, 256, 11, 11}},
+      {"conv3 3x3 p1", [] { return std::make_unique<Conv2d>(256, 384, 3, 1, 1); }, Shape{4, 256, 5, 5}},
+      {"conv4 3x3 p1", [] { return std::make_unique<Conv2d>(384, 384, 3, 1, 1); }, Shape{4, 384, 5, 5}},
+      {"conv5 3x3 p1", [] { return std::make_unique<Conv2d>(384, 256, 3, 1, 1); }, Shape{4, 384, 5, 5}},
+      {"pool5 3x3 s2", [] { return std::make_unique<Pool2d>(PoolingKind::kMax, 3, 2); }, Shape{4, 256, 5, 5}},
+      {"fc6", [] { return std::make_unique<Linear>(1024, 4096); }, Shape{4, 256, 2, 2}},
+      {"fc7", [] { return std::make_unique<Linear>(4096, 4096); }, Shape{4, 4096}},
+      {"fc8", [] { return std::make_unique<Linear>(4096, 10); }, Shape{4, 4096}},
+  };
+  const StepContext ctx{true, 3, 1, {}};
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    ModulePair pair = on_both(c.make);
+    const Tensor x = random_tensor(c.input, 1), x_gpu = x.to(kGpu);
+    const Tensor& y_cpu = pair.cpu->forward(x, ctx);
+    const Tensor& y_gpu = pair.gpu->forward(x_gpu, ctx);
+    const double forward = relative_error(y_gpu, y_cpu);
+    const Tensor dy = random_tensor(y_cpu.shape(), 2), dy_gpu = dy.to(kGpu);
+    const double input_gradient =
+        relative_error(pair.gpu->backward(dy_gpu, true, {}), pair.cpu->backward(dy, true, {}));
+    std::printf("%-16s forward %.2e  input gradient %.2e", c.what.c_str(), forward, input_gradient);
+    EXPECT_LT(forward, kFp32Bound) << "forward";
+    EXPECT_LT(input_gradient, kFp32Bound) << "input gradient";
+    const std::vector<Parameter*> cpu_params = pair.cpu->parameters(), gpu_params = pair.gpu->parameters();
+    for (size_t i = 0; i < cpu_params.size(); ++i) {
+      const double error = relative_error(gpu_params[i]->grad, cpu_params[i]->grad);
+      std::printf("  %s %.2e", cpu_params[i]->name.c_str(), error);
+      EXPECT_LT(error, kFp32Bound) << cpu_params[i]->name;
+    }
+    std::printf("\n");
+  }
 }
 
 TEST(CudaParity, AnAlexNetTrainingStepMatchesTheCpu) {

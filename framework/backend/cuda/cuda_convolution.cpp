@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "backend/cuda/conv_algorithm_precision.h"
 #include "backend/cuda/cuda_ops.h"
 #include "backend/cuda/cudnn_descriptors.h"
 #include "core/error.h"
@@ -27,7 +28,8 @@ constexpr size_t kWorkspaceLimit = size_t{1} << 30;  // 1 GiB
 // The first of cuDNN's ranked algorithms that succeeded, fits the workspace
 // limit, is deterministic when asked and, in true fp32, runs in FMA math
 // (cuDNN ranks each algorithm with the math type it would run in, and
-// CUDNN_DEFAULT_MATH lets fp32 use TF32 tensor cores).
+// CUDNN_DEFAULT_MATH lets fp32 use TF32 tensor cores) and is neither FFT nor
+// Winograd (conv_algorithm_precision.h).
 template <typename Perf>
 std::optional<Perf> first_usable(const Perf* results, int count, Math math) {
   const bool deterministic = deterministic_algorithms();
@@ -35,7 +37,7 @@ std::optional<Perf> first_usable(const Perf* results, int count, Math math) {
     const Perf& r = results[i];
     if (r.status != CUDNN_STATUS_SUCCESS || r.memory > kWorkspaceLimit) continue;
     if (deterministic && r.determinism != CUDNN_DETERMINISTIC) continue;
-    if (math == Math::kFp32 && r.mathType != CUDNN_FMA_MATH) continue;
+    if (math == Math::kFp32 && (r.mathType != CUDNN_FMA_MATH || !keeps_fp32_precision(r.algo))) continue;
     if (r.mathType == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION) continue;  // would round fp32 to fp16
     return r;
   }
