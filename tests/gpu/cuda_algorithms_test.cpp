@@ -1,9 +1,9 @@
 // Every algorithm cuDNN offers in FMA math (true fp32) for AlexNet's
 // convolutions, run directly, against the CPU backend: forward, backward
 // data and backward weights. Prints each algorithm's relative error; those
-// convoy may choose in fp32 must stay within 1e-4, as
-// every layer must (conv_algorithm_precision.h). Measured algorithm choice depends on timing, so a whole
-// training step can only match the CPU run to run if every candidate does.
+// convoy may take in fp32 (conv_algorithm_precision.h) must stay within
+// 1e-4, as every layer must. Measured choice depends on timing, so a whole
+// training step matches the CPU run after run only if every candidate does.
 #include <cudnn.h>
 #include <gtest/gtest.h>
 
@@ -81,7 +81,7 @@ void check_every_algorithm(const ConvCase& k) {
       void* workspace = c.workspace(r.memory);
       ASSERT_EQ(run(r.algo, workspace, r.memory), CUDNN_STATUS_SUCCESS) << direction << " algorithm " << r.algo;
       const double error = relative_error(out, reference);
-      const bool allowed = cuda::keeps_fp32_precision(r.algo);
+      const bool allowed = cuda::keeps_fp32_precision(r.algo, k.kernel == 3);
       std::printf("%-22s %-16s algorithm %d: relative error %.2e%s\n", k.name, direction, static_cast<int>(r.algo),
                   error, allowed ? "" : " (not taken in fp32)");
       if (allowed) EXPECT_LT(error, 1e-4) << direction << " algorithm " << r.algo;

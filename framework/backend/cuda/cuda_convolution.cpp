@@ -28,16 +28,17 @@ constexpr size_t kWorkspaceLimit = size_t{1} << 30;  // 1 GiB
 // The first of cuDNN's ranked algorithms that succeeded, fits the workspace
 // limit, is deterministic when asked and, in true fp32, runs in FMA math
 // (cuDNN ranks each algorithm with the math type it would run in, and
-// CUDNN_DEFAULT_MATH lets fp32 use TF32 tensor cores) and is neither FFT nor
-// Winograd (conv_algorithm_precision.h).
+// CUDNN_DEFAULT_MATH lets fp32 use TF32 tensor cores) and keeps fp32's
+// precision at this filter size (conv_algorithm_precision.h: no Winograd but
+// on 3x3 filters).
 template <typename Perf>
-std::optional<Perf> first_usable(const Perf* results, int count, Math math) {
+std::optional<Perf> first_usable(const Perf* results, int count, Math math, bool filter_3x3) {
   const bool deterministic = deterministic_algorithms();
   for (int i = 0; i < count; ++i) {
     const Perf& r = results[i];
     if (r.status != CUDNN_STATUS_SUCCESS || r.memory > kWorkspaceLimit) continue;
     if (deterministic && r.determinism != CUDNN_DETERMINISTIC) continue;
-    if (math == Math::kFp32 && (r.mathType != CUDNN_FMA_MATH || !keeps_fp32_precision(r.algo))) continue;
+    if (math == Math::kFp32 && (r.mathType != CUDNN_FMA_MATH || !keeps_fp32_precision(r.algo, filter_3x3))) continue;
     if (r.mathType == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION) continue;  // would round fp32 to fp16
     return r;
   }
@@ -75,13 +76,13 @@ Perf logged(const Perf& chosen, const std::string& what, bool measured) {
 }
 
 template <typename Perf, typename Find, typename Rank>
-Perf choose_algorithm(int capacity, Find find, Rank rank, Math math, const std::string& what) {
+Perf choose_algorithm(int capacity, Find find, Rank rank, Math math, bool filter_3x3, const std::string& what) {
   std::vector<Perf> results(static_cast<size_t>(std::max(capacity, 1)));
   int count = 0;
   if (measured_algorithms() && !deterministic_algorithms()) {
     const cudnnStatus_t status = find(capacity, &count, results.data());
     if (status == CUDNN_STATUS_SUCCESS)
-      if (const auto chosen = first_usable(results.data(), count, math)) return logged(*chosen, what, true);
+      if (const auto chosen = first_usable(results.data(), count, math, filter_3x3)) return logged(*chosen, what, true);
     static std::atomic<bool> said{false};  // once per direction and process
     if (!said.exchange(true))
       std::fprintf(stderr, "note: measuring cuDNN's algorithms for %s %s%s; taking its heuristics' choice\n",
@@ -89,7 +90,7 @@ Perf choose_algorithm(int capacity, Find find, Rank rank, Math math, const std::
                    status == CUDNN_STATUS_SUCCESS ? "" : cudnnGetErrorString(status));
   }
   check(rank(capacity, &count, results.data()), "cudnnGetConvolution*Algorithm_v7", what);
-  if (const auto chosen = first_usable(results.data(), count, math)) return logged(*chosen, what, false);
+  if (const auto chosen = first_usable(results.data(), count, math, filter_3x3)) return logged(*chosen, what, false);
   CONVOY_THROW("cuDNN offers no ", deterministic_algorithms() ? "deterministic " : "",
                math == Math::kFp32 ? "true fp32 " : "", "algorithm for ", what, " within a workspace of ",
                kWorkspaceLimit, " bytes");
@@ -239,6 +240,7 @@ class CudaConvolution final : public Convolution2dOp {
     const std::string what = "convolution " + x_shape.to_string();
     cudnnHandle_t handle = c.cudnn;
     State& t = *s;
+    const bool filter_3x3 = config_.kernel_h == 3 && config_.kernel_w == 3;
     int forward_count = 0, data_count = 0, filter_count = 0;
     CONVOY_CUDA(cudnnGetConvolutionForwardAlgorithmMaxCount, what, handle, &forward_count);
     CONVOY_CUDA(cudnnGetConvolutionBackwardDataAlgorithmMaxCount, what, handle, &data_count);
@@ -250,7 +252,7 @@ class CudaConvolution final : public Convolution2dOp {
         [&](int n, int* count, auto* out) {
           return cudnnGetConvolutionForwardAlgorithm_v7(handle, t.x, t.w, t.forward_conv, t.y, n, count, out);
         },
-        math_, what + " forward");
+        math_, filter_3x3, what + " forward");
     const auto d = choose_algorithm<cudnnConvolutionBwdDataAlgoPerf_t>(
         data_count, [&](int n, int* count, auto* out) {
           return cudnnFindConvolutionBackwardDataAlgorithm(handle, t.w, t.y, t.data_conv, t.x, n, count, out);
@@ -258,7 +260,7 @@ class CudaConvolution final : public Convolution2dOp {
         [&](int n, int* count, auto* out) {
           return cudnnGetConvolutionBackwardDataAlgorithm_v7(handle, t.w, t.y, t.data_conv, t.x, n, count, out);
         },
-        math_, what + " backward data");
+        math_, filter_3x3, what + " backward data");
     const auto g = choose_algorithm<cudnnConvolutionBwdFilterAlgoPerf_t>(
         filter_count, [&](int n, int* count, auto* out) {
           return cudnnFindConvolutionBackwardFilterAlgorithm(handle, t.x, t.y, t.filter_conv, t.w, n, count, out);
@@ -266,7 +268,7 @@ class CudaConvolution final : public Convolution2dOp {
         [&](int n, int* count, auto* out) {
           return cudnnGetConvolutionBackwardFilterAlgorithm_v7(handle, t.x, t.y, t.filter_conv, t.w, n, count, out);
         },
-        math_, what + " backward weights");
+        math_, filter_3x3, what + " backward weights");
     // Each descriptor in the math its algorithm was ranked in; the workspace
     // sized for that pair.
     size_t forward_bytes = 0, data_bytes = 0, filter_bytes = 0;
