@@ -286,6 +286,9 @@ TEST(CudaParity, EveryAlexNetLayerAtItsOwnShapeMatchesTheCpu) {
       const double error = relative_error(gpu_params[i]->grad, cpu_params[i]->grad);
       std::printf("  %s %.2e", cpu_params[i]->name.c_str(), error);
       EXPECT_LT(error, kFp32Bound) << cpu_params[i]->name;
+      // An error of 0 means equal sums, not two gradients never computed.
+      EXPECT_GT(relative_error(Tensor::zeros(cpu_params[i]->grad.shape()), cpu_params[i]->grad), 0.5)
+          << cpu_params[i]->name << ": the CPU's gradient is zero";
     }
     std::printf("\n");
   }
