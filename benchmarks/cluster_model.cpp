@@ -24,8 +24,9 @@
 //     Where the hosts are one machine, moving bytes (TCP over veth) is work for the same cores: with
 //     --communication-cpu, each rank's compute also pays the CPU time of its bytes, measured as the time per
 //     byte of an all-reduce on unshaped links (CPU-bound there).
-//   cluster_model h200 --per-layer-alexnet A.csv --per-layer-lenet L.csv [--csv out.csv] [--png out.png]
-//     8 H200 per node, 1..64 nodes, per-GPU batch 128: tables with eight 400 Gb/s NICs per node, one NIC, and
+//   cluster_model h200 [--per-layer-alexnet A.csv --per-layer-lenet L.csv] [--csv out.csv] [--png out.png]
+//     8 H200 per node, 1..64 nodes, per-GPU batch 128, from the step times and per-layer profiles measured on one
+//     H200 (benchmarks/gpu/results/): tables with eight 400 Gb/s NICs per node, one NIC, and
 //     eight NICs with bf16 gradients; the assumptions printed above them; last line
 //     "summary alexnet_eff_64gpu=... lenet_eff_64gpu=..." (eight NICs, fp32 gradients, 8 nodes x 8 GPUs).
 #include <boost/program_options.hpp>
@@ -268,19 +269,19 @@ int run_h200(const std::string& alexnet_csv, const std::string& lenet_csv, doubl
   };
   std::vector<ModelCase> models{{"alexnet", read_profile(alexnet_csv), batch * 1000.0 / alexnet_rate},
                                 {"lenet5", read_profile(lenet_csv), lenet_step_ms}};
-  std::printf("Assumptions (stated, not measured):\n");
+  std::printf("Assumptions (stated, not measured, except where a line says measured):\n");
   std::printf("  - 8 H200 per node, per-GPU batch 128; gradients all-reduced in the reducer's buckets (1 MiB, then 25 MiB),\n"
               "    overlapped with the backward that follows them, hierarchically: reduce-scatter + all-gather over NVLink\n"
               "    inside a node, a ring over the nodes per NIC between them.\n");
   std::printf("  - NVLink: 900 GB/s per GPU in total (NVIDIA H200 datasheet), 450 GB/s each way, 3 us a ring step.\n");
   std::printf("  - InfiniBand NDR: 400 Gb/s = 50 GB/s per NIC, 5 us a ring step; eight NICs (one per GPU, as DGX H200) or one.\n");
-  std::printf("  - AlexNet compute: %.0f images/s per H200 (6.8 GFLOP per training image, 3 x the 2.27 GFLOP forward of docs/models.md,\n"
-              "    at about 28%% of the 495 TFLOP/s dense TF32 of the datasheet): %.2f ms a step.\n",
+  std::printf("  - AlexNet compute: %.0f images/s per H200 (measured by default: convoy in bf16 on one H200): %.2f ms a step.\n",
               alexnet_rate, models[0].gpu_step_ms);
-  std::printf("  - LeNet-5 compute: %.2f ms a step (launch-bound: about 25 kernels of ~10 us; 0.83 MFLOP per image is nothing).\n",
+  std::printf("  - LeNet-5 compute: %.3f ms a step (measured by default: convoy in fp32 on one H200, launch-bound).\n",
               lenet_step_ms);
-  std::printf("  - The split of a step between forward, each layer's backward and the optimizer is the one measured\n"
-              "    on this CPU (bench_train --per-layer), scaled to the GPU step time.\n\n");
+  std::printf("  - The split of a step between forward, each layer's backward and the optimizer: bench_train --per-layer's,\n"
+              "    scaled to the step time above, from %s\n    and %s.\n\n",
+              alexnet_csv.c_str(), lenet_csv.c_str());
   struct Table {
     std::string title, key;
     int nics;
@@ -330,9 +331,13 @@ int run_h200(const std::string& alexnet_csv, const std::string& lenet_csv, doubl
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string mode, model = "alexnet", per_layer, links, cpu_links, alexnet_csv, lenet_csv, csv = "cluster_model.csv", png;
+  // The h200 mode's defaults: measured on one H200 (benchmarks/gpu/results/, 2026-12-04). AlexNet in bf16, the
+  // median of three runs (11,185, 11,701 and 10,686 images/s); LeNet-5 in fp32 at batch 128 (226,319 images/s).
+  const std::string results = std::string(CONVOY_SOURCE_DIR) + "/benchmarks/gpu/results/";
+  std::string mode, model = "alexnet", per_layer, links, cpu_links, csv = "cluster_model.csv", png;
+  std::string alexnet_csv = results + "h200_alexnet_bf16_layers.csv", lenet_csv = results + "h200_lenet5_fp32_layers.csv";
   int ranks = 2, cores = 0, threads = 1;
-  double compute_scale = 0, link_burst = 0, bucket_mb = 25.0, alexnet_rate = 20000.0, lenet_step_ms = 0.25;
+  double compute_scale = 0, link_burst = 0, bucket_mb = 25.0, alexnet_rate = 11185.0, lenet_step_ms = 0.566;
   po::options_description desc("cluster_model predict|h200 [options]");
   desc.add_options()("mode", po::value(&mode), "predict | h200")
       ("model", po::value(&model)->default_value(model), "predict: lenet5 | alexnet")
@@ -348,8 +353,10 @@ int main(int argc, char** argv) {
       ("link-burst", po::value(&link_burst)->default_value(link_burst),
        "predict: bytes a link's token bucket lets through at once after a pause (tc tbf burst; 0: unshaped)")
       ("bucket-mb", po::value(&bucket_mb)->default_value(bucket_mb), "bucket size (as --bucket-mb)")
-      ("per-layer-alexnet", po::value(&alexnet_csv), "h200: AlexNet's bench_train --per-layer-csv")
-      ("per-layer-lenet", po::value(&lenet_csv), "h200: LeNet-5's bench_train --per-layer-csv")
+      ("per-layer-alexnet", po::value(&alexnet_csv)->default_value(alexnet_csv),
+       "h200: AlexNet's bench_train --per-layer-csv (default: measured on one H200, bf16)")
+      ("per-layer-lenet", po::value(&lenet_csv)->default_value(lenet_csv),
+       "h200: LeNet-5's bench_train --per-layer-csv (default: measured on one H200)")
       ("alexnet-images-per-sec", po::value(&alexnet_rate)->default_value(alexnet_rate), "h200: per-GPU AlexNet rate")
       ("lenet-step-ms", po::value(&lenet_step_ms)->default_value(lenet_step_ms), "h200: LeNet-5 step time per GPU")
       ("csv", po::value(&csv)->default_value(csv), "h200: tables as CSV")
@@ -366,7 +373,6 @@ int main(int argc, char** argv) {
                          bucket_mb, cpu_links, link_burst);
     }
     if (mode == "h200") {
-      if (alexnet_csv.empty() || lenet_csv.empty()) CONVOY_USER_ERROR("h200 needs --per-layer-alexnet and --per-layer-lenet");
       return run_h200(alexnet_csv, lenet_csv, alexnet_rate, lenet_step_ms, csv, png);
     }
     CONVOY_USER_ERROR("give a mode: predict or h200 (see --help)");

@@ -118,8 +118,8 @@ done
 echo
 echo "exposed communication between 20% and 80% of the step:${in_range:- none}"
 echo
-"$bin/cluster_model" h200 --per-layer-alexnet "$work/alexnet_layers.csv" --per-layer-lenet "$work/lenet5_layers.csv" \
-  --csv "$work/h200.csv" > "$work/h200.txt" || exit 1
+# (from the step times and per-layer profiles measured on one H200: benchmarks/gpu/results/)
+"$bin/cluster_model" h200 --csv "$work/h200.csv" > "$work/h200.txt" || exit 1
 eff=$(tail -1 "$work/h200.txt" | sed 's/^summary //')
 echo "summary max_error_pct=$worst rows=$rows $eff"
 awk -v w="$worst" -v t="$tolerance" 'BEGIN { exit !(w <= t) }'
