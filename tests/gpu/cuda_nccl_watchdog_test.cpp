@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -26,11 +27,11 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // Holds the compute stream of GPU 0 for `seconds` (work queued after this waits).
-void hold_compute_stream(int seconds) {
-  static int held_for;
-  held_for = seconds;
+void hold_compute_stream(intptr_t seconds) {
   const cudaError_t status = cudaLaunchHostFunc(
-      cuda::context(0).stream, [](void*) { std::this_thread::sleep_for(std::chrono::seconds(held_for)); }, nullptr);
+      cuda::context(0).stream,
+      [](void* held) { std::this_thread::sleep_for(std::chrono::seconds(reinterpret_cast<intptr_t>(held))); },
+      reinterpret_cast<void*>(seconds));
   if (status != cudaSuccess) {
     std::fprintf(stderr, "cudaLaunchHostFunc: %s\n", cudaGetErrorString(status));
     std::_Exit(99);

@@ -53,9 +53,8 @@ using testing::random_vec;
 using testing::to_tensor;
 using testing::to_vec;
 
-Tensor random_tensor(const Shape& shape, uint64_t seed) { return to_tensor(random_vec(shape.numel(), seed), shape); }
-
-double relative_error(const Tensor& gpu, const Tensor& cpu) { return testing::relative_error(to_vec(gpu), to_vec(cpu)); }
+using testing::random_tensor;
+using testing::relative_error;
 
 // make()'s module on the CPU and a copy of it (same parameters) on the GPU.
 struct ModulePair {

@@ -66,4 +66,8 @@ double relative_error(const Vec& a, const Vec& b) {
   return std::sqrt(diff) / std::max(std::sqrt(norm), 1e-30);
 }
 
+double relative_error(const Tensor& a, const Tensor& b) { return relative_error(to_vec(a), to_vec(b)); }
+
+Tensor random_tensor(const Shape& shape, uint64_t seed) { return to_tensor(random_vec(shape.numel(), seed), shape); }
+
 }  // namespace convoy::testing

@@ -28,5 +28,9 @@ double dot(const Vec& a, const Vec& b);
 Tensor to_tensor(const Vec& v, const Shape& shape);
 Vec to_vec(const Tensor& t);  // converts from a backend layout, and from a device, first
 double relative_error(const Vec& a, const Vec& b);
+// The same for tensors on any device: ||a - b|| / ||b||.
+double relative_error(const Tensor& a, const Tensor& b);
+// random_vec's values as a tensor of `shape` on the CPU.
+Tensor random_tensor(const Shape& shape, uint64_t seed);
 
 }  // namespace convoy::testing
