@@ -85,6 +85,10 @@ MailProg=/bin/true
 NodeName=$host CPUs=2 State=UNKNOWN
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 EOF
+# PMIx's per-step folders inside $work too: a step killed with the daemons
+# leaves its spmix_appdir behind, and the next run's job 1 would find it in /tmp.
+mkdir -p "$work/pmix"
+echo "PMIxCliTmpDirBase=$work/pmix" > "$work/mpi.conf"
 slurmctld -i || skip "slurmctld does not start here"
 slurmd || skip "slurmd does not start here"
 for _ in $(seq 30); do sinfo -h -o %T 2> /dev/null | grep -q idle && break; sleep 1; done
