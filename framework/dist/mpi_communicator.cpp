@@ -95,12 +95,7 @@ std::string rank_list(const std::vector<int>& ranks) {
   std::fflush(stderr);
   // A dead link can keep MPI_Abort from reaching mpirun: end this process on
   // our own after a bounded time.
-  std::thread([exit_code, grace_s] {
-    std::this_thread::sleep_for(std::chrono::duration<double>(grace_s));
-    std::fprintf(stderr, "convoy: MPI_Abort did not end this process within %.0f s; exiting\n", grace_s);
-    std::fflush(stderr);
-    ::_exit(exit_code);
-  }).detach();
+  ExitDeadline deadline(grace_s, exit_code, "MPI_Abort");
   MPI_Abort(MPI_COMM_WORLD, exit_code);
   ::_exit(exit_code);
 }

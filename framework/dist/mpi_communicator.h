@@ -11,12 +11,13 @@
 #include <memory>
 
 #include "dist/communicator.h"
+#include "dist/exit_deadline.h"
 
 namespace convoy {
 
 struct MpiOptions {
   double collective_timeout_s = 600;  // a collective unfinished after this long ends the job
-  double abort_grace_s = 15;          // _exit on our own if MPI_Abort has not ended us by then
+  double abort_grace_s = kAbortGraceSeconds;  // _exit on our own if MPI_Abort has not ended us by then
 };
 
 // Exit code of a job ended by the watchdog.

@@ -18,6 +18,7 @@
 #include "backend/cuda/cuda_context.h"
 #include "backend/cuda/cuda_device.h"
 #include "core/error.h"
+#include "dist/exit_deadline.h"
 #include "dist/mpi_communicator.h"
 
 namespace convoy {
@@ -79,11 +80,16 @@ class NcclCommunicator final : public Communicator {
   }
   ~NcclCommunicator() override {
     // Unwinding from an error, a collective may be in flight that a peer will
-    // never join: abort it rather than wait. Otherwise drain the stream while
-    // the watchdog still guards it.
+    // never join: abort it rather than wait (and end the process if even the
+    // abort hangs). Otherwise drain the stream while the watchdog still
+    // guards it.
     const bool unwinding = std::uncaught_exceptions() > 0;
-    if (unwinding) abort_communicator();
-    else cudaStreamSynchronize(stream_);
+    if (unwinding) {
+      ExitDeadline deadline(kAbortGraceSeconds, 1, "ncclCommAbort, unwinding from an error,");
+      abort_communicator();
+    } else {
+      cudaStreamSynchronize(stream_);
+    }
     {
       std::lock_guard<std::mutex> lock(mutex_);
       stop_ = true;
@@ -138,6 +144,7 @@ class NcclCommunicator final : public Communicator {
   }
   void barrier(const std::string& label) override { host_.barrier(label); }
   [[noreturn]] void abort(int exit_code) override {
+    ExitDeadline deadline(kAbortGraceSeconds, exit_code, "ncclCommAbort");
     abort_communicator();  // a peer's failure must not leave this rank in a kernel
     host_.abort(exit_code);
     std::_Exit(exit_code);  // not reached: host_.abort does not return
@@ -283,6 +290,7 @@ class NcclCommunicator final : public Communicator {
       std::fprintf(stderr, "rank %d: error: %s; ending the job\n", host_.rank(), problem.c_str());
       std::fflush(stderr);
       aborted_ = true;
+      ExitDeadline deadline(kAbortGraceSeconds, kExitCollectiveStalled, "ncclCommAbort");
       ncclCommAbort(comm_);
       host_.abort(kExitCollectiveStalled);
     }
