@@ -1,16 +1,23 @@
 // What GPU training needs beyond the layers: the kernels the trainer calls
-// every step (top-k count, the non-finite scan), LRN outside cuDNN's range,
-// the NCCL communicator, and data-parallel steps over NCCL against the CPU.
+// every step (top-k count, the non-finite scan, bf16 gradient rounding), LRN
+// outside cuDNN's range, the NCCL communicator, and data-parallel steps over
+// NCCL against the CPU, with gradients all-reduced in fp32 and in bf16.
 // Skipped, with the reason, where there is no GPU.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <iterator>
 #include <limits>
 #include <memory>
 #include <vector>
 
 #include "backend/backend.h"
 #include "backend/batch_uploader.h"
+#include "backend/cuda/cuda_check.h"
+#include "backend/cuda/cuda_context.h"
+#include "core/bfloat16.h"
 #include "core/error.h"
 #include "dist/data_parallel.h"
 #include "dist/nccl_communicator.h"
@@ -128,9 +135,11 @@ TEST(Nccl, ASingleRankAllReduceAndBroadcastLeaveTheDeviceBuffersAsTheyAre) {
 }
 
 // Three data-parallel LeNet-5 steps (two micro-batches each): on the GPU over
-// NCCL against the CPU over the single-process communicator.
-TEST(CudaTraining, DataParallelStepsOverNcclMatchTheCpu) {
-  CONVOY_REQUIRE_GPU();
+// NCCL against the CPU over the single-process communicator, with gradients
+// all-reduced in `wire` (fp32, or bf16 as --grad-compression bf16). Each
+// step's gradients and the final parameters are compared; `tolerance` is
+// the relative error allowed.
+void expect_data_parallel_over_nccl_matches_the_cpu(DataType wire, double tolerance) {
   SingleProcessCommunicator host;
   const std::unique_ptr<Communicator> nccl = make_nccl_communicator(host, 0);
   auto cpu = models::make_lenet5(), gpu = models::make_lenet5();
@@ -139,18 +148,23 @@ TEST(CudaTraining, DataParallelStepsOverNcclMatchTheCpu) {
   initialize_parameters(gpu->parameters(), InitScheme::kXavier, 31);  // drawn on the host, copied over
   Sgd sgd_cpu(cpu->parameters(), SgdOptions{0.9, 5e-4, false});
   Sgd sgd_gpu(gpu->parameters(), SgdOptions{0.9, 5e-4, false});
-  DataParallel ddp_cpu(*cpu, sgd_cpu, host, {{}, 2});
-  DataParallel ddp_gpu(*gpu, sgd_gpu, *nccl, {{}, 2});
+  ReducerOptions reducer;
+  reducer.wire = wire;
+  DataParallel ddp_cpu(*cpu, sgd_cpu, host, {reducer, 2});
+  DataParallel ddp_gpu(*gpu, sgd_gpu, *nccl, {reducer, 2});
+  EXPECT_EQ(ddp_gpu.reducer().buckets()[0].label.find("in bf16") != std::string::npos, wire == DataType::kBFloat16)
+      << ddp_gpu.reducer().buckets()[0].label;
   ddp_gpu.broadcast_parameters(true);
   SoftmaxCrossEntropy loss_cpu, loss_gpu;
   const std::vector<int32_t> labels{0, 1, 2, 3, 4, 5, 6, 7};
+  const auto pc = cpu->parameters(), pg = gpu->parameters();
   for (int step = 0; step < 3; ++step) {
     for (int k = 0; k < 2; ++k) {
       const Tensor x = to_tensor(random_vec(8 * 28 * 28, 40 + static_cast<uint64_t>(2 * step + k)), Shape{8, 1, 28, 28});
       const StepContext ctx{true, 1, static_cast<uint64_t>(step), {}};
       const double l_cpu = loss_cpu.forward(cpu->forward(x, ctx), labels);
       const double l_gpu = loss_gpu.forward(gpu->forward(x.to(kGpu), ctx), labels);
-      EXPECT_NEAR(l_gpu, l_cpu, 1e-4 * std::abs(l_cpu)) << "step " << step;
+      EXPECT_NEAR(l_gpu, l_cpu, tolerance * std::abs(l_cpu)) << "step " << step;
       EXPECT_EQ(count_top_k_correct(loss_gpu.probabilities(), labels, 1),
                 count_top_k_correct(loss_cpu.probabilities(), labels, 1));
       ddp_cpu.backward(loss_cpu.grad_logits());
@@ -159,12 +173,21 @@ TEST(CudaTraining, DataParallelStepsOverNcclMatchTheCpu) {
     ddp_cpu.finish_gradients();
     ddp_gpu.finish_gradients();
     EXPECT_EQ(ddp_gpu.first_non_finite_gradient(), nullptr);
+    for (size_t i = 0; i < pc.size(); ++i) {
+      const testing::Vec g = to_vec(pg[i]->grad);
+      EXPECT_LT(testing::relative_error(g, to_vec(pc[i]->grad)), tolerance) << pc[i]->name << ", step " << step;
+      if (wire != DataType::kBFloat16) continue;
+      // Through the bf16 wire and back, every gradient is a bf16 (the mean
+      // over ranks and micro-batches is the optimizer's).
+      int64_t wider = 0;
+      for (double v : g) wider += static_cast<double>(bf16_to_float(float_to_bf16(static_cast<float>(v)))) != v;
+      EXPECT_EQ(wider, 0) << pc[i]->name << " gradients with more than bf16's bits, step " << step;
+    }
     ddp_cpu.apply(0.05);
     ddp_gpu.apply(0.05);
   }
-  const auto pc = cpu->parameters(), pg = gpu->parameters();
   for (size_t i = 0; i < pc.size(); ++i)
-    EXPECT_LT(testing::relative_error(to_vec(pg[i]->value), to_vec(pc[i]->value)), 1e-4) << pc[i]->name;
+    EXPECT_LT(testing::relative_error(to_vec(pg[i]->value), to_vec(pc[i]->value)), tolerance) << pc[i]->name;
 
   // A NaN planted in one gradient is found, and named, on the device.
   const Tensor x = to_tensor(random_vec(8 * 28 * 28, 50), Shape{8, 1, 28, 28}).to(kGpu);
@@ -181,6 +204,65 @@ TEST(CudaTraining, DataParallelStepsOverNcclMatchTheCpu) {
   ASSERT_NE(found, nullptr);
   EXPECT_EQ(found->name, victim.name);
   ddp_gpu.skip();
+}
+
+TEST(CudaTraining, DataParallelStepsOverNcclMatchTheCpu) {
+  CONVOY_REQUIRE_GPU();
+  expect_data_parallel_over_nccl_matches_the_cpu(DataType::kFloat32, 1e-4);
+}
+
+// --grad-compression bf16: both sides round the same fp32 gradients (1e-6
+// apart) to bf16, so an element differs, where the two straddle a rounding
+// boundary, by at most bf16's relative step 2^-8 = 3.9e-3.
+TEST(CudaTraining, DataParallelStepsOverNcclWithBf16GradientsMatchTheCpu) {
+  CONVOY_REQUIRE_GPU();
+  expect_data_parallel_over_nccl_matches_the_cpu(DataType::kBFloat16, 5e-3);
+}
+
+// The rounding the bf16 wire applies on the device is the host's, bit for
+// bit (ties to even, NaN kept a NaN, infinities, subnormals), and widening
+// back is exact.
+TEST(CudaKernels, Bf16RoundingAndWideningAreTheHostsBitForBit) {
+  CONVOY_REQUIRE_GPU();
+  const int64_t n = 1'000'003;  // not a multiple of the block size
+  std::vector<float> values(static_cast<size_t>(n));
+  uint32_t bits = 12345;
+  for (float& v : values) {  // every bit pattern is as likely: exponents, ties and NaNs included
+    bits = bits * 1664525u + 1013904223u;
+    std::memcpy(&v, &bits, sizeof v);
+  }
+  const float step = std::ldexp(1.0f, -7);
+  const float specials[] = {1.0f + step / 2, 1.0f + 3 * step / 2, -0.0f, std::numeric_limits<float>::infinity(),
+                            -std::numeric_limits<float>::infinity(), std::nanf(""),
+                            std::numeric_limits<float>::denorm_min(), std::numeric_limits<float>::max()};
+  std::copy(std::begin(specials), std::end(specials), values.begin());
+  Backend& gpu = backend_for(kGpu);
+  Tensor src = Tensor::zeros(Shape{n}, kGpu), widened = Tensor::zeros(Shape{n}, kGpu);
+  Tensor words = Tensor::zeros(Shape{(n + 1) / 2}, kGpu);  // n bf16 words
+  CONVOY_CUDA(cudaMemcpy, "bf16 test input", src.device_data(), values.data(), values.size() * sizeof(float),
+              cudaMemcpyHostToDevice);
+  uint16_t* device_words = reinterpret_cast<uint16_t*>(words.device_data());
+  gpu.round_to_bf16(src.device_data(), device_words, n);
+  gpu.widen_from_bf16(device_words, widened.device_data(), n);
+  std::vector<uint16_t> got_words(static_cast<size_t>(n));
+  std::vector<float> got_widened(static_cast<size_t>(n));
+  CONVOY_CUDA(cudaStreamSynchronize, "bf16 test", cuda::context(0).stream);
+  CONVOY_CUDA(cudaMemcpy, "bf16 test words", got_words.data(), device_words, got_words.size() * sizeof(uint16_t),
+              cudaMemcpyDeviceToHost);
+  CONVOY_CUDA(cudaMemcpy, "bf16 test widened", got_widened.data(), widened.device_data(),
+              got_widened.size() * sizeof(float), cudaMemcpyDeviceToHost);
+  int64_t rounded_apart = 0, widened_apart = 0;
+  for (size_t i = 0; i < values.size(); ++i) {
+    rounded_apart += got_words[i] != float_to_bf16(values[i]);
+    const uint32_t expected = uint32_t{got_words[i]} << 16;
+    uint32_t widened_bits;
+    std::memcpy(&widened_bits, &got_widened[i], sizeof widened_bits);
+    widened_apart += widened_bits != expected;
+  }
+  EXPECT_EQ(rounded_apart, 0) << "of " << n << " rounded on the device";
+  EXPECT_EQ(widened_apart, 0) << "of " << n << " widened on the device";
+  EXPECT_EQ(got_words[0], 0x3f80);  // 1 + step/2: the tie goes to the even 1.0
+  EXPECT_EQ(got_words[1], 0x3f82);  // 1 + 3 step/2: to the even 1 + 2 steps
 }
 
 }  // namespace
