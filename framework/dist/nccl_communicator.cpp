@@ -132,6 +132,7 @@ class NcclCommunicator final : public Communicator {
 
   void broadcast(void* data, int64_t bytes, int root, const std::string& label) override {
     if (!is_device_memory(data)) return host_.broadcast(data, bytes, root, label);
+    require_on_device(data, label);
     cudaStream_t stream = after_compute(label);
     auto events = record_start(label);
     CONVOY_CUDA(ncclBroadcast, label, data, data, static_cast<size_t>(bytes), ncclUint8, root, comm_, stream);

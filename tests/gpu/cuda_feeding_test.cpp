@@ -1,8 +1,8 @@
 // Feeding a GPU 8-bit batches: the device's normalisation gives the host
 // transforms' bits exactly, from pageable or pinned memory, and the
 // programs' loader for a GPU (pinned 8-bit batches) yields on the device
-// exactly the float batches a CPU run trains on. Skipped, with the reason,
-// where there is no GPU.
+// exactly the float batches a CPU run trains on; the evaluator scores a model
+// on the GPU as on the CPU. Skipped, with the reason, where there is no GPU.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -18,7 +18,15 @@
 #include "data_pipeline/pixel_rows.h"
 #include "data_pipeline/sampler.h"
 #include "gpu/gpu_test_support.h"
+#include "dist/single_process_communicator.h"
 #include "launch/batch_feed.h"
+#include "launch/evaluator.h"
+#include "nn/init.h"
+#include "nn/layers/activation.h"
+#include "nn/layers/conv2d.h"
+#include "nn/layers/flatten.h"
+#include "nn/layers/linear.h"
+#include "nn/layers/pool2d.h"
 #include "tests/common/test_support.h"
 
 namespace convoy {
@@ -181,6 +189,60 @@ TEST(PixelFeeding, TheProgramsGpuLoaderYieldsTheCpuRunsBatchesOnTheDevice) {
   ASSERT_NE(b, nullptr);
   const std::vector<float> expected(b->images.data(), b->images.data() + b->images.numel());
   EXPECT_EQ(host_floats(upload_batch(*gpu, *b, 2)), expected);
+}
+
+// A classifier of the small set's 32x32 crops (10 classes): a convolution,
+// a max pool and a fully connected layer, as a model on either device.
+std::unique_ptr<Sequential> small_classifier() {
+  auto net = std::make_unique<Sequential>();
+  net->add(std::make_unique<Conv2d>(3, 6, 5, 1, 0), "conv");  // 32 -> 28
+  net->add(make_sigmoid(), "sigmoid");
+  net->add(std::make_unique<Pool2d>(PoolingKind::kMax, 2, 2), "pool");  // 28 -> 14
+  net->add(std::make_unique<Flatten>(), "flatten");
+  net->add(std::make_unique<Linear>(6 * 14 * 14, 10), "fc");
+  return net;
+}
+
+// The evaluator with a model on the GPU scores as with the same model on the
+// CPU: centre crops as 8-bit batches normalised on the device, and ten crops
+// as floats whose probabilities are averaged on the host; 9 samples in
+// batches of 4 end with a partial batch. A second evaluation reuses the
+// uploader and the convolution's chosen algorithms.
+TEST(PixelFeeding, TheEvaluatorScoresAModelOnTheGpuAsOnTheCpu) {
+  CONVOY_REQUIRE_GPU();
+  testing::TempDir dir;
+  const auto dataset = small_set(dir);
+  auto cpu = small_classifier(), gpu = small_classifier();
+  // Seed 3: on the CPU, top-1 1/3, and top-5 5/9 with one crop, 6/9 with ten.
+  initialize_parameters(cpu->parameters(), InitScheme::kXavier, 3);
+  initialize_parameters(gpu->parameters(), InitScheme::kXavier, 3);
+  gpu->to(kGpu);
+  for (const int crops : {1, 10}) {
+    SCOPED_TRACE(std::to_string(crops) + " crop(s)");
+    AugmentedSourceOptions o;
+    o.training = false;
+    o.eval_crops = crops;
+    o.transform.crop_size = 32;
+    use_dataset_statistics(*dataset, o.transform);
+    const auto source = make_augmented_source(dataset, o);
+    TrainOptions t;
+    t.batch_size = 4;
+    t.eval_crops = crops;
+    t.workers = 2;
+    SingleProcessCommunicator comm;
+    Evaluator on_cpu(*source, t, comm), on_gpu(*source, t, comm);
+    const EvalResult want = on_cpu.evaluate(*cpu);
+    ASSERT_EQ(want.count, 9);
+    ASSERT_GT(want.loss, 0.0);
+    for (int round = 0; round < 2; ++round) {
+      SCOPED_TRACE("evaluation " + std::to_string(round + 1));
+      const EvalResult got = on_gpu.evaluate(*gpu);
+      EXPECT_EQ(got.count, want.count);
+      EXPECT_NEAR(got.loss, want.loss, 1e-5 * want.loss);
+      EXPECT_EQ(got.top1, want.top1);
+      EXPECT_EQ(got.top5, want.top5);
+    }
+  }
 }
 
 }  // namespace

@@ -239,14 +239,17 @@ TEST(CudaKernels, Bf16RoundingAndWideningAreTheHostsBitForBit) {
   Backend& gpu = backend_for(kGpu);
   Tensor src = Tensor::zeros(Shape{n}, kGpu), widened = Tensor::zeros(Shape{n}, kGpu);
   Tensor words = Tensor::zeros(Shape{(n + 1) / 2}, kGpu);  // n bf16 words
-  CONVOY_CUDA(cudaMemcpy, "bf16 test input", src.device_data(), values.data(), values.size() * sizeof(float),
-              cudaMemcpyHostToDevice);
+  // On the backend's stream, after the fills of zeros(); the float bits as
+  // they are (a round trip through double would quiet signalling NaNs).
+  const cudaStream_t stream = cuda::context(0).stream;
+  CONVOY_CUDA(cudaMemcpyAsync, "bf16 test input", src.device_data(), values.data(), values.size() * sizeof(float),
+              cudaMemcpyHostToDevice, stream);
   uint16_t* device_words = reinterpret_cast<uint16_t*>(words.device_data());
   gpu.round_to_bf16(src.device_data(), device_words, n);
   gpu.widen_from_bf16(device_words, widened.device_data(), n);
   std::vector<uint16_t> got_words(static_cast<size_t>(n));
   std::vector<float> got_widened(static_cast<size_t>(n));
-  CONVOY_CUDA(cudaStreamSynchronize, "bf16 test", cuda::context(0).stream);
+  CONVOY_CUDA(cudaStreamSynchronize, "bf16 test", stream);
   CONVOY_CUDA(cudaMemcpy, "bf16 test words", got_words.data(), device_words, got_words.size() * sizeof(uint16_t),
               cudaMemcpyDeviceToHost);
   CONVOY_CUDA(cudaMemcpy, "bf16 test widened", got_widened.data(), widened.device_data(),
