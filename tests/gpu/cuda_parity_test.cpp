@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <numeric>
+#include <utility>
 #include <random>
 #include <string>
 #include <vector>
@@ -121,6 +122,57 @@ TEST(CudaParity, Bf16ConvolutionsAndProductsStayWithinBf16Precision) {
   CONVOY_REQUIRE_GPU();
   MathScope bf16(cuda::Math::kBf16);
   expect_products_within(kBf16LayerBound);
+}
+
+// Gradient accumulation over micro-batches (--accumulate-steps): a second
+// backward with ctx.accumulate adds to the parameter gradients of the first,
+// as on the CPU. In bf16 the weight gradient comes out of cuDNN as bf16 words
+// and is added to the fp32 gradient by a kernel of convoy's.
+void expect_accumulation_within(double bound) {
+  const StepContext ctx{true, 5, 3, {}};
+  const std::pair<const char*, std::function<std::unique_ptr<Module>()>> layers[] = {
+      {"conv 5x5 p2", [] { return std::make_unique<Conv2d>(8, 16, 5, 1, 2); }},
+      {"linear", [] { return std::make_unique<Linear>(300, 50); }}};
+  const Shape inputs[] = {Shape{2, 8, 13, 13}, Shape{4, 300}};
+  for (size_t l = 0; l < 2; ++l) {
+    SCOPED_TRACE(layers[l].first);
+    ModulePair pair = on_both(layers[l].second);
+    const std::vector<Parameter*> cpu_params = pair.cpu->parameters(), gpu_params = pair.gpu->parameters();
+    std::vector<testing::Vec> first;  // the CPU's gradients of the first micro-batch alone
+    for (int micro = 0; micro < 2; ++micro) {
+      const Tensor x = random_tensor(inputs[l], 10 + static_cast<uint64_t>(micro));
+      const Tensor dy = random_tensor(pair.cpu->output_shape(inputs[l]), 20 + static_cast<uint64_t>(micro));
+      const BackwardContext backward{micro > 0, {}};
+      pair.cpu->forward(x, ctx);
+      pair.gpu->forward(x.to(kGpu), ctx);
+      pair.cpu->backward(dy, false, backward);
+      pair.gpu->backward(dy.to(kGpu), false, backward);
+      for (size_t i = 0; i < cpu_params.size(); ++i) {
+        SCOPED_TRACE(cpu_params[i]->name + ", micro-batch " + std::to_string(micro + 1));
+        EXPECT_LT(relative_error(gpu_params[i]->grad, cpu_params[i]->grad), bound);
+        if (micro == 0) first.push_back(to_vec(cpu_params[i]->grad));
+        else EXPECT_GT(testing::relative_error(to_vec(cpu_params[i]->grad), first[i]), 0.1) << "nothing was added";
+      }
+    }
+  }
+}
+
+TEST(CudaParity, GradientsAccumulateOverMicroBatchesInEveryPrecision) {
+  CONVOY_REQUIRE_GPU();
+  {
+    SCOPED_TRACE("fp32");
+    expect_accumulation_within(kFp32Bound);
+  }
+  {
+    SCOPED_TRACE("tf32");
+    MathScope tf32(cuda::Math::kTf32);
+    expect_accumulation_within(kTf32Bound);
+  }
+  {
+    SCOPED_TRACE("bf16");
+    MathScope bf16(cuda::Math::kBf16);
+    expect_accumulation_within(kBf16LayerBound);
+  }
 }
 
 TEST(CudaParity, EveryLayerForwardAndBackwardMatchesTheCpu) {
