@@ -251,6 +251,14 @@ TEST(CudaParity, SoftmaxCrossEntropyMatchesTheCpu) {
   EXPECT_LT(relative_error(gpu.probabilities(), cpu.probabilities()), kFp32Bound);
 }
 
+// AlexNet for the tests: 99x99 inputs, 10 classes.
+std::unique_ptr<Sequential> small_alexnet() {
+  models::AlexNetOptions options;
+  options.num_classes = 10;
+  options.input_size = 99;
+  return models::make_alexnet(options);
+}
+
 // One SGD step of a whole model on each backend, from the same weights and
 // batch: the loss, every gradient and every updated weight agree.
 void expect_training_step_parity(const std::function<std::unique_ptr<Sequential>()>& make, const Shape& input,
@@ -347,14 +355,55 @@ TEST(CudaParity, EveryAlexNetLayerAtItsOwnShapeMatchesTheCpu) {
 
 TEST(CudaParity, AnAlexNetTrainingStepMatchesTheCpu) {
   CONVOY_REQUIRE_GPU();
-  expect_training_step_parity(
-      [] {
-        models::AlexNetOptions options;
-        options.num_classes = 10;
-        options.input_size = 99;
-        return models::make_alexnet(options);
-      },
-      Shape{4, 3, 99, 99}, 10);
+  expect_training_step_parity(small_alexnet, Shape{4, 3, 99, 99}, 10);
+}
+
+// Ops made in this scope take deterministic algorithms only (--deterministic).
+struct DeterministicScope {
+  DeterministicScope() { cuda::set_deterministic_algorithms(true); }
+  ~DeterministicScope() { cuda::set_deterministic_algorithms(false); }
+};
+
+// One SGD step of a fresh AlexNet on the GPU (its own ops, so its own choice
+// of algorithms) from seed-11 weights: the gradients and the new weights.
+std::vector<testing::Vec> fresh_alexnet_step_on_the_gpu() {
+  auto model = small_alexnet();
+  initialize_parameters(model->parameters(), InitScheme::kXavier, 11);
+  model->to(kGpu);
+  Sgd sgd(model->parameters(), SgdOptions{0.9, 5e-4, false});
+  const int64_t batch = 16;
+  std::vector<int32_t> labels(static_cast<size_t>(batch));
+  std::vector<int64_t> ids(labels.size());
+  for (size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<int32_t>((i * 7) % 10), ids[i] = 1000 + i;
+  SoftmaxCrossEntropy loss;
+  loss.forward(model->forward(random_tensor(Shape{batch, 3, 99, 99}, 5).to(kGpu), StepContext{true, 3, 1, ids}),
+               labels);
+  model->backward(loss.grad_logits(), false, {});
+  std::vector<testing::Vec> state;
+  for (Parameter* p : model->parameters()) state.push_back(to_vec(p->grad));
+  sgd.step(0.01);
+  for (Parameter* p : model->parameters()) state.push_back(to_vec(p->value));
+  return state;
+}
+
+// --deterministic: two AlexNets built apart take bit-identical steps from the
+// same weights and batch, in every precision; in fp32 the step also matches
+// the CPU's. cuDNN must offer a deterministic algorithm for every direction
+// of every convolution (it throws, naming the convolution, if not).
+TEST(CudaParity, DeterministicAlgorithmsGiveBitIdenticalStepsInEveryPrecision) {
+  CONVOY_REQUIRE_GPU();
+  DeterministicScope deterministic;
+  EXPECT_NE(backend_for(kGpu).name().find("deterministic algorithms"), std::string::npos) << backend_for(kGpu).name();
+  for (const cuda::Math math : {cuda::Math::kFp32, cuda::Math::kTf32, cuda::Math::kBf16}) {
+    MathScope scope(math);
+    SCOPED_TRACE(backend_for(kGpu).name());
+    const std::vector<testing::Vec> first = fresh_alexnet_step_on_the_gpu(), second = fresh_alexnet_step_on_the_gpu();
+    ASSERT_EQ(first.size(), second.size());
+    int64_t differing = 0;
+    for (size_t i = 0; i < first.size(); ++i) differing += first[i] != second[i];
+    EXPECT_EQ(differing, 0) << "of " << first.size() << " gradient and weight tensors differ between the runs";
+  }
+  expect_training_step_parity(small_alexnet, Shape{4, 3, 99, 99}, 10);
 }
 
 // One SGD step of LeNet-5 on `device` from seed-11 weights (momentum non-zero afterwards).

@@ -23,14 +23,17 @@ class CudaBackend final : public Backend {
  public:
   explicit CudaBackend(int device) : device_(device) { cuda::context(device); }
 
-  // "cuda:0 (NVIDIA H200, sm_90, 139.8 GiB; cuDNN 91900, fp32, measured algorithms)"
+  // "cuda:0 (NVIDIA H200, sm_90, 139.8 GiB; cuDNN 91900, fp32, measured algorithms)";
+  // under --deterministic, "deterministic algorithms" (the heuristics choose).
   std::string name() const override {
     const cuda::Math m = cuda::math();
     return "cuda:" + std::to_string(device_) + " (" + cuda::describe_device(device_) + "; cuDNN " +
            std::to_string(cudnnGetVersion()) + ", " +
            (m == cuda::Math::kTf32 ? "tf32" : m == cuda::Math::kBf16 ? "bf16" : "fp32") + ", " +
-           (cuda::deterministic_algorithms() ? "deterministic " : "") +
-           (cuda::measured_algorithms() ? "measured" : "heuristic") + " algorithms)";
+           (cuda::deterministic_algorithms() ? "deterministic"
+            : cuda::measured_algorithms()    ? "measured"
+                                             : "heuristic") +
+           " algorithms)";
   }
 
   std::unique_ptr<Convolution2dOp> make_convolution2d(const Convolution2dConfig& c) override {
