@@ -144,7 +144,8 @@ done
 # ImageNet samples, converted here to a raw set and fed as 8-bit crops that
 # the GPU normalises): the losses of its first steps against the CPU's (same
 # seed, crops, lighting and dropout masks), then a longer run's rate and how
-# long its steps waited for data (14 loader workers).
+# long its steps waited for data (14 loader workers; it evaluates at each
+# epoch's end, outside the steps' times).
 data=$root/imagenet-raw.h5
 within 60 "${with_libs[@]}" "$root/bin/images_to_hdf5" --input .gpu-pack/imagenet --out "$data" \
   --size 256 --storage raw --threads 16 --quiet > "$logs/imagenet_to_hdf5.log" 2>&1 ||
@@ -155,7 +156,7 @@ within 90 "${with_libs[@]}" "${train[@]}" --device cpu --metrics "$logs/parity_c
   > "$logs/parity_cpu.log" 2>&1
 within 90 "${with_libs[@]}" "${train[@]}" --device cuda --metrics "$logs/parity_gpu.jsonl" \
   > "$logs/parity_gpu.log" 2>&1
-within 120 "${with_libs[@]}" "$root/bin/train_alexnet" --data "$data" --batch-size 128 \
+within 120 "${with_libs[@]}" "$root/bin/train_alexnet" --data "$data" --val "$data" --batch-size 128 \
   --max-steps 60 --log-every 1 --checkpoint-dir "" --workers 14 --device cuda --metrics "$logs/trainer_gpu.jsonl" \
   > "$logs/trainer_gpu.log" 2>&1
 read -r loss_gap trainer_rate data_ms < <(python3 benchmarks/gpu/trainer_figures.py "$logs")
@@ -163,6 +164,23 @@ echo "trainer: first 4 steps' loss, GPU vs CPU: max relative gap $loss_gap;" \
   "AlexNet batch 128 on raw ImageNet samples: $trainer_rate img/s, median data wait $data_ms ms a step"
 grep -h "^training" "$logs/parity_gpu.log" "$logs/trainer_gpu.log"  # the feed ("8-bit, normalised on the device input")
 tail -n 3 "$logs/parity_gpu.log" "$logs/trainer_gpu.log"
+# The trainer's other options on the GPU, end to end: bf16 math, gradients
+# all-reduced in bf16, two micro-batches a step, deterministic algorithms, a
+# ten-crop evaluation at the end of the epoch (7 steps of 2 x 64), and
+# checkpoints written from the GPU; then a second run resumes from the newest
+# and takes 2 more steps, and a third evaluates it.
+options=("$root/bin/train_alexnet" --data "$data" --val "$data" --batch-size 64 --accumulate-steps 2
+         --precision bf16 --grad-compression bf16 --deterministic --eval-crops 10 --log-every 1
+         --checkpoint-dir "$root/checkpoints" --workers 14 --device cuda)
+options_ok=0
+within 60 "${with_libs[@]}" "${options[@]}" --max-steps 8 > "$logs/options_train.log" 2>&1 &&
+  within 40 "${with_libs[@]}" "${options[@]}" --max-steps 10 --resume auto > "$logs/options_resume.log" 2>&1 &&
+  newest=$(ls -t "$root"/checkpoints/checkpoint-step-*.h5 | head -1) &&
+  within 40 "${with_libs[@]}" "${options[@]}" --evaluate "$newest" > "$logs/options_evaluate.log" 2>&1 &&
+  options_ok=1
+echo "trainer with --precision bf16 --grad-compression bf16 --accumulate-steps 2 --deterministic" \
+  "--eval-crops 10, resumed, evaluated: $( ((options_ok)) && echo ok || echo FAILED)"
+grep -hE "^epoch [0-9]+/[0-9]+  train_loss|reached|resumed|accuracy|error" "$logs"/options_*.log | head -12
 # The same model fed through the loader against batches already on the
 # device, in alternating rounds: 1.0 means the loader never holds it back.
 feed_ratio=$(within 90 "${with_libs[@]}" "$root/bin/bench_train" --model alexnet --batch-size 128 \
@@ -192,7 +210,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.2f", a 
 printf '\n%-8s %6s %-10s %12s %12s %7s %16s\n' model batch precision convoy PyTorch ratio "vs PyTorch fp32"
 summary="summary tests_passed=$passed tests_skipped=$skipped tests_failed=$failed trainer_loss_gap=${loss_gap:--}"
 summary+=" trainer_alexnet_img_per_s=${trainer_rate:--} trainer_data_wait_ms=${data_ms:--}"
-summary+=" loader_vs_memory=${feed_ratio:--}"
+summary+=" loader_vs_memory=${feed_ratio:--} trainer_options_ok=$options_ok"
 for run in "lenet5 256" "alexnet 128"; do
   read -r model batch <<< "$run"
   for precision in fp32 tf32 bf16; do
