@@ -243,6 +243,7 @@ std::string Trainer::save_checkpoint_now() {
 
 void Trainer::write_timeline() {
   if (!timeline_) return;
+  comm_.flush_reports();  // the last step's collectives too
   const std::vector<std::string> events = comm_.all_gather(timeline_->events_json(), "timeline events");
   if (comm_.rank() != 0) return;
   Timeline::write(options_.timeline, events);

@@ -73,6 +73,11 @@ class Communicator {
   // Seconds a collective may wait for the other ranks before the job is
   // ended (communicators with a watchdog; the others ignore it).
   virtual void set_collective_timeout(double seconds) { (void)seconds; }
+  // Waits until every collective queued so far has been reported to the
+  // observer (before a timeline is written). The MPI communicator reports
+  // each before its work completes, so has nothing to wait for; NCCL's
+  // learns of finished collectives by polling their events.
+  virtual void flush_reports() {}
 
   // The training step a stalled-collective report names.
   void set_step(int64_t step) { step_.store(step, std::memory_order_relaxed); }

@@ -154,6 +154,16 @@ class NcclCommunicator final : public Communicator {
     timeout_s_ = seconds;
     host_.set_collective_timeout(seconds);
   }
+  // Once the communication stream has drained, the watchdog (woken now)
+  // reports what finished; bounded, so that a failing GPU cannot hold the
+  // caller here.
+  void flush_reports() override {
+    cudaStreamSynchronize(stream_);
+    std::unique_lock<std::mutex> lock(mutex_);
+    flush_requested_ = true;
+    wake_.notify_all();
+    drained_.wait_for(lock, std::chrono::seconds(5), [this] { return !flush_requested_ || stop_ || aborted_; });
+  }
 
  private:
   struct InFlight {
@@ -209,9 +219,10 @@ class NcclCommunicator final : public Communicator {
 
   // The host's clock at the instant clock_event_ was taken on the GPU, to
   // place events timed on the GPU on the host's timeline. Taken at start and
-  // again every 10 s by the watchdog (the two clocks drift apart, and
-  // cudaEventElapsedTime's float milliseconds lose precision over long
-  // spans), always without holding mutex_. The candidate is recorded on an
+  // again by the watchdog every 10 s, or at each poll until one has been
+  // taken (the two clocks drift apart, and cudaEventElapsedTime's float
+  // milliseconds lose precision over long spans), always without holding
+  // mutex_. The candidate is recorded on an
   // idle stream of its own; if it has not completed within 5 ms (its stream
   // may share a hardware queue with a collective that waits for a peer), the
   // old anchor stays. Used by the watchdog thread alone once it runs.
@@ -261,16 +272,22 @@ class NcclCommunicator final : public Communicator {
   void watch() {
     cudaSetDevice(device_);
     std::unique_lock<std::mutex> lock(mutex_);
-    while (!wake_.wait_for(lock, std::chrono::milliseconds(200), [this] { return stop_ || aborted_; })) {
-      while (!in_flight_.empty() && cudaEventQuery(in_flight_.front().events->done) == cudaSuccess) {
-        report(in_flight_.front());
-        in_flight_.pop_front();
-      }
-      if (Clock::now() - clock_tried_ > std::chrono::seconds(10)) {
+    for (;;) {
+      wake_.wait_for(lock, std::chrono::milliseconds(200), [this] { return stop_ || aborted_ || flush_requested_; });
+      if (stop_ || aborted_) break;
+      if (!clock_ready_ || Clock::now() - clock_tried_ > std::chrono::seconds(10)) {
         lock.unlock();  // never wait on the GPU with the lock held
         set_clock();
         lock.lock();
         if (stop_ || aborted_) break;
+      }
+      while (!in_flight_.empty() && cudaEventQuery(in_flight_.front().events->done) == cudaSuccess) {
+        report(in_flight_.front());
+        in_flight_.pop_front();
+      }
+      if (flush_requested_) {
+        flush_requested_ = false;
+        drained_.notify_all();
       }
       ncclResult_t state = ncclSuccess;
       ncclCommGetAsyncError(comm_, &state);
@@ -308,9 +325,9 @@ class NcclCommunicator final : public Communicator {
   bool clock_ready_ = false;
   std::atomic<double> timeout_s_{600.0};
   std::mutex mutex_;
-  std::condition_variable wake_;
+  std::condition_variable wake_, drained_;
   std::deque<InFlight> in_flight_;
-  bool stop_ = false, aborted_ = false;  // under mutex_
+  bool stop_ = false, aborted_ = false, flush_requested_ = false;  // under mutex_
   std::thread watchdog_;
 };
 

@@ -10,7 +10,9 @@
 #include <cstring>
 #include <iterator>
 #include <limits>
+#include <chrono>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "backend/backend.h"
@@ -132,6 +134,42 @@ TEST(Nccl, ASingleRankAllReduceAndBroadcastLeaveTheDeviceBuffersAsTheyAre) {
   EXPECT_EQ(host_value, 42);
   std::vector<float> host_buffer(16);
   EXPECT_THROW(nccl->all_reduce_sum_async(host_buffer.data(), 16, DataType::kFloat32, "host all-reduce"), Error);
+}
+
+// Each collective is timed on the GPU and reported to the observer (the
+// timeline) by the watchdog; flush_reports() has it report at once what is
+// queued, as the trainer does before writing its timeline.
+TEST(Nccl, CollectivesAreReportedWithTheirGpuTimesAndFlushedOnRequest) {
+  CONVOY_REQUIRE_GPU();
+  SingleProcessCommunicator host;
+  const std::unique_ptr<Communicator> nccl = make_nccl_communicator(host, 0);
+  std::mutex mutex;
+  std::vector<CollectiveRecord> records;
+  nccl->set_observer([&](const CollectiveRecord& r) {
+    std::lock_guard<std::mutex> lock(mutex);
+    records.push_back(r);
+  });
+  Tensor t = Tensor::zeros(Shape{1 << 22}, kGpu);
+  nccl->set_step(7);
+  const auto before = std::chrono::steady_clock::now();
+  nccl->all_reduce_sum_async(t.device_data(), t.numel(), DataType::kFloat32, "bucket 0");
+  nccl->all_reduce_sum_async(t.device_data(), 1000, DataType::kBFloat16, "bucket 1");
+  nccl->flush_reports();  // well within the watchdog's 200 ms poll
+  const auto after = std::chrono::steady_clock::now();
+  std::lock_guard<std::mutex> lock(mutex);
+  ASSERT_EQ(records.size(), 2u) << "reported by the time flush_reports returned";
+  EXPECT_EQ(records[0].label, "bucket 0");
+  EXPECT_EQ(records[0].bytes, int64_t{4} << 22);
+  EXPECT_EQ(records[1].label, "bucket 1");
+  EXPECT_EQ(records[1].bytes, 2000);
+  for (const CollectiveRecord& r : records) {
+    EXPECT_EQ(r.step, 7);
+    EXPECT_LE(r.start, r.end);
+    // On the host's clock, within the call (the GPU-to-host anchor may be a
+    // few tens of microseconds off).
+    EXPECT_GT(r.start, before - std::chrono::milliseconds(5));
+    EXPECT_LT(r.end, after + std::chrono::milliseconds(5));
+  }
 }
 
 // Three data-parallel LeNet-5 steps (two micro-batches each): on the GPU over
