@@ -95,6 +95,7 @@ class NcclCommunicator final : public Communicator {
       stop_ = true;
     }
     wake_.notify_all();
+    drained_.notify_all();
     watchdog_.join();
     in_flight_.clear();
     cudaEventDestroy(compute_ready_);
@@ -145,8 +146,10 @@ class NcclCommunicator final : public Communicator {
   }
   void barrier(const std::string& label) override { host_.barrier(label); }
   [[noreturn]] void abort(int exit_code) override {
-    ExitDeadline deadline(kAbortGraceSeconds, exit_code, "ncclCommAbort");
-    abort_communicator();  // a peer's failure must not leave this rank in a kernel
+    {
+      ExitDeadline deadline(kAbortGraceSeconds, exit_code, "ncclCommAbort");
+      abort_communicator();  // a peer's failure must not leave this rank in a kernel
+    }
     host_.abort(exit_code);
     std::_Exit(exit_code);  // not reached: host_.abort does not return
   }
@@ -155,8 +158,9 @@ class NcclCommunicator final : public Communicator {
     host_.set_collective_timeout(seconds);
   }
   // Once the communication stream has drained, the watchdog (woken now)
-  // reports what finished; bounded, so that a failing GPU cannot hold the
-  // caller here.
+  // reports what finished. A collective that never finishes holds the caller
+  // until the watchdog's --collective-timeout ends the job; the wait for the
+  // watchdog itself is bounded.
   void flush_reports() override {
     cudaStreamSynchronize(stream_);
     std::unique_lock<std::mutex> lock(mutex_);
@@ -199,6 +203,7 @@ class NcclCommunicator final : public Communicator {
     std::lock_guard<std::mutex> lock(mutex_);
     if (aborted_) return;
     aborted_ = true;
+    drained_.notify_all();
     ncclCommAbort(comm_);
   }
 
@@ -247,19 +252,20 @@ class NcclCommunicator final : public Communicator {
     clock_ready_ = true;
   }
   // A finished collective, timed on the GPU, to the observer (the timeline).
+  // Without a clock anchor (or GPU times), the host's times stand in: from
+  // when it was queued to now, which bound it.
   void report(const InFlight& finished) {
-    if (!clock_ready_) return;
     float start_ms = 0, end_ms = 0;
-    if (cudaEventElapsedTime(&start_ms, clock_event_, finished.events->start) != cudaSuccess ||
-        cudaEventElapsedTime(&end_ms, clock_event_, finished.events->done) != cudaSuccess) {
-      cudaGetLastError();
-      return;
-    }
+    const bool timed = clock_ready_ &&
+                       cudaEventElapsedTime(&start_ms, clock_event_, finished.events->start) == cudaSuccess &&
+                       cudaEventElapsedTime(&end_ms, clock_event_, finished.events->done) == cudaSuccess;
+    if (clock_ready_ && !timed) cudaGetLastError();
     const auto at = [&](float ms) {
       return clock_at_event_ + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double, std::milli>(ms));
     };
     try {
-      notify({finished.label, finished.bytes, finished.step, at(start_ms), at(end_ms)});
+      if (timed) notify({finished.label, finished.bytes, finished.step, at(start_ms), at(end_ms)});
+      else notify({finished.label, finished.bytes, finished.step, finished.queued, Clock::now()});
     } catch (const std::exception& e) {  // an observer's failure must not end the job from this thread
       std::fprintf(stderr, "note: the timeline lost a collective: %s\n", e.what());
     }
@@ -308,8 +314,11 @@ class NcclCommunicator final : public Communicator {
       std::fprintf(stderr, "rank %d: error: %s; ending the job\n", host_.rank(), problem.c_str());
       std::fflush(stderr);
       aborted_ = true;
-      ExitDeadline deadline(kAbortGraceSeconds, kExitCollectiveStalled, "ncclCommAbort");
-      ncclCommAbort(comm_);
+      drained_.notify_all();
+      {
+        ExitDeadline deadline(kAbortGraceSeconds, kExitCollectiveStalled, "ncclCommAbort");
+        ncclCommAbort(comm_);
+      }
       host_.abort(kExitCollectiveStalled);
     }
   }

@@ -141,10 +141,10 @@ TEST(Nccl, ASingleRankAllReduceAndBroadcastLeaveTheDeviceBuffersAsTheyAre) {
 // queued, as the trainer does before writing its timeline.
 TEST(Nccl, CollectivesAreReportedWithTheirGpuTimesAndFlushedOnRequest) {
   CONVOY_REQUIRE_GPU();
+  std::mutex mutex;  // declared first: the watchdog may report until nccl is gone
+  std::vector<CollectiveRecord> records;
   SingleProcessCommunicator host;
   const std::unique_ptr<Communicator> nccl = make_nccl_communicator(host, 0);
-  std::mutex mutex;
-  std::vector<CollectiveRecord> records;
   nccl->set_observer([&](const CollectiveRecord& r) {
     std::lock_guard<std::mutex> lock(mutex);
     records.push_back(r);
@@ -251,10 +251,11 @@ TEST(CudaTraining, DataParallelStepsOverNcclMatchTheCpu) {
 
 // --grad-compression bf16: both sides round the same fp32 gradients (1e-6
 // apart) to bf16, so an element differs, where the two straddle a rounding
-// boundary, by at most bf16's relative step 2^-8 = 3.9e-3.
+// boundary, by one bf16 step: at most 2^-7 = 7.8e-3 of its value. A tensor
+// of a few elements (conv1's 6 biases) can be off by nearly that much.
 TEST(CudaTraining, DataParallelStepsOverNcclWithBf16GradientsMatchTheCpu) {
   CONVOY_REQUIRE_GPU();
-  expect_data_parallel_over_nccl_matches_the_cpu(DataType::kBFloat16, 5e-3);
+  expect_data_parallel_over_nccl_matches_the_cpu(DataType::kBFloat16, 1e-2);
 }
 
 // The rounding the bf16 wire applies on the device is the host's, bit for
