@@ -227,10 +227,10 @@ class NcclCommunicator final : public Communicator {
   // again by the watchdog every 10 s, or at each poll until one has been
   // taken (the two clocks drift apart, and cudaEventElapsedTime's float
   // milliseconds lose precision over long spans), always without holding
-  // mutex_. The candidate is recorded on an
-  // idle stream of its own; if it has not completed within 5 ms (its stream
-  // may share a hardware queue with a collective that waits for a peer), the
-  // old anchor stays. Used by the watchdog thread alone once it runs.
+  // mutex_. The candidate is recorded on an idle stream of its own; if it
+  // has not completed within 5 ms (its stream may share a hardware queue
+  // with a collective that waits for a peer), the old anchor stays. Used by
+  // the watchdog thread alone once it runs.
   void set_clock() {
     const Clock::time_point before = Clock::now();
     if (cudaEventRecord(clock_candidate_, clock_stream_) != cudaSuccess) {
