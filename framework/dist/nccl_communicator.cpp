@@ -123,6 +123,7 @@ class NcclCommunicator final : public Communicator {
                                              const std::string& label) override {
     CONVOY_CHECK(count >= 0, "all-reduce of ", count, " elements");
     require_on_device(data, label);
+    cuda::context(device_);  // current on this thread: the collective's events are made there
     cudaStream_t stream = after_compute(label);
     auto events = record_start(label);
     CONVOY_CUDA(ncclAllReduce, label, data, data, static_cast<size_t>(count), nccl_type(type), ncclSum, comm_,
@@ -134,6 +135,7 @@ class NcclCommunicator final : public Communicator {
   void broadcast(void* data, int64_t bytes, int root, const std::string& label) override {
     if (!is_device_memory(data)) return host_.broadcast(data, bytes, root, label);
     require_on_device(data, label);
+    cuda::context(device_);
     cudaStream_t stream = after_compute(label);
     auto events = record_start(label);
     CONVOY_CUDA(ncclBroadcast, label, data, data, static_cast<size_t>(bytes), ncclUint8, root, comm_, stream);

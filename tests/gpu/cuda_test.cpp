@@ -161,6 +161,35 @@ TEST(CachingAllocator, AFreedBlockServesTheNextRequestWithoutCudaMalloc) {
   EXPECT_EQ(allocator.stats().cached_bytes, 0u);
 }
 
+// A request no device can hold: the cache goes back to the driver and
+// cudaMalloc is tried once more, then a user error names the device, the
+// size and what tensors hold. The allocator stays usable.
+TEST(CachingAllocator, AnImpossibleRequestReturnsTheCacheThenIsAUserError) {
+  CONVOY_REQUIRE_GPU();
+  cuda::CachingAllocator allocator(0);
+  void* held = allocator.allocate(8 << 20);
+  allocator.deallocate(allocator.allocate(16 << 20));  // a cached block
+  ASSERT_GT(allocator.stats().cached_bytes, 0u);
+  const size_t impossible = size_t{1} << 50;  // 1 PiB
+  try {
+    allocator.allocate(impossible);
+    FAIL() << "1 PiB was allocated";
+  } catch (const Error& e) {
+    EXPECT_TRUE(e.is_user_error());
+    EXPECT_NE(e.message().find("out of GPU memory on device 0: " + std::to_string(impossible) + " bytes asked"),
+              std::string::npos)
+        << e.message();
+    EXPECT_NE(e.message().find(std::to_string(8 << 20) + " held by tensors (try a smaller --batch-size)"),
+              std::string::npos)
+        << e.message();
+  }
+  EXPECT_EQ(allocator.stats().cached_bytes, 0u) << "the cache went back to the driver before the retry";
+  void* after = allocator.allocate(1 << 20);
+  EXPECT_NE(after, nullptr);
+  allocator.deallocate(after);
+  allocator.deallocate(held);
+}
+
 TEST(CachingAllocator, AThousandStepsOfTheSameBuffersStayFlat) {
   CONVOY_REQUIRE_GPU();
   cuda::CachingAllocator allocator(0);

@@ -102,9 +102,16 @@ void CachingAllocator::release_cache_locked() {
   make_current(device_);
   // The blocks may still be read by queued work: let the device finish it.
   CONVOY_CUDA(cudaDeviceSynchronize, "releasing the allocator's cache");
-  for (auto& [size, block] : cached_) CONVOY_CUDA(cudaFree, "releasing the allocator's cache", block);
+  // Every block leaves the cache, even after a failed cudaFree (a block kept
+  // would be freed twice); the first failure is reported after.
+  cudaError_t first_failure = cudaSuccess;
+  for (auto& [size, block] : cached_) {
+    const cudaError_t status = cudaFree(block);
+    if (first_failure == cudaSuccess) first_failure = status;
+  }
   cached_.clear();
   stats_.cached_bytes = 0;
+  check(first_failure, "cudaFree", "releasing the allocator's cache");
 }
 
 CachingAllocator::Stats CachingAllocator::stats() const {
