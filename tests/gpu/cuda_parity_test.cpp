@@ -218,11 +218,13 @@ TEST(CudaParity, ConvolutionsMatchTheCpuWithHeuristicAlgorithmsToo) {
 }
 
 // Training batches, a smaller last batch, an evaluation batch, training
-// again: each shape keeps its own descriptors and algorithms.
+// again: each shape keeps its own descriptors and algorithms. Then more
+// shapes than a convolution keeps (8): the oldest is dropped, and made again
+// when it comes back.
 TEST(CudaParity, AConvolutionKeepsMatchingAsBatchShapesTakeTurns) {
   CONVOY_REQUIRE_GPU();
   ModulePair pair = on_both([] { return std::make_unique<Conv2d>(8, 16, 5, 1, 2); });
-  for (const int64_t batch : {4, 3, 6, 4, 3}) {
+  for (const int64_t batch : {4, 3, 6, 4, 3, 1, 2, 5, 7, 8, 9, 10, 4, 3}) {
     SCOPED_TRACE("batch " + std::to_string(batch));
     expect_step_parity(pair, Shape{batch, 8, 13, 13}, StepContext{true, 5, 3, {}}, kFp32Bound);
   }
