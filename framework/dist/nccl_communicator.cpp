@@ -122,8 +122,7 @@ class NcclCommunicator final : public Communicator {
   std::shared_ptr<Work> all_reduce_sum_async(void* data, int64_t count, DataType type,
                                              const std::string& label) override {
     CONVOY_CHECK(count >= 0, "all-reduce of ", count, " elements");
-    require_on_device(data, label);
-    cuda::context(device_);  // current on this thread: the collective's events are made there
+    CONVOY_CHECK(is_device_memory(data, label), label, ": NCCL all-reduces memory on cuda:", device_, " only");
     cudaStream_t stream = after_compute(label);
     auto events = record_start(label);
     CONVOY_CUDA(ncclAllReduce, label, data, data, static_cast<size_t>(count), nccl_type(type), ncclSum, comm_,
@@ -133,9 +132,7 @@ class NcclCommunicator final : public Communicator {
   }
 
   void broadcast(void* data, int64_t bytes, int root, const std::string& label) override {
-    if (!is_device_memory(data)) return host_.broadcast(data, bytes, root, label);
-    require_on_device(data, label);
-    cuda::context(device_);
+    if (!is_device_memory(data, label)) return host_.broadcast(data, bytes, root, label);
     cudaStream_t stream = after_compute(label);
     auto events = record_start(label);
     CONVOY_CUDA(ncclBroadcast, label, data, data, static_cast<size_t>(bytes), ncclUint8, root, comm_, stream);
@@ -179,22 +176,24 @@ class NcclCommunicator final : public Communicator {
     Clock::time_point queued;
   };
 
-  bool is_device_memory(const void* data) const {
+  // Whether data is device memory (host memory is not); device memory of
+  // another GPU than this communicator's is an error.
+  bool is_device_memory(const void* data, const std::string& label) const {
     cudaPointerAttributes attributes{};
     if (cudaPointerGetAttributes(&attributes, data) != cudaSuccess) {
       cudaGetLastError();
       return false;
     }
-    return attributes.type == cudaMemoryTypeDevice;
+    if (attributes.type != cudaMemoryTypeDevice) return false;
+    CONVOY_CHECK(attributes.device == device_, label, ": memory on cuda:", attributes.device,
+                 ", but this NCCL communicator is on cuda:", device_);
+    return true;
   }
-  void require_on_device(const void* data, const std::string& label) const {
-    cudaPointerAttributes attributes{};
-    CONVOY_CUDA(cudaPointerGetAttributes, label, &attributes, data);
-    CONVOY_CHECK(attributes.type == cudaMemoryTypeDevice && attributes.device == device_, label,
-                 ": NCCL all-reduces memory on cuda:", device_, " only");
-  }
-  // The communication stream, made to wait for what the compute stream has queued.
+  // The communication stream, made to wait for what the compute stream has
+  // queued. The device is made current first: the collective's events are
+  // made on the calling thread's current device.
   cudaStream_t after_compute(const std::string& label) {
+    cuda::context(device_);
     CONVOY_CUDA(cudaEventRecord, label, compute_ready_, compute_);
     CONVOY_CUDA(cudaStreamWaitEvent, label, stream_, compute_ready_, 0);
     return stream_;
