@@ -15,9 +15,9 @@
 #include <map>
 
 #include "benchmarks/bench_stats.h"
-#include "dist/launch.h"
-#include "launch/command_line.h"
-#include "launch/train_program.h"
+#include "distributed/job_setup.h"
+#include "launch/trainer/command_line.h"
+#include "launch/trainer/train_program.h"
 
 namespace po = boost::program_options;
 using namespace convoy;

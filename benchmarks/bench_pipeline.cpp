@@ -14,15 +14,15 @@
 #include <iostream>
 
 #include "benchmarks/bench_stats.h"
-#include "launch/command_line.h"
+#include "launch/trainer/command_line.h"
 #include "data_pipeline/hdf5_dataset.h"
 #include "data_pipeline/image_codec.h"
 #include "data_pipeline/images_to_hdf5.h"
 #include "data_pipeline/loader.h"
 #include "data_pipeline/sample_source.h"
 #include "data_pipeline/sampler.h"
-#include "io/hdf5_file.h"
-#include "launch/train_program.h"
+#include "formats/hdf5_file.h"
+#include "launch/trainer/train_program.h"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;

@@ -37,10 +37,10 @@
 #include <map>
 #include <sstream>
 
-#include "dist/reducer.h"
-#include "dist/single_process_communicator.h"
-#include "launch/command_line.h"
-#include "launch/train_program.h"
+#include "distributed/reducer.h"
+#include "distributed/single_process_communicator.h"
+#include "launch/trainer/command_line.h"
+#include "launch/trainer/train_program.h"
 #include "models/registry.h"
 
 namespace po = boost::program_options;

@@ -10,7 +10,7 @@
 
 #include "core/error.h"
 #include "data_pipeline/image_codec.h"
-#include "io/hdf5_file.h"
+#include "formats/hdf5_file.h"
 
 namespace convoy {
 

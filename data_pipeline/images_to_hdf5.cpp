@@ -20,9 +20,9 @@
 #include "data_pipeline/image.h"
 #include "data_pipeline/image_codec.h"
 #include "data_pipeline/image_resize.h"
-#include "io/atomic_file.h"
-#include "io/hdf5_file.h"
-#include "io/progress.h"
+#include "formats/atomic_file.h"
+#include "formats/hdf5_file.h"
+#include "core/progress.h"
 
 namespace convoy {
 

@@ -9,8 +9,8 @@
 
 #include "core/error.h"
 #include "data_pipeline/mnist_idx.h"
-#include "io/atomic_file.h"
-#include "io/hdf5_file.h"
+#include "formats/atomic_file.h"
+#include "formats/hdf5_file.h"
 
 namespace convoy {
 

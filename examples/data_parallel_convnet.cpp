@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "core/philox.h"
-#include "dist/data_parallel.h"
-#include "dist/launch.h"
+#include "distributed/data_parallel.h"
+#include "distributed/job_setup.h"
 #include "nn/init.h"
 #include "nn/layers/activation.h"
 #include "nn/layers/conv2d.h"

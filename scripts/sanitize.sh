@@ -40,7 +40,7 @@ run_asan() {
 }
 
 run_tsan() {
-  configure_and_build build-tsan thread data_pipeline_tests image_tests dist_tests launch_tests dist_mpi_tests
+  configure_and_build build-tsan thread data_pipeline_tests image_tests distributed_tests launch_tests distributed_mpi_tests
   export TSAN_OPTIONS="suppressions=$here/tests/sanitizers/tsan.supp:halt_on_error=1:second_deadlock_stack=1"
   export OMP_NUM_THREADS=1
   (cd build-tsan && ctest --output-on-failure -j "$jobs" \

@@ -6,8 +6,8 @@
 
 #include "core/error.h"
 #include "core/finite.h"
-#include "io/atomic_file.h"
-#include "io/hdf5_file.h"
+#include "formats/atomic_file.h"
+#include "formats/hdf5_file.h"
 
 namespace convoy {
 

@@ -1,7 +1,7 @@
 // Checkpoints in HDF5: parameters and momentum buffers in plain layouts, where
 // training stands, the resolved options, the seed and the version. Written
 // atomically (temporary file, then rename), so a crash never leaves a file that
-// looks complete but is not (io/atomic_file.h).
+// looks complete but is not (formats/atomic_file.h).
 #pragma once
 
 #include <cstdint>

@@ -13,7 +13,7 @@
 
 #include "core/error.h"
 #include "tests/common/test_support.h"
-#include "io/hdf5_file.h"
+#include "formats/hdf5_file.h"
 #include "data_pipeline/loader.h"
 #include "data_pipeline/pixel_rows.h"
 #include "data_pipeline/sample_source.h"

@@ -15,7 +15,7 @@
 #include "data_pipeline/sampler.h"
 #include "data_pipeline/image_resize.h"
 #include "data_pipeline/pixel_rows.h"
-#include "io/hdf5_file.h"
+#include "formats/hdf5_file.h"
 #include "tests/data_pipeline/image_test_util.h"
 
 namespace convoy {

@@ -17,7 +17,7 @@
 #include "tests/common/test_support.h"
 #include "data_pipeline/hdf5_dataset.h"
 #include "data_pipeline/mnist_to_hdf5.h"
-#include "io/hdf5_file.h"
+#include "formats/hdf5_file.h"
 
 namespace convoy {
 namespace {

@@ -14,8 +14,8 @@
 #include <new>
 
 #include "core/error.h"
-#include "io/atomic_file.h"
-#include "io/hdf5_file.h"
+#include "formats/atomic_file.h"
+#include "formats/hdf5_file.h"
 #include "reference/gradcheck.h"
 #include "common/test_support.h"
 

@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "io/json_text.h"
-#include "launch/train_options.h"
+#include "formats/json_text.h"
+#include "launch/trainer/train_options.h"
 #include "tests/fuzz/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "io/hdf5_file.h"
+#include "formats/hdf5_file.h"
 
 int main(int argc, char** argv) {
   if (argc < 3) {

@@ -1,0 +1,105 @@
+// images_to_hdf5: an ImageNet-style folder or file list to a docs/data.md HDF5 file.
+#include <boost/program_options.hpp>
+
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <thread>
+
+#include "launch/trainer/command_line.h"
+#include "launch/trainer/train_program.h"
+#include "core/error.h"
+#include "data_pipeline/images_to_hdf5.h"
+
+namespace po = boost::program_options;
+
+namespace {
+
+// On SIGINT/SIGTERM the temporary file goes (unlink is async-signal-safe), so an
+// interrupted run leaves nothing that looks like a finished file.
+char g_temp_path[4096] = {0};
+
+extern "C" void remove_temp_and_exit(int signal_number) {
+  if (g_temp_path[0]) ::unlink(g_temp_path);
+  std::signal(signal_number, SIG_DFL);
+  std::raise(signal_number);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return convoy::run_guarded("images_to_hdf5", [&] {
+    std::string input, list, out, storage = "raw", class_names;
+    int64_t size = 256, max_pixels = convoy::kDefaultMaxPixels;
+    int jpeg_quality = 90;
+    int threads = static_cast<int>(std::thread::hardware_concurrency());
+    po::options_description options(
+        "usage: images_to_hdf5 (FOLDER | --list FILE) --out FILE.h5 [options]\n"
+        "FOLDER holds <class>/<image> files; class index = the folder's position in sorted order.\n\noptions");
+    options.add_options()
+        ("help,h", "print this help")
+        ("input", po::value(&input), "folder of <class>/<image> files (or give --list)")
+        ("list", po::value(&list), "file of 'path label' lines (relative paths: against the list's folder)")
+        ("out", po::value(&out)->required(), "output HDF5 file")
+        ("size", po::value(&size)->default_value(256), "shorter side after resizing, and the square centre crop")
+        ("storage", po::value(&storage)->default_value("raw"), "raw (uint8 /images) or jpeg (re-encoded /jpeg)")
+        ("jpeg-quality", po::value(&jpeg_quality)->default_value(90), "JPEG quality for --storage jpeg (1..100)")
+        ("jpeg-444", "JPEG storage without chroma subsampling (4:4:4: ~25% larger, ~15% slower to decode, "
+                     "closer to the raw pixels; default 4:2:0)")
+        ("threads", po::value(&threads)->default_value(threads), "decode threads")
+        ("strict", "fail on an unreadable, corrupt or damaged image instead of skipping it")
+        ("max-pixels", po::value(&max_pixels)->default_value(max_pixels),
+         "skip images whose header claims more pixels (Pillow's limit by default)")
+        ("class-names", po::value(&class_names),
+         "file of '<index> <id> <name...>' lines (e.g. classes.txt); default: the folder names")
+        ("quiet", "no progress bar");
+    po::positional_options_description positional;
+    positional.add("input", 1);
+    po::variables_map vm;
+    if (!convoy::parse_command_line(argc, argv, options, &positional, vm)) return 0;
+    if (input.empty() == list.empty())
+      CONVOY_USER_ERROR("give exactly one input: a FOLDER of <class>/<image> files or --list FILE");
+
+    convoy::ImagesToHdf5Options opts;
+    opts.out = out;
+    opts.size = size;
+    opts.storage = convoy::parse_image_storage(storage);
+    opts.jpeg_quality = jpeg_quality;
+    opts.threads = threads;
+    opts.jpeg_full_chroma = vm.count("jpeg-444") > 0;
+    opts.strict = vm.count("strict") > 0;
+    if (max_pixels < 1) CONVOY_USER_ERROR("--max-pixels must be positive, got ", max_pixels);
+    opts.max_pixels = max_pixels;
+    opts.show_progress = vm.count("quiet") == 0;
+
+    convoy::ImageListing listing = input.empty() ? convoy::read_image_list(list) : convoy::list_image_folder(input);
+    if (!class_names.empty())
+      convoy::apply_class_names(listing, convoy::read_class_names(class_names), /*by_id=*/!input.empty(),
+                                class_names);
+
+    const std::string tmp = convoy::images_to_hdf5_temp_path(out);
+    std::strncpy(g_temp_path, tmp.c_str(), sizeof(g_temp_path) - 1);
+    std::signal(SIGINT, remove_temp_and_exit);
+    std::signal(SIGTERM, remove_temp_and_exit);
+
+    const convoy::ImagesToHdf5Report r = convoy::images_to_hdf5(listing, opts);
+    std::printf("wrote %s: %lld images %lldx%lldx3 (%s), %zu classes\n", out.c_str(),
+                static_cast<long long>(r.written), static_cast<long long>(size), static_cast<long long>(size),
+                storage.c_str(), listing.class_names.size());
+    std::printf("%-10s %10s\n", "written", std::to_string(r.written).c_str());
+    std::printf("%-10s %10s\n", "skipped", std::to_string(r.skipped).c_str());
+    std::printf("%-10s %10.1f MB\n", "bytes", r.bytes / 1e6);
+    std::printf("%-10s %10.2f s\n", "time", r.seconds);
+    std::printf("%-10s %10.1f images/s (%d threads)\n", "rate", (r.written + r.skipped) / r.seconds, r.threads);
+    std::printf("channel_mean %.6f %.6f %.6f\nchannel_std  %.6f %.6f %.6f\n", r.channel_mean[0], r.channel_mean[1],
+                r.channel_mean[2], r.channel_std[0], r.channel_std[1], r.channel_std[2]);
+    std::printf("pca_eigval   %.6g %.6g %.6g\npca_eigvec (columns are eigenvectors)\n", r.pca.values[0],
+                r.pca.values[1], r.pca.values[2]);
+    for (int row = 0; row < 3; ++row)
+      std::printf("  %9.6f %9.6f %9.6f\n", r.pca.vectors[row][0], r.pca.vectors[row][1], r.pca.vectors[row][2]);
+    return 0;
+  });
+}

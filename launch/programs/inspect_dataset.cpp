@@ -1,0 +1,270 @@
+// inspect_dataset: prints the summary of a docs/data.md HDF5 file and, with --grid,
+// writes a PNG of training samples as the network sees them. Each tile shows
+// (a) the stored image with the crop window outlined and (b) the augmented,
+// un-normalised crop; a bar above (a) is blue for "not flipped" and orange for
+// "flipped", and a bar above (b) shows the lighting offset delta magnified 10x
+// around mid-grey. A text legend (tile -> sample, label, crop, flip, alpha,
+// delta) goes to stdout.
+#include <boost/program_options.hpp>
+#include <png.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "launch/trainer/command_line.h"
+#include "core/error.h"
+#include "formats/atomic_file.h"
+#include "data_pipeline/hdf5_dataset.h"
+#include "data_pipeline/image_codec.h"
+#include "data_pipeline/transforms.h"
+#include "launch/trainer/train_program.h"
+
+namespace po = boost::program_options;
+using namespace convoy;
+
+namespace {
+
+struct Canvas {
+  int64_t width = 0, height = 0;
+  std::vector<uint8_t> rgb;
+  Canvas(int64_t w, int64_t h) : width(w), height(h), rgb(static_cast<size_t>(w * h * 3), 32) {}
+  void set(int64_t x, int64_t y, uint8_t r, uint8_t g, uint8_t b) {
+    if (x < 0 || y < 0 || x >= width || y >= height) return;
+    uint8_t* p = rgb.data() + (y * width + x) * 3;
+    p[0] = r;
+    p[1] = g;
+    p[2] = b;
+  }
+  void fill_rect(int64_t x0, int64_t y0, int64_t w, int64_t h, uint8_t r, uint8_t g, uint8_t b) {
+    for (int64_t y = y0; y < y0 + h; ++y)
+      for (int64_t x = x0; x < x0 + w; ++x) set(x, y, r, g, b);
+  }
+  void outline(int64_t x0, int64_t y0, int64_t w, int64_t h, int thickness, uint8_t r, uint8_t g, uint8_t b) {
+    fill_rect(x0, y0, w, thickness, r, g, b);
+    fill_rect(x0, y0 + h - thickness, w, thickness, r, g, b);
+    fill_rect(x0, y0, thickness, h, r, g, b);
+    fill_rect(x0 + w - thickness, y0, thickness, h, r, g, b);
+  }
+};
+
+// Draws an HWC uint8 image (1 or 3 channels) at (x0, y0), each pixel scale x scale.
+void blit(Canvas& canvas, const Image& image, int64_t x0, int64_t y0, int64_t scale) {
+  for (int64_t y = 0; y < image.height; ++y)
+    for (int64_t x = 0; x < image.width; ++x) {
+      const uint8_t* p = image.row(y) + x * image.channels;
+      const uint8_t r = p[0], g = image.channels == 3 ? p[1] : p[0], b = image.channels == 3 ? p[2] : p[0];
+      canvas.fill_rect(x0 + x * scale, y0 + y * scale, scale, scale, r, g, b);
+    }
+}
+
+// libpng's errors longjmp: no C++ object may live across png_* calls here.
+bool write_png_file(const std::string& file_path, const Canvas& canvas) {
+  FILE* f = std::fopen(file_path.c_str(), "wb");
+  if (!f) return false;
+  png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
+  png_infop info = png ? png_create_info_struct(png) : nullptr;
+  bool ok = png && info;
+  if (ok) {
+    if (setjmp(png_jmpbuf(png))) {
+      ok = false;
+    } else {
+      png_init_io(png, f);
+      png_set_IHDR(png, info, static_cast<png_uint_32>(canvas.width), static_cast<png_uint_32>(canvas.height), 8,
+                   PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+      png_write_info(png, info);
+      for (int64_t y = 0; y < canvas.height; ++y)
+        png_write_row(png, const_cast<png_bytep>(canvas.rgb.data() + y * canvas.width * 3));
+      png_write_end(png, nullptr);
+    }
+  }
+  png_destroy_write_struct(png ? &png : nullptr, info ? &info : nullptr);
+  if (std::fclose(f) != 0) ok = false;
+  return ok;
+}
+
+void write_png(const std::string& path, const Canvas& canvas) {
+  write_file_atomically(path, [&](const std::string& temporary) {
+    if (!write_png_file(temporary, canvas)) CONVOY_USER_ERROR("cannot write PNG '", path, "' (disk full?)");
+  });
+}
+
+std::string vec_string(const std::vector<double>& v) {
+  std::string s = "[";
+  char buf[32];
+  for (size_t i = 0; i < v.size(); ++i) {
+    std::snprintf(buf, sizeof buf, "%s%.4f", i ? ", " : "", v[i]);
+    s += buf;
+  }
+  return s + "]";
+}
+
+void print_summary(const ImageDataset& ds) {
+  std::printf("file         %s\n", ds.path().c_str());
+  std::printf("count        %lld\n", static_cast<long long>(ds.size()));
+  std::printf("storage      %s%s\n", ds.is_jpeg() ? "jpeg" : "raw", ds.cached() ? " (cached in memory)" : "");
+  std::printf("image        %lld x %lld x %lld (H x W x C)\n", static_cast<long long>(ds.height()),
+              static_cast<long long>(ds.width()), static_cast<long long>(ds.channels()));
+  std::printf("num_classes  %lld\n", static_cast<long long>(ds.num_classes()));
+  std::vector<int64_t> counts(static_cast<size_t>(ds.num_classes()), 0);
+  for (int32_t l : ds.labels()) ++counts[static_cast<size_t>(l)];
+  if (!counts.empty()) {
+    const auto [lo, hi] = std::minmax_element(counts.begin(), counts.end());
+    std::printf("per class    min %lld (class %lld), max %lld (class %lld)\n", static_cast<long long>(*lo),
+                static_cast<long long>(lo - counts.begin()), static_cast<long long>(*hi),
+                static_cast<long long>(hi - counts.begin()));
+  }
+  const auto& names = ds.class_names();
+  if (names.empty()) {
+    std::printf("class_names  (none)\n");
+  } else {
+    std::printf("class_names  %zu:", names.size());
+    for (size_t i = 0; i < std::min<size_t>(5, names.size()); ++i) std::printf(" %zu=\"%s\"", i, names[i].c_str());
+    std::printf("%s\n", names.size() > 5 ? " ..." : "");
+  }
+  std::printf("channel_mean %s\n", vec_string(ds.channel_mean()).c_str());
+  std::printf("channel_std  %s\n", vec_string(ds.channel_std()).c_str());
+  if (ds.has_pca()) {
+    const Eigen3& e = ds.pca();
+    std::printf("pca_eigval   %s\n", vec_string({e.values[0], e.values[1], e.values[2]}).c_str());
+    for (int r = 0; r < 3; ++r)
+      std::printf("%s %s\n", r == 0 ? "pca_eigvec  " : "            ",
+                  vec_string({e.vectors[r][0], e.vectors[r][1], e.vectors[r][2]}).c_str());
+  } else {
+    std::printf("pca          (none)\n");
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return run_guarded("inspect_dataset", [&] {
+    std::string path, grid, pca = "dataset";
+    int64_t samples = 16, epoch = 0, crop = 227;
+    uint64_t seed = 1;
+    double pca_sigma = 0.1;
+    po::options_description options(
+        "usage: inspect_dataset FILE.h5 [--grid out.png] [options]\n"
+        "Prints a docs/data.md file's summary; --grid writes a PNG of the first N training samples:\n"
+        "per sample, the stored image with the crop window outlined (yellow) and the augmented crop\n"
+        "(un-normalised). Bar above the stored image: blue = not flipped, orange = flipped. Bar above\n"
+        "the crop: mid-grey + 10x the lighting offset delta. A legend goes to stdout.\n\noptions");
+    options.add_options()
+        ("help,h", "print this help")
+        ("file", po::value(&path), "the HDF5 file")
+        ("grid", po::value(&grid), "write a PNG grid of augmented samples here")
+        ("samples", po::value(&samples)->default_value(16), "number of samples in the grid (the first N indices)")
+        ("seed", po::value(&seed)->default_value(1), "augmentation seed")
+        ("epoch", po::value(&epoch)->default_value(0), "augmentation epoch")
+        ("crop", po::value(&crop)->default_value(227),
+         "crop size (capped at the image size; 1-channel sets are shown uncropped unless given)")
+        ("pca", po::value(&pca)->default_value("dataset"), "PCA lighting: dataset | image | off")
+        ("pca-sigma", po::value(&pca_sigma)->default_value(0.1), "lighting alpha ~ N(0, sigma)");
+    po::positional_options_description positional;
+    positional.add("file", 1);
+    po::variables_map vm;
+    if (!convoy::parse_command_line(argc, argv, options, &positional, vm)) return 0;
+    if (path.empty()) CONVOY_USER_ERROR("give an HDF5 file (see --help)");
+
+    const ImageDataset ds = ImageDataset::open(path, CacheMode::kOff);
+    print_summary(ds);
+    if (grid.empty()) return 0;
+
+    if (samples < 1) CONVOY_USER_ERROR("--samples must be at least 1");
+    samples = std::min(samples, ds.size());
+    const int64_t channels = ds.channels();
+    TransformOptions t;
+    t.pca = parse_pca_mode(pca);
+    t.pca_sigma = pca_sigma;
+    if (channels == 1) {
+      // MNIST: no crop (unless asked), no flip, no lighting: what train_lenet does.
+      if (vm["crop"].defaulted()) crop = ds.height();
+      t.flip = !vm["crop"].defaulted();
+      t.pca = PcaMode::kOff;
+    } else if (channels != 3) {
+      CONVOY_USER_ERROR(path, " holds ", channels, "-channel images; expected 1 or 3");
+    }
+    if (t.pca == PcaMode::kDataset) {
+      if (!ds.has_pca()) CONVOY_USER_ERROR(path, " has no pca_eigval/pca_eigvec; use --pca image or off");
+      t.dataset_pca = ds.pca();
+    }
+    crop = std::min({crop, ds.height(), ds.width()});
+    if (crop < 1) CONVOY_USER_ERROR("--crop must be at least 1");
+    t.crop_size = crop;
+    for (int64_t c = 0; c < channels; ++c) {
+      t.mean[static_cast<size_t>(c)] = ds.channel_mean()[static_cast<size_t>(c)];
+      t.std[static_cast<size_t>(c)] = ds.channel_std()[static_cast<size_t>(c)];
+    }
+
+    const int64_t scale = std::max<int64_t>(1, 128 / std::max(ds.height(), ds.width()));
+    const int64_t gap = 6, bar = 10, margin = 12;
+    const int64_t tile_w = ds.width() * scale + gap + crop * scale;
+    const int64_t tile_h = bar + 2 + std::max(ds.height(), crop) * scale;
+    const int64_t cols = static_cast<int64_t>(std::ceil(std::sqrt(static_cast<double>(samples))));
+    const int64_t rows = (samples + cols - 1) / cols;
+    Canvas canvas(margin + cols * (tile_w + margin), margin + rows * (tile_h + margin));
+
+    JpegCodec codec;
+    std::vector<uint8_t> scratch;
+    Image stored, augmented;
+    std::vector<float> chw(static_cast<size_t>(channels * crop * crop));
+    std::printf("\ngrid %s: %lld samples, crop %lld, pca %s (sigma %g), seed %llu, epoch %lld\n", grid.c_str(),
+                static_cast<long long>(samples), static_cast<long long>(crop), pca_mode_name(t.pca), t.pca_sigma,
+                static_cast<unsigned long long>(seed), static_cast<long long>(epoch));
+    std::printf("tile row col sample label class                     top left flip alpha                      delta\n");
+    for (int64_t i = 0; i < samples; ++i) {
+      ds.read_image(i, stored, codec, scratch);
+      const AugmentDraw draw = draw_augmentation(seed, epoch, i, stored.height, stored.width, t);
+      apply_train_transform(stored, draw, t, chw.data());
+      const std::array<double, 3> delta = lighting_delta(stored, draw, t);
+      augmented.resize(crop, crop, channels);
+      for (int64_t c = 0; c < channels; ++c)
+        for (int64_t y = 0; y < crop; ++y)
+          for (int64_t x = 0; x < crop; ++x) {
+            const double v = chw[static_cast<size_t>((c * crop + y) * crop + x)] * t.std[static_cast<size_t>(c)] +
+                             t.mean[static_cast<size_t>(c)];
+            augmented.row(y)[x * channels + c] =
+                static_cast<uint8_t>(std::lround(std::clamp(v, 0.0, 1.0) * 255.0));
+          }
+
+      const int64_t row = i / cols, col = i % cols;
+      const int64_t x0 = margin + col * (tile_w + margin), y0 = margin + row * (tile_h + margin);
+      const int64_t img_y = y0 + bar + 2;
+      // (a) the stored image, crop window outlined; its bar tells the flip.
+      if (draw.flip) canvas.fill_rect(x0, y0, ds.width() * scale, bar, 255, 140, 0);
+      else canvas.fill_rect(x0, y0, ds.width() * scale, bar, 40, 110, 255);
+      blit(canvas, stored, x0, img_y, scale);
+      if (crop < ds.height() || crop < ds.width())
+        canvas.outline(x0 + draw.left * scale, img_y + draw.top * scale, crop * scale, crop * scale, 2, 255, 230, 0);
+      // (b) the crop as the network sees it (un-normalised); its bar shows 0.5 + 10 * delta.
+      const int64_t bx = x0 + ds.width() * scale + gap;
+      auto swatch = [&](int c) {
+        const double d = channels == 3 ? delta[static_cast<size_t>(c)] : delta[0];
+        return static_cast<uint8_t>(std::lround(std::clamp(0.5 + 10.0 * d, 0.0, 1.0) * 255.0));
+      };
+      canvas.fill_rect(bx, y0, crop * scale, bar, swatch(0), swatch(1), swatch(2));
+      blit(canvas, augmented, bx, img_y, scale);
+
+      const int32_t label = ds.label(i);
+      const auto& names = ds.class_names();
+      std::string name = label < static_cast<int32_t>(names.size()) ? names[static_cast<size_t>(label)] : "-";
+      if (name.size() > 25) name = name.substr(0, 22) + "...";
+      std::printf("%4lld %3lld %3lld %6lld %5d %-25s %4lld %4lld %-4s [%+.4f %+.4f %+.4f] [%+.4f %+.4f %+.4f]\n",
+                  static_cast<long long>(i), static_cast<long long>(row), static_cast<long long>(col),
+                  static_cast<long long>(i), label, name.c_str(), static_cast<long long>(draw.top),
+                  static_cast<long long>(draw.left), draw.flip ? "yes" : "no", draw.alpha[0], draw.alpha[1],
+                  draw.alpha[2], delta[0], delta[1], delta[2]);
+    }
+    write_png(grid, canvas);
+    std::printf("wrote %s (%lld x %lld)\n", grid.c_str(), static_cast<long long>(canvas.width),
+                static_cast<long long>(canvas.height));
+    return 0;
+  });
+}

@@ -1,0 +1,39 @@
+#include "launch/trainer/command_line.h"
+
+#include <cstring>
+#include <iostream>
+
+#include "core/error.h"
+
+namespace convoy {
+
+namespace po = boost::program_options;
+
+bool parse_command_line(int argc, const char* const* argv, const po::options_description& options,
+                        const po::positional_options_description* positional, po::variables_map& vm,
+                        bool show_help) {
+  try {
+    po::command_line_parser parser(argc, argv);
+    parser.options(options);
+    if (positional) parser.positional(*positional);
+    po::store(parser.run(), vm);
+    if (vm.count("help")) {
+      if (show_help) std::cout << "Usage: " << argv[0] << " [options]\n" << options << "\n";
+      return false;
+    }
+    po::notify(vm);
+  } catch (const po::error_with_option_name& e) {
+    // Boost 1.74 fills placeholders (%value%, %canonical_option%, ...) into
+    // its message in a loop that never ends when the user's value holds one
+    // itself (found by fuzz_command_line): no what() where an argument has a '%'.
+    for (int i = 1; i < argc; ++i)
+      if (std::strchr(argv[i], '%'))
+        CONVOY_USER_ERROR("bad or unknown option '", e.get_option_name(), "' or its value (see --help)");
+    CONVOY_USER_ERROR(e.what(), " (see --help)");
+  } catch (const po::error& e) {
+    CONVOY_USER_ERROR(e.what(), " (see --help)");
+  }
+  return true;
+}
+
+}  // namespace convoy

@@ -1,0 +1,188 @@
+#include "launch/trainer/train_program.h"
+
+#include "formats/atomic_file.h"
+#include "formats/json_text.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+
+#include "backend/device_choice.h"
+#include "core/crash_report.h"
+#include "core/error.h"
+#include "core/threads.h"
+#include "distributed/agreement.h"
+#include "distributed/job_setup.h"
+#include "launch/trainer/checkpointer.h"
+#include "launch/trainer/console.h"
+#include "launch/trainer/stop_signal.h"
+#include "launch/trainer/trainer.h"
+#include "models/registry.h"
+#include "nn/summary.h"
+
+namespace convoy {
+
+int run_guarded(const char* program, const std::function<int()>& body) {
+  install_crash_report(program);
+  try {
+    return body();
+  } catch (const Error& e) {
+    std::cerr << program << ": error: " << e.what() << "\n";
+  } catch (const std::exception& e) {
+    std::cerr << program << ": internal error: " << e.what() << "\n";
+  }
+  return 1;
+}
+
+namespace {
+
+std::string describe_source(const SampleSource& source) {
+  return std::to_string(source.size()) + " samples, " + std::to_string(source.num_classes()) + " classes, samples " +
+         source.sample_shape().to_string();
+}
+
+// What every rank must share (docs/distributed.md): the options that change the maths,
+// the model and the data.
+std::vector<Fact> shared_facts(const TrainOptions& options, Sequential* model, const TrainingData& data) {
+  std::vector<Fact> facts;
+  const nlohmann::json shared = options.shared_options();
+  for (const auto& [key, value] : shared.items())
+    facts.push_back({TrainOptions::flag_name(key), value.is_string() ? value.get<std::string>() : json_text(value)});
+  if (model) {
+    facts.push_back({"model", options.model + " with " + std::to_string(model->parameter_count()) + " parameters"});
+    for (Parameter* p : model->parameters()) facts.push_back({"parameter " + p->name, p->value.shape().to_string()});
+  }
+  if (data.train) facts.push_back({"training data", describe_source(*data.train)});
+  if (data.val) facts.push_back({"validation data", describe_source(*data.val)});
+  return facts;
+}
+
+int compute_threads_for(const TrainOptions& options, int default_threads) {
+  if (options.threads > 0) return options.threads;
+  if (const char* env = std::getenv("OMP_NUM_THREADS"); env && std::atoi(env) > 0) return std::atoi(env);
+  return default_threads;
+}
+
+int train_or_evaluate(const char* program, int argc, const char* const* argv, const TrainOptions& defaults,
+                      bool synthetic_options, const DataOpener& open_data, Communicator& comm) {
+  const Placement placement = place_ranks(comm);
+  if (comm.size() > 1) say("%s on %s\n", comm.describe().c_str(), placement.ranks_by_host.c_str());
+  const int default_threads = placement.threads_per_rank;
+  // Set-up errors do not end a rank on their own: they travel to the
+  // agreement, so that every rank learns of them and none waits forever.
+  std::optional<TrainOptions> parsed;
+  TrainingData data;
+  std::unique_ptr<Sequential> model;
+  DeviceChoice device;
+  std::string action = "train", setup_error;
+  try {
+    parsed = parse_train_options(argc, argv, defaults, synthetic_options, console_is_root());
+    if (!parsed) {
+      action = "help";
+    } else if (parsed->summary) {
+      action = "summary";
+      const models::ModelSpec spec{parsed->model, parsed->num_classes, parsed->input_size};
+      auto summary_model = models::make_model(spec);
+      if (console_is_root()) print_summary(std::cout, *summary_model, models::model_input_shape(spec));
+    } else {
+      TrainOptions& options = *parsed;
+      action = options.evaluate.empty() ? "train" : "evaluate";
+      data = open_data(options, comm);
+      const SampleSource* shape_source = data.train ? data.train.get() : data.val.get();
+      if (!shape_source) CONVOY_USER_ERROR("no data was opened");
+      if (action == "evaluate" && !data.val) CONVOY_USER_ERROR("--evaluate needs test data (--val)");
+      if (action == "train" && !data.train) CONVOY_USER_ERROR("no training data");
+      // Found now, not when the first epoch ends.
+      if (action == "train" && !options.checkpoint_dir.empty() && comm.rank() == 0)
+        check_folder_writable(options.checkpoint_dir, "--checkpoint-dir");
+      models::ModelSpec spec{options.model, options.num_classes, options.input_size};
+      const Shape sample = shape_source->sample_shape();
+      const Shape expected = models::model_input_shape(spec);
+      if (!options.input_size && (sample[1] != expected[2] || sample[2] != expected[3]))
+        CONVOY_USER_ERROR("the data holds ", sample[1], "x", sample[2], " images but ", options.model, " expects ",
+                          expected[2], "x", expected[3], " (set --input-size)");
+      if (!options.num_classes) spec.num_classes = shape_source->num_classes();
+      model = models::make_model(spec);
+      device = choose_device(options.device, comm.local_rank());
+    }
+  } catch (const Error& e) {
+    setup_error = e.is_user_error() ? e.message() : e.what();
+  } catch (const std::exception& e) {
+    setup_error = std::string("internal error: ") + e.what();
+  }
+  std::vector<Fact> facts{{"program", program}, {"action", action}};
+  if (parsed && setup_error.empty()) {
+    const std::vector<Fact> shared = shared_facts(*parsed, model.get(), data);
+    facts.insert(facts.end(), shared.begin(), shared.end());
+    // Every rank computes on the same kind of device: the gradients travel by NCCL or by MPI.
+    if (model) facts.push_back({"device kind", device.device.is_cpu() ? "cpu" : "cuda"});
+  }
+  require_agreement(comm, facts, setup_error);
+  if (action == "help" || action == "summary") return 0;
+
+  TrainOptions options = *parsed;
+  set_compute_threads(compute_threads_for(options, default_threads));
+  comm.set_collective_timeout(options.collective_timeout);
+  if (!device.note.empty()) say("note: %s\n", device.note.c_str());
+  if (device.device.is_cpu() && options.precision != "fp32")
+    say("note: --precision %s applies to GPUs; the CPU computes in fp32\n", options.precision.c_str());
+  configure_gpu_math(parse_precision(options.precision), options.deterministic,
+                     parse_conv_algorithms(options.conv_algorithms));
+  model->to(device.device);  // before the optimizer: its momentum lives beside the parameters
+  // GPU gradients travel by NCCL; the host collectives stay on `comm`.
+  const std::unique_ptr<Communicator> device_comm = make_device_communicator(comm, device.device);
+  Communicator& train_comm = device_comm ? *device_comm : comm;
+  train_comm.set_collective_timeout(options.collective_timeout);  // NCCL's watchdog too
+  SampleSource* train = data.train.get();
+  Trainer trainer(options, *model, train ? *train : *data.val, data.val.get(), train_comm);
+  if (action == "evaluate") {
+    trainer.load(options.evaluate, false);
+    const EvalResult r = trainer.evaluate();
+    say("%s: %lld test images, loss %.4f, top-1 accuracy %.2f%%, top-5 accuracy %.2f%%\n", options.evaluate.c_str(),
+        static_cast<long long>(r.count), r.loss, 100.0 * r.top1, 100.0 * r.top5);
+    return 0;
+  }
+  if (!options.resume.empty()) {
+    const std::string path = Checkpointer(options, comm).resume_path();
+    if (path.empty()) {
+      say("no checkpoint in %s yet: starting from scratch\n", options.checkpoint_dir.c_str());
+    } else {
+      trainer.load(path, true);
+      say("resumed from %s at step %lld\n", path.c_str(), static_cast<long long>(trainer.global_step()));
+    }
+  }
+  return trainer.run();
+}
+
+}  // namespace
+
+int run_training_program(const char* program, int argc, const char* const* argv, const TrainOptions& defaults,
+                         bool synthetic_options, const DataOpener& open_data) {
+  install_crash_report(program);
+  start_stop_signal_thread();  // before MPI, OpenMP or the loader start threads
+  std::unique_ptr<Communicator> comm;
+  try {
+    comm = make_communicator();
+  } catch (const std::exception& e) {
+    std::cerr << program << ": error: cannot start MPI: " << e.what() << "\n";
+    return 1;
+  }
+  set_console_rank(comm->rank(), comm->size());
+  if (comm->size() > 1) install_crash_report((std::string(program) + " rank " + std::to_string(comm->rank())).c_str());
+  try {
+    return train_or_evaluate(program, argc, argv, defaults, synthetic_options, open_data, *comm);
+  } catch (const JobError& e) {
+    // Every rank reached this error alike: rank 0 tells, every rank exits 1.
+    if (console_is_root()) std::cerr << program << ": error: " << e.message() << "\n";
+    return 1;
+  } catch (const Error& e) {
+    std::cerr << program << ": " << rank_prefix() << "error: " << e.what() << "\n";
+  } catch (const std::exception& e) {
+    std::cerr << program << ": " << rank_prefix() << "internal error: " << e.what() << "\n";
+  }
+  // An error on this rank alone: the others cannot go on without it.
+  if (comm->size() > 1) comm->abort(1);
+  return 1;
+}
+
+}  // namespace convoy
