@@ -1,28 +1,27 @@
 #include "data_pipeline/images_to_hdf5.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
+#include <cerrno>
 #include <cstdio>
-#include <exception>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <mutex>
 #include <sstream>
 #include <system_error>
 #include <thread>
 
 #include "core/error.h"
-#include "data_pipeline/image.h"
+#include "core/progress.h"
+#include "data_pipeline/conversion_pipeline.h"
+#include "data_pipeline/conversion_spool.h"
 #include "data_pipeline/image_codec.h"
-#include "data_pipeline/image_resize.h"
 #include "formats/atomic_file.h"
 #include "formats/hdf5_file.h"
-#include "core/progress.h"
 
 namespace convoy {
 
@@ -47,6 +46,7 @@ ImageListing list_image_folder(const std::string& folder) {
   std::sort(classes.begin(), classes.end());
   ImageListing listing;
   listing.class_names = classes;
+  listing.class_ids = classes;
   for (size_t c = 0; c < classes.size(); ++c) {
     std::vector<std::string> files;
     const fs::path class_dir = fs::path(folder) / classes[c];
@@ -125,207 +125,176 @@ void apply_class_names(ImageListing& listing, const std::vector<ClassNameEntry>&
                           "' lists ", names.size(), " classes");
   }
   listing.class_names.clear();
-  for (const auto& n : names) listing.class_names.push_back(n.name);
+  listing.class_ids.clear();
+  for (const auto& n : names) {
+    listing.class_names.push_back(n.name);
+    listing.class_ids.push_back(n.id);
+  }
 }
-
-std::string images_to_hdf5_temp_path(const std::string& out) { return temporary_path_for(out); }
 
 namespace {
 
-enum class SlotState { kEmpty, kReady, kFailed };
+constexpr int64_t kCommitEvery = 256;  // images between commits of a resumable conversion
+constexpr int64_t kDiskProbe = 32;     // images of this run before the free-disk check
 
-struct Slot {
-  SlotState state = SlotState::kEmpty;
-  Image image;                 // the stored size x size image (raw)
-  std::vector<uint8_t> jpeg;   // its re-encoding (jpeg storage)
-  std::string error;           // why the image was skipped
-};
+// What the output depends on: the options, the classes and each input's path,
+// label, size and modification time. A partial conversion continues only
+// under the same fingerprint.
+std::string conversion_fingerprint(const ImageListing& listing, const ImagesToHdf5Options& options) {
+  uint64_t hash = 1469598103934665603ull;  // FNV-1a, 64 bits
+  auto mix = [&](const void* data, size_t size) {
+    const auto* bytes = static_cast<const uint8_t*>(data);
+    for (size_t i = 0; i < size; ++i) hash = (hash ^ bytes[i]) * 1099511628211ull;
+  };
+  auto mix_text = [&](const std::string& text) { mix(text.c_str(), text.size() + 1); };
+  for (const auto& e : listing.entries) {
+    struct stat info {};
+    if (::stat(e.path.c_str(), &info) != 0)
+      CONVOY_USER_ERROR("input image '", e.path, "' cannot be read: ", std::strerror(errno));
+    mix_text(e.path);
+    mix(&e.label, sizeof e.label);
+    const int64_t facts[3] = {info.st_size, info.st_mtim.tv_sec, info.st_mtim.tv_nsec};
+    mix(facts, sizeof facts);
+  }
+  for (const auto& name : listing.class_names) mix_text(name);
+  for (const auto& id : listing.class_ids) mix_text(id);
+  char text[256];
+  std::snprintf(text, sizeof text, "%zu images, %zu classes, size %lld, %s q%d%s, max %lld pixels, inputs %016llx",
+                listing.entries.size(), listing.class_names.size(), static_cast<long long>(options.size),
+                options.storage == ImageStorage::kJpeg ? "jpeg" : "raw", options.jpeg_quality,
+                options.jpeg_full_chroma ? " 4:4:4" : "", static_cast<long long>(options.max_pixels),
+                static_cast<unsigned long long>(hash));
+  return text;
+}
 
-// Decode workers feed a ring of `window` slots; the main thread writes them
-// in index order, so the file order is the listing order whatever the timing.
-class Pipeline {
- public:
-  Pipeline(const ImageListing& listing, const ImagesToHdf5Options& options, int threads)
-      : listing_(listing), options_(options), window_(static_cast<int64_t>(threads) * 4), slots_(window_),
-        moments_(threads) {
-    for (int t = 0; t < threads; ++t) workers_.emplace_back([this, t] { run_worker(t); });
-  }
-  ~Pipeline() { stop(); }
+void test_hook(const ImagesToHdf5Options& options, const char* point, int64_t count) {
+  if (options.test_hook) options.test_hook(point, count);
+}
 
-  // Waits for image `index` (in order); the caller must release() it after use.
-  Slot& wait(int64_t index) {
-    std::unique_lock<std::mutex> lock(mutex_);
-    Slot& slot = slots_[index % window_];
-    ready_.wait(lock, [&] { return slot.state != SlotState::kEmpty || fatal_; });
-    if (fatal_) std::rethrow_exception(fatal_);
-    return slot;
-  }
-  void release(int64_t index) {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      slots_[index % window_].state = SlotState::kEmpty;
-      consumed_ = index + 1;
-    }
-    space_.notify_all();
-  }
-  void stop() {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      stopping_ = true;
-    }
-    space_.notify_all();
-    for (auto& w : workers_)
-      if (w.joinable()) w.join();
-  }
-  RgbMoments moments() const {
-    RgbMoments total;
-    for (const auto& m : moments_) total.merge(m);
-    return total;
-  }
+// Refuses to start (or go on) when the partial conversion's growth plus the
+// finished file, estimated from the images stored so far, would not fit.
+void check_free_disk(const std::string& out, const SpoolState& state) {
+  if (state.records == 0) return;
+  const double per_image = static_cast<double>(state.bytes) / static_cast<double>(state.records);
+  const double kept = static_cast<double>(state.records) / static_cast<double>(state.next_input);
+  const double remaining = per_image * kept * static_cast<double>(state.total - state.next_input);
+  const double needed = 1.02 * (remaining + per_image * kept * static_cast<double>(state.total));
+  const fs::path folder = fs::absolute(out).parent_path();
+  std::error_code ec;
+  const fs::space_info space = fs::space(folder, ec);
+  if (!ec && static_cast<double>(space.available) < needed)
+    CONVOY_USER_ERROR("'", out, "' needs about ", needed / 1e9, " GB more (", per_image / 1e3,
+                      " kB an image: the rest of the partial conversion, then the finished file beside it) but '",
+                      folder.string(), "' has ", static_cast<double>(space.available) / 1e9,
+                      " GB free; the partial conversion stays in '", partial_folder_for(out),
+                      "' and the same command continues it");
+}
 
- private:
-  void run_worker(int t) {
-    try {
-      JpegCodec codec;
-      codec.set_max_pixels(options_.max_pixels);
-      Image decoded, stored;
-      std::vector<uint8_t> bytes;
-      const int64_t n = static_cast<int64_t>(listing_.entries.size());
-      for (;;) {
-        const int64_t index = next_.fetch_add(1);
-        if (index >= n) return;
-        {
-          std::unique_lock<std::mutex> lock(mutex_);
-          space_.wait(lock, [&] { return stopping_ || index < consumed_ + window_; });
-          if (stopping_) return;
-        }
-        Slot& slot = slots_[index % window_];
-        bool ok = true;
-        const std::string& path = listing_.entries[index].path;
-        try {
-          read_file(path, bytes);
-          codec.decode(bytes.data(), bytes.size(), path, decoded);
-        } catch (const Error& e) {
-          ok = false;
-          slot.error = e.what();
-        }
-        if (ok) {
-          resize_shorter_side_and_center_crop(decoded, options_.size, options_.size, options_.size, slot.image);
-          const Image* pixels = &slot.image;
-          if (options_.storage == ImageStorage::kJpeg) {
-            codec.encode_jpeg(slot.image, options_.jpeg_quality, slot.jpeg, options_.jpeg_full_chroma);
-            // Statistics from the pixels a reader will decode, not the pre-encoding ones.
-            codec.decode(slot.jpeg.data(), slot.jpeg.size(), path, stored);
-            pixels = &stored;
-          }
-          accumulate(*pixels, moments_[t]);
-        }
-        {
-          std::lock_guard<std::mutex> lock(mutex_);
-          slot.state = ok ? SlotState::kReady : SlotState::kFailed;
-        }
-        ready_.notify_all();
-      }
-    } catch (...) {  // an internal failure (not a bad image): hand it to the main thread
-      {
-        std::lock_guard<std::mutex> lock(mutex_);
-        if (!fatal_) fatal_ = std::current_exception();
-      }
-      ready_.notify_all();
-    }
-  }
-
-  static void accumulate(const Image& image, RgbMoments& moments) {
-    const uint8_t* p = image.pixels.data();
-    const int64_t count = image.height * image.width;
-    for (int64_t i = 0; i < count; ++i, p += 3) moments.add(p[0] / 255.0, p[1] / 255.0, p[2] / 255.0);
-  }
-
-  const ImageListing& listing_;
-  const ImagesToHdf5Options& options_;
-  const int64_t window_;
-  std::vector<Slot> slots_;
-  std::vector<RgbMoments> moments_;  // one per worker, merged at the end
-  std::vector<std::thread> workers_;
-  std::atomic<int64_t> next_{0};
-  std::mutex mutex_;
-  std::condition_variable ready_, space_;
-  int64_t consumed_ = 0;
-  bool stopping_ = false;
-  std::exception_ptr fatal_;
-};
-
-void write_all(const std::string& tmp, const ImageListing& listing, const ImagesToHdf5Options& options,
-               int threads, ImagesToHdf5Report& report) {
-  const int64_t n = static_cast<int64_t>(listing.entries.size());
-  const int64_t size = options.size;
-  std::unique_ptr<Hdf5File> file;
-  try {
-    file = std::make_unique<Hdf5File>(tmp, Hdf5File::Mode::kCreate);
-  } catch (const Error&) {
-    CONVOY_USER_ERROR("cannot write the output '", options.out, "' (does its folder exist and is it writable?)");
-  }
-  const bool jpeg = options.storage == ImageStorage::kJpeg;
-  const std::string dataset = jpeg ? "/jpeg" : "/images";
-  if (jpeg)
-    file->create_vlen_uint8(dataset, n, std::min<int64_t>(n, 1024));
-  else
-    file->create_rows_uint8(dataset, Shape{n, size, size, 3}, 1);
-
-  std::vector<int32_t> labels;
-  labels.reserve(static_cast<size_t>(n));
-  Pipeline pipeline(listing, options, threads);
-  ProgressBar progress("images_to_hdf5", n);
+// Decodes listing.entries[spool.committed().next_input ...] into the spool,
+// committing every kCommitEvery images; returns the final state.
+SpoolState convert_into(ConversionSpool& spool, const ImageListing& listing, const ImagesToHdf5Options& options,
+                        int threads) {
+  SpoolState state = spool.committed();
+  const int64_t n = static_cast<int64_t>(listing.entries.size()), first = state.next_input;
+  RgbMoments moments = state.moments.empty() ? RgbMoments() : RgbMoments::from_state(state.moments);
+  check_free_disk(options.out, state);
+  ConversionPipeline pipeline(listing, options, threads, first);
+  ProgressBar progress("images_to_hdf5", n, 30.0, first);
   const auto start = std::chrono::steady_clock::now();
-  for (int64_t i = 0; i < n; ++i) {
-    Slot& slot = pipeline.wait(i);
-    if (slot.state == SlotState::kFailed) {
-      if (options.strict) CONVOY_USER_ERROR(slot.error, " (--strict: stopping)");
+  for (int64_t i = first; i < n; ++i) {
+    ConversionSlot& slot = pipeline.wait(i);
+    if (slot.state == ConversionSlot::State::kFailed) {
+      if (options.strict) {  // the input must change, so the partial work could not be continued
+        spool.remove();
+        CONVOY_USER_ERROR(slot.error, " (--strict: stopping)");
+      }
       std::cerr << "images_to_hdf5: warning: skipped: " << slot.error << "\n";
-      report.skipped_files.push_back(listing.entries[i].path);
-      ++report.skipped;
+      state.skipped.push_back(i);
     } else {
-      const int64_t row = static_cast<int64_t>(labels.size());
-      if (jpeg)
-        file->write_vlen_uint8(dataset, row, slot.jpeg.data(), slot.jpeg.size());
-      else
-        file->write_rows(dataset, row, 1, slot.image.pixels.data());
-      labels.push_back(listing.entries[i].label);
+      const std::vector<uint8_t>& bytes = slot.stored();
+      spool.append(bytes.data(), bytes.size());
+      moments.merge(slot.moments);  // in input order: the sums do not depend on the threads
+      state.records += 1;
+      state.bytes += static_cast<int64_t>(bytes.size());
     }
     pipeline.release(i);
+    state.next_input = i + 1;
+    if (state.next_input % kCommitEvery == 0 || state.next_input == n) {
+      state.moments = moments.state();
+      test_hook(options, "before-commit", state.next_input);
+      spool.commit(state);
+      test_hook(options, "committed", state.next_input);
+    }
+    if (i + 1 - first == kDiskProbe) check_free_disk(options.out, state);
     if (options.show_progress) {
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       char status[96];
-      std::snprintf(status, sizeof(status), "%.0f img/s  %lld skipped", seconds > 0 ? (i + 1) / seconds : 0.0,
-                    static_cast<long long>(report.skipped));
+      std::snprintf(status, sizeof(status), "%.0f img/s  %zu skipped", seconds > 0 ? (i + 1 - first) / seconds : 0.0,
+                    state.skipped.size());
       progress.update(i + 1, status);
     }
   }
   if (options.show_progress) progress.finish();
-  pipeline.stop();
-  report.written = static_cast<int64_t>(labels.size());
-  if (report.written == 0) CONVOY_USER_ERROR("no usable image among the ", n, " inputs (all were skipped)");
-  file->set_rows(dataset, report.written);
-  file->write("/labels", Shape{report.written}, labels.data());
-  file->write_strings("/class_names", listing.class_names);
+  return state;
+}
 
-  const RgbMoments moments = pipeline.moments();
+// Writes the finished HDF5 file from a complete spool to `path`.
+void assemble(ConversionSpool& spool, const SpoolState& state, const ImageListing& listing,
+              const ImagesToHdf5Options& options, const std::string& path, ImagesToHdf5Report& report) {
+  const int64_t n = state.records, size = options.size;
+  if (n == 0) {
+    spool.remove();
+    CONVOY_USER_ERROR("no usable image among the ", state.total, " inputs (all were skipped)");
+  }
+  Hdf5File file(path, Hdf5File::Mode::kCreate);
+  const bool jpeg = options.storage == ImageStorage::kJpeg;
+  const std::string dataset = jpeg ? "/jpeg" : "/images";
+  if (jpeg)
+    file.create_vlen_uint8(dataset, n, std::min<int64_t>(n, 1024));
+  else
+    file.create_rows_uint8(dataset, Shape{n, size, size, 3}, 1);
+  std::vector<uint8_t> bytes;
+  for (int64_t row = 0; row < n; ++row) {
+    spool.read(row, bytes);
+    if (jpeg)
+      file.write_vlen_uint8(dataset, row, bytes.data(), bytes.size());
+    else
+      file.write_rows(dataset, row, 1, bytes.data());
+    if (row == n / 2) test_hook(options, "assembling", row);
+  }
+  std::vector<int32_t> labels;
+  labels.reserve(static_cast<size_t>(n));
+  for (int64_t i = 0, s = 0; i < state.total; ++i) {
+    if (s < static_cast<int64_t>(state.skipped.size()) && state.skipped[static_cast<size_t>(s)] == i) {
+      report.skipped_files.push_back(listing.entries[static_cast<size_t>(i)].path);
+      ++s;
+      continue;
+    }
+    labels.push_back(listing.entries[static_cast<size_t>(i)].label);
+  }
+  file.write("/labels", Shape{n}, labels.data());
+  file.write_strings("/class_names", listing.class_names);
+  if (!listing.class_ids.empty()) file.write_strings("/class_ids", listing.class_ids);
+
+  const RgbMoments moments = RgbMoments::from_state(state.moments);
   report.channel_mean = moments.mean();
   report.channel_std = moments.std();
   report.pca = eigen_symmetric3(moments.covariance());
-  file->set_attribute("/", "num_classes", static_cast<int64_t>(listing.class_names.size()));
-  file->set_attribute("/", "height", size);
-  file->set_attribute("/", "width", size);
-  file->set_attribute("/", "channels", int64_t{3});
-  if (jpeg) file->set_attribute("/", "jpeg_quality", static_cast<int64_t>(options.jpeg_quality));
-  file->set_attribute("/", "channel_mean", std::vector<double>(report.channel_mean.begin(), report.channel_mean.end()));
-  file->set_attribute("/", "channel_std", std::vector<double>(report.channel_std.begin(), report.channel_std.end()));
-  file->set_attribute("/", "pca_eigval", std::vector<double>(report.pca.values.begin(), report.pca.values.end()));
+  file.set_attribute("/", "num_classes", static_cast<int64_t>(listing.class_names.size()));
+  file.set_attribute("/", "height", size);
+  file.set_attribute("/", "width", size);
+  file.set_attribute("/", "channels", int64_t{3});
+  if (jpeg) file.set_attribute("/", "jpeg_quality", static_cast<int64_t>(options.jpeg_quality));
+  file.set_attribute("/", "channel_mean", std::vector<double>(report.channel_mean.begin(), report.channel_mean.end()));
+  file.set_attribute("/", "channel_std", std::vector<double>(report.channel_std.begin(), report.channel_std.end()));
+  file.set_attribute("/", "pca_eigval", std::vector<double>(report.pca.values.begin(), report.pca.values.end()));
   std::vector<double> vectors;
   for (int r = 0; r < 3; ++r)
     for (int i = 0; i < 3; ++i) vectors.push_back(report.pca.vectors[r][i]);
-  file->set_attribute("/", "pca_eigvec", vectors);
-  file->close();
+  file.set_attribute("/", "pca_eigvec", vectors);
+  file.close();
+  report.written = n;
+  report.skipped = static_cast<int64_t>(state.skipped.size());
 }
 
 }  // namespace
@@ -340,16 +309,25 @@ ImagesToHdf5Report images_to_hdf5(const ImageListing& listing, const ImagesToHdf
     if (e.label < 0 || static_cast<size_t>(e.label) >= listing.class_names.size())
       CONVOY_USER_ERROR("label ", e.label, " of '", e.path, "' is out of range (", listing.class_names.size(),
                         " classes)");
-  int threads = options.threads > 0 ? options.threads : static_cast<int>(std::thread::hardware_concurrency());
-  threads = std::max(threads, 1);
+  const int threads =
+      std::max(options.threads > 0 ? options.threads : static_cast<int>(std::thread::hardware_concurrency()), 1);
 
+  const fs::path folder = fs::absolute(options.out).parent_path();
+  if (std::error_code ec; !fs::is_directory(folder, ec))
+    CONVOY_USER_ERROR("cannot write the output '", options.out, "': its folder '", folder.string(),
+                      "' does not exist");
   ImagesToHdf5Report report;
   report.threads = threads;
   const auto start = std::chrono::steady_clock::now();
-  // A reader never sees a half-written file.
-  write_file_atomically(options.out, [&](const std::string& temporary) {
-    write_all(temporary, listing, options, threads, report);
-  });
+  ConversionSpool spool(options.out, conversion_fingerprint(listing, options),
+                        static_cast<int64_t>(listing.entries.size()), options.restart);
+  report.resumed_from = spool.committed().next_input;
+  const SpoolState state = convert_into(spool, listing, options, threads);
+  // The finished file is assembled inside the partial folder (a run killed
+  // meanwhile assembles it again) and appears whole, by a rename.
+  assemble(spool, state, listing, options, spool.assembly_path(), report);
+  publish_file(spool.assembly_path(), options.out);
+  spool.remove();
   std::error_code ec;
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   report.bytes = static_cast<int64_t>(fs::file_size(options.out, ec));

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -23,10 +24,11 @@ struct ImageEntry {
 struct ImageListing {
   std::vector<ImageEntry> entries;
   std::vector<std::string> class_names;  // index = label
+  std::vector<std::string> class_ids;    // e.g. WordNet ids, index = label; stored as /class_ids where known
 };
 
 // Class folders in sorted order give the labels; files inside each are sorted
-// too (hidden files skipped). Class names are the folder names.
+// too (hidden files skipped). Class names and ids are the folder names.
 ImageListing list_image_folder(const std::string& folder);
 // Lines "path label" (path without spaces; relative paths resolved against the
 // list's folder; blank lines and '#' comments skipped). Class names "0", "1", ...
@@ -55,10 +57,15 @@ struct ImagesToHdf5Options {
   bool strict = false;
   int64_t max_pixels = kDefaultMaxPixels;  // larger images (by their header) are skipped unread
   bool show_progress = true;
+  bool restart = false;  // discard a partial conversion of `out` instead of continuing it
+  // Tests only: called at named points ("before-commit", "committed" with the
+  // inputs done; "assembling" with the rows written) to end the process there.
+  std::function<void(const char* point, int64_t count)> test_hook;
 };
 
 struct ImagesToHdf5Report {
   int64_t written = 0, skipped = 0;
+  int64_t resumed_from = 0;  // inputs a partial conversion had done before this run
   int64_t bytes = 0;  // size of the output file
   double seconds = 0.0;
   int threads = 0;
@@ -69,14 +76,17 @@ struct ImagesToHdf5Report {
 
 // Decodes, resizes (shorter side to options.size, centre crop size x size) and
 // stores every listed image, in listing order, computing channel_mean/std and
-// the RGB covariance eigen-decomposition over all stored pixels. Writes to
-// images_to_hdf5_temp_path(out) and renames on success; the temporary file is
-// removed on every error. Unreadable, corrupt, damaged (libjpeg warnings) and
-// over-large images are skipped with a warning naming the file on stderr, and
-// counted (options.strict: an error).
+// the RGB covariance eigen-decomposition over all stored pixels (summed per
+// image in listing order: the same bits whatever the threads). Resumable: the
+// work goes to "<out>.partial/" (conversion_spool.h), committed every 256
+// images; a run that ended early, SIGKILL included, is continued by the same
+// call, and gives the file an uninterrupted run gives. A partial conversion of
+// other inputs or options is refused (options.restart discards it). The
+// finished file is assembled in the partial folder and renamed to `out`, so
+// `out` is never a partial file. Unreadable, corrupt, damaged (libjpeg
+// warnings) and over-large images are skipped with a warning naming the file
+// on stderr, and counted (options.strict: an error). Before it fills the disk
+// (estimated from the first images) it stops with what it needs.
 ImagesToHdf5Report images_to_hdf5(const ImageListing& listing, const ImagesToHdf5Options& options);
-
-// Where images_to_hdf5 writes before the final rename (so a signal handler can remove it).
-std::string images_to_hdf5_temp_path(const std::string& out);
 
 }  // namespace convoy

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <numeric>
 
+#include "core/error.h"
+
 namespace convoy {
 
 Eigen3 eigen_symmetric3(const Matrix3& m) {
@@ -72,6 +74,24 @@ void RgbMoments::merge(const RgbMoments& other) {
     sum_[i] += other.sum_[i];
     for (int j = 0; j < 3; ++j) sum_products_[i][j] += other.sum_products_[i][j];
   }
+}
+
+std::vector<double> RgbMoments::state() const {
+  std::vector<double> state{static_cast<double>(count_)};
+  state.insert(state.end(), sum_.begin(), sum_.end());
+  for (const auto& row : sum_products_) state.insert(state.end(), row.begin(), row.end());
+  return state;
+}
+
+RgbMoments RgbMoments::from_state(const std::vector<double>& state) {
+  CONVOY_CHECK(state.size() == 13, "RgbMoments state has 13 numbers, got ", state.size());
+  RgbMoments m;
+  m.count_ = static_cast<int64_t>(state[0]);
+  for (int i = 0; i < 3; ++i) {
+    m.sum_[i] = state[1 + i];
+    for (int j = 0; j < 3; ++j) m.sum_products_[i][j] = state[4 + 3 * i + j];
+  }
+  return m;
 }
 
 std::array<double, 3> RgbMoments::mean() const {

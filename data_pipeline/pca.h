@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <vector>
 
 namespace convoy {
 
@@ -30,6 +31,9 @@ class RgbMoments {
   std::array<double, 3> mean() const;
   std::array<double, 3> std() const;
   Matrix3 covariance() const;  // population (divides by the count)
+  // The exact sums (count, 3 sums, 9 products), for a resumable conversion to keep.
+  std::vector<double> state() const;
+  static RgbMoments from_state(const std::vector<double>& state);  // a wrong length is an Error
 
  private:
   int64_t count_ = 0;

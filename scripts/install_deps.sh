@@ -7,6 +7,8 @@ packages=(
   build-essential cmake pkg-config git
   libdnnl-dev ocl-icd-opencl-dev          # oneDNN 2.x CPU engine (its CMake config needs OpenCL headers)
   libhdf5-dev                             # datasets and checkpoints
+  hdf5-tools                              # h5diff: resumed conversions equal uninterrupted ones (tests)
+  libmatio-dev                            # the ILSVRC-2012 devkit's meta.mat
   libboost-program-options-dev            # command-line options
   libgtest-dev googletest                 # tests
   zlib1g-dev                              # MNIST .gz files

@@ -6,9 +6,10 @@
 
 namespace convoy {
 
-ProgressBar::ProgressBar(std::string label, int64_t total, double log_interval_s)
+ProgressBar::ProgressBar(std::string label, int64_t total, double log_interval_s, int64_t first)
     : label_(std::move(label)),
       total_(total),
+      first_(first),
       terminal_(::isatty(STDERR_FILENO) == 1),
       start_(std::chrono::steady_clock::now()),
       last_print_(start_) {
@@ -32,7 +33,9 @@ void ProgressBar::update(int64_t done, const std::string& status) {
   printed_ = true;
   last_print_ = now;
   const double elapsed = std::chrono::duration<double>(now - start_).count();
-  const double eta = done > 0 ? elapsed * static_cast<double>(total_ - done) / static_cast<double>(done) : 0.0;
+  const int64_t this_run = done - first_;
+  const double eta =
+      this_run > 0 ? elapsed * static_cast<double>(total_ - done) / static_cast<double>(this_run) : 0.0;
   constexpr int kWidth = 24;
   const int filled = total_ > 0 ? static_cast<int>(kWidth * done / total_) : kWidth;
   std::string bar(static_cast<size_t>(filled), '#');

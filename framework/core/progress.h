@@ -12,14 +12,15 @@ namespace convoy {
 
 class ProgressBar {
  public:
-  ProgressBar(std::string label, int64_t total, double log_interval_s = 30.0);
+  // first: units done before this run (a resumed job): the estimate counts only this run's.
+  ProgressBar(std::string label, int64_t total, double log_interval_s = 30.0, int64_t first = 0);
   // done: units finished; status: extra text ("loss 0.123  12345 img/s").
   void update(int64_t done, const std::string& status);
   void finish();  // ends the line on a terminal
 
  private:
   std::string label_;
-  int64_t total_;
+  int64_t total_, first_;
   double interval_s_;
   bool terminal_;
   std::chrono::steady_clock::time_point start_, last_print_;

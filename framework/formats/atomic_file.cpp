@@ -30,9 +30,18 @@ bool sync_path(const std::string& path, int flags) {
 
 std::string temporary_path_for(const std::string& path) { return path + ".tmp." + std::to_string(::getpid()); }
 
-void write_file_atomically(const std::string& path, const std::function<void(const std::string& temporary)>& write) {
-  const fs::path target(path);
+void publish_file(const std::string& finished, const std::string& path) {
+  if (!sync_path(finished, O_RDONLY))
+    CONVOY_USER_ERROR("cannot write '", path, "': flushing it to the disk failed (", std::strerror(errno), ")");
   std::error_code ec;
+  fs::rename(finished, path, ec);
+  if (ec) CONVOY_USER_ERROR("cannot move '", finished, "' into place as '", path, "': ", ec.message());
+  // The rename itself reaches the disk with the folder's entry.
+  const fs::path target(path);
+  sync_path(target.has_parent_path() ? target.parent_path().string() : ".", O_RDONLY | O_DIRECTORY);
+}
+
+void write_file_atomically(const std::string& path, const std::function<void(const std::string& temporary)>& write) {
   const std::string temporary = temporary_path_for(path);
   auto remove_temporary = [&] {
     std::error_code ignored;
@@ -40,10 +49,7 @@ void write_file_atomically(const std::string& path, const std::function<void(con
   };
   try {
     write(temporary);
-    if (!sync_path(temporary, O_RDONLY))
-      CONVOY_USER_ERROR("cannot write '", path, "': flushing it to the disk failed (", std::strerror(errno), ")");
-    fs::rename(temporary, target, ec);
-    if (ec) CONVOY_USER_ERROR("cannot move '", temporary, "' into place as '", path, "': ", ec.message());
+    publish_file(temporary, path);
   } catch (const Error& e) {
     remove_temporary();
     if (!e.is_user_error()) throw;
@@ -56,8 +62,6 @@ void write_file_atomically(const std::string& path, const std::function<void(con
     remove_temporary();
     throw;
   }
-  // The rename itself reaches the disk with the folder's entry.
-  sync_path(target.has_parent_path() ? target.parent_path().string() : ".", O_RDONLY | O_DIRECTORY);
 }
 
 void check_folder_writable(const std::string& folder, const std::string& option) {

@@ -21,6 +21,11 @@ std::string temporary_path_for(const std::string& path);
 // through unchanged, after the clean-up.
 void write_file_atomically(const std::string& path, const std::function<void(const std::string& temporary)>& write);
 
+// Syncs the finished file `finished` to the disk and renames it to `path`
+// (on the same file system), then syncs the folder: `path` is then either
+// the old file or the whole new one. A failure is a user error naming `path`.
+void publish_file(const std::string& finished, const std::string& path);
+
 // Creates `folder` where missing and checks that a file can be created in
 // it; otherwise a user error naming `option` and the folder. For the start
 // of a run, not after its first epoch.

@@ -1,44 +1,32 @@
 // images_to_hdf5: an ImageNet-style folder or file list to a docs/data.md HDF5 file.
 #include <boost/program_options.hpp>
 
-#include <unistd.h>
-
-#include <csignal>
 #include <cstdio>
-#include <cstring>
 #include <iostream>
 #include <thread>
 
 #include "launch/trainer/command_line.h"
 #include "launch/trainer/train_program.h"
 #include "core/error.h"
+#include "data_pipeline/conversion_spool.h"
+#include "data_pipeline/ilsvrc.h"
 #include "data_pipeline/images_to_hdf5.h"
 
 namespace po = boost::program_options;
 
-namespace {
-
-// On SIGINT/SIGTERM the temporary file goes (unlink is async-signal-safe), so an
-// interrupted run leaves nothing that looks like a finished file.
-char g_temp_path[4096] = {0};
-
-extern "C" void remove_temp_and_exit(int signal_number) {
-  if (g_temp_path[0]) ::unlink(g_temp_path);
-  std::signal(signal_number, SIG_DFL);
-  std::raise(signal_number);
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
   return convoy::run_guarded("images_to_hdf5", [&] {
     std::string input, list, out, storage = "raw", class_names;
+    convoy::IlsvrcSources ilsvrc;
     int64_t size = 256, max_pixels = convoy::kDefaultMaxPixels;
     int jpeg_quality = 90;
     int threads = static_cast<int>(std::thread::hardware_concurrency());
     po::options_description options(
         "usage: images_to_hdf5 (FOLDER | --list FILE) --out FILE.h5 [options]\n"
-        "FOLDER holds <class>/<image> files; class index = the folder's position in sorted order.\n\noptions");
+        "FOLDER holds <class>/<image> files; class index = the folder's position in sorted order.\n"
+        "ILSVRC-2012: the train folder with --synset-mapping; the flat val folder with --val-labels and the\n"
+        "classes (--synset-mapping, --devkit-meta or --classes-from TRAIN.h5). docs/imagenet.md walks through it.\n"
+        "\noptions");
     options.add_options()
         ("help,h", "print this help")
         ("input", po::value(&input), "folder of <class>/<image> files (or give --list)")
@@ -55,6 +43,15 @@ int main(int argc, char** argv) {
          "skip images whose header claims more pixels (Pillow's limit by default)")
         ("class-names", po::value(&class_names),
          "file of '<index> <id> <name...>' lines (e.g. classes.txt); default: the folder names")
+        ("synset-mapping", po::value(&ilsvrc.synset_mapping),
+         "ILSVRC's LOC_synset_mapping.txt ('<wnid> <names>' lines): the classes, index = sorted wnid position")
+        ("val-labels", po::value(&ilsvrc.val_labels),
+         "FOLDER is ILSVRC's flat validation folder, labelled by LOC_val_solution.csv or the devkit's "
+         "ILSVRC2012_validation_ground_truth.txt (with --devkit-meta)")
+        ("devkit-meta", po::value(&ilsvrc.devkit_meta), "the ILSVRC-2012 devkit's meta.mat (ILSVRC2012_ID -> wnid)")
+        ("classes-from", po::value(&ilsvrc.classes_from),
+         "take the classes from a file converted before (the training set's), so train and val agree")
+        ("restart", "discard a partial conversion of --out (OUT.partial/) instead of continuing it")
         ("quiet", "no progress bar");
     po::positional_options_description positional;
     positional.add("input", 1);
@@ -75,25 +72,32 @@ int main(int argc, char** argv) {
     opts.max_pixels = max_pixels;
     opts.show_progress = vm.count("quiet") == 0;
 
-    convoy::ImageListing listing = input.empty() ? convoy::read_image_list(list) : convoy::list_image_folder(input);
+    if (ilsvrc.any() && (input.empty() || !class_names.empty()))
+      CONVOY_USER_ERROR("the ILSVRC options take a FOLDER and give the class names themselves (no --list, ",
+                        "no --class-names)");
+    convoy::ImageListing listing = !list.empty()   ? convoy::read_image_list(list)
+                                   : ilsvrc.any() ? convoy::list_ilsvrc(input, ilsvrc)
+                                                  : convoy::list_image_folder(input);
     if (!class_names.empty())
       convoy::apply_class_names(listing, convoy::read_class_names(class_names), /*by_id=*/!input.empty(),
                                 class_names);
 
-    const std::string tmp = convoy::images_to_hdf5_temp_path(out);
-    std::strncpy(g_temp_path, tmp.c_str(), sizeof(g_temp_path) - 1);
-    std::signal(SIGINT, remove_temp_and_exit);
-    std::signal(SIGTERM, remove_temp_and_exit);
-
+    opts.restart = vm.count("restart") > 0;
+    if (opts.show_progress)
+      std::fprintf(stderr, "images_to_hdf5: %zu images; an interrupted run keeps its work in %s and the same "
+                 "command continues it\n", listing.entries.size(), convoy::partial_folder_for(out).c_str());
     const convoy::ImagesToHdf5Report r = convoy::images_to_hdf5(listing, opts);
     std::printf("wrote %s: %lld images %lldx%lldx3 (%s), %zu classes\n", out.c_str(),
                 static_cast<long long>(r.written), static_cast<long long>(size), static_cast<long long>(size),
                 storage.c_str(), listing.class_names.size());
     std::printf("%-10s %10s\n", "written", std::to_string(r.written).c_str());
     std::printf("%-10s %10s\n", "skipped", std::to_string(r.skipped).c_str());
+    if (r.resumed_from > 0)
+      std::printf("%-10s %10lld images done before this run\n", "resumed", static_cast<long long>(r.resumed_from));
     std::printf("%-10s %10.1f MB\n", "bytes", r.bytes / 1e6);
     std::printf("%-10s %10.2f s\n", "time", r.seconds);
-    std::printf("%-10s %10.1f images/s (%d threads)\n", "rate", (r.written + r.skipped) / r.seconds, r.threads);
+    std::printf("%-10s %10.1f images/s (%d threads)\n", "rate",
+                (r.written + r.skipped - r.resumed_from) / r.seconds, r.threads);
     std::printf("channel_mean %.6f %.6f %.6f\nchannel_std  %.6f %.6f %.6f\n", r.channel_mean[0], r.channel_mean[1],
                 r.channel_mean[2], r.channel_std[0], r.channel_std[1], r.channel_std[2]);
     std::printf("pca_eigval   %.6g %.6g %.6g\npca_eigvec (columns are eigenvectors)\n", r.pca.values[0],
