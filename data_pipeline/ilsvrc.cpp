@@ -154,6 +154,40 @@ DevkitMeta read_devkit_meta(const std::string& path) {
   return meta;
 }
 
+void write_devkit_meta(const std::string& path, const std::vector<DevkitSynset>& synsets) {
+  std::unique_ptr<mat_t, MatFileCloser> mat(Mat_CreateVer(path.c_str(), nullptr, MAT_FT_MAT5));
+  if (!mat) CONVOY_USER_ERROR("cannot create '", path, "'");
+  const char* fields[] = {"ILSVRC2012_ID", "WNID",     "words",          "gloss",
+                          "num_children",  "children", "wordnet_height", "num_train_images"};
+  size_t dims[2] = {synsets.size(), 1};
+  std::unique_ptr<matvar_t, MatVarFreer> array(Mat_VarCreateStruct("synsets", 2, dims, fields, 8));
+  auto number = [](double value) {
+    size_t one[2] = {1, 1};
+    return Mat_VarCreate(nullptr, MAT_C_DOUBLE, MAT_T_DOUBLE, 2, one, &value, 0);
+  };
+  auto small_number = [](uint8_t value) {  // the devkit stores some fields as integers
+    size_t one[2] = {1, 1};
+    return Mat_VarCreate(nullptr, MAT_C_UINT8, MAT_T_UINT8, 2, one, &value, 0);
+  };
+  auto text = [](const std::string& value) {
+    size_t size[2] = {1, value.size()};
+    return Mat_VarCreate(nullptr, MAT_C_CHAR, MAT_T_UINT8, 2, size, const_cast<char*>(value.data()), 0);
+  };
+  for (size_t i = 0; i < synsets.size(); ++i) {
+    const DevkitSynset& s = synsets[i];
+    matvar_t* a = array.get();
+    Mat_VarSetStructFieldByName(a, "ILSVRC2012_ID", i, number(s.ilsvrc_id));
+    Mat_VarSetStructFieldByName(a, "WNID", i, text(s.wnid));
+    Mat_VarSetStructFieldByName(a, "words", i, text(s.words));
+    Mat_VarSetStructFieldByName(a, "gloss", i, text("a gloss of " + s.words));
+    Mat_VarSetStructFieldByName(a, "num_children", i, small_number(static_cast<uint8_t>(s.num_children)));
+    Mat_VarSetStructFieldByName(a, "children", i, number(s.num_children ? 1 : 0));
+    Mat_VarSetStructFieldByName(a, "wordnet_height", i, number(s.num_children ? 2 : 0));
+    Mat_VarSetStructFieldByName(a, "num_train_images", i, number(s.num_children ? 0 : 1300));
+  }
+  if (Mat_VarWrite(mat.get(), array.get(), MAT_COMPRESSION_NONE) != 0) CONVOY_USER_ERROR("cannot write '", path, "'");
+}
+
 ClassList read_class_list_from_hdf5(const std::string& path) {
   if (!fs::exists(path)) CONVOY_USER_ERROR("class source '", path, "' does not exist");
   const Hdf5File file(path, Hdf5File::Mode::kRead);

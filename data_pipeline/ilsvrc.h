@@ -34,6 +34,15 @@ struct DevkitMeta {
 };
 DevkitMeta read_devkit_meta(const std::string& path);
 
+// Writes a meta.mat shaped as the devkit's (struct array 'synsets' with all
+// its fields), for ILSVRC-shaped test and benchmark trees.
+struct DevkitSynset {
+  int ilsvrc_id = 0;
+  std::string wnid, words;
+  int num_children = 0;  // 0: one of the classes
+};
+void write_devkit_meta(const std::string& path, const std::vector<DevkitSynset>& synsets);
+
 // The /class_ids and /class_names of an HDF5 file this converter wrote (a
 // training set), so that its validation set gets the same classes.
 ClassList read_class_list_from_hdf5(const std::string& path);

@@ -25,7 +25,7 @@ int main(int argc, char** argv) {
         "usage: images_to_hdf5 (FOLDER | --list FILE) --out FILE.h5 [options]\n"
         "FOLDER holds <class>/<image> files; class index = the folder's position in sorted order.\n"
         "ILSVRC-2012: the train folder with --synset-mapping; the flat val folder with --val-labels and the\n"
-        "classes (--synset-mapping, --devkit-meta or --classes-from TRAIN.h5). docs/imagenet.md walks through it.\n"
+        "classes (--synset-mapping, --devkit-meta or --classes-from TRAIN.h5): docs/data.md.\n"
         "\noptions");
     options.add_options()
         ("help,h", "print this help")

@@ -1,11 +1,9 @@
 // A small ILSVRC-2012-shaped tree, as the real files ship: <wnid>/ training
 // folders, a flat validation folder, LOC_synset_mapping.txt,
 // LOC_val_solution.csv, the devkit's ground-truth file and meta.mat (written
-// with matio). Its four classes' ILSVRC2012_IDs are not in sorted-wnid order,
+// with convoy's matio writer). Its four classes' ILSVRC2012_IDs are not in sorted-wnid order,
 // so a label mapped by position instead of by wnid comes out wrong.
 #pragma once
-
-#include <matio.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -14,52 +12,11 @@
 #include <string>
 #include <vector>
 
+#include "data_pipeline/ilsvrc.h"
 #include "data_pipeline/image_codec.h"
 #include "tests/data_pipeline/image_test_util.h"
 
 namespace convoy::testing {
-
-struct DevkitSynset {
-  int ilsvrc_id;
-  std::string wnid, words;
-  int num_children;  // 0: one of the classes
-};
-
-// meta.mat with the devkit's struct array 'synsets' and all its fields.
-inline void write_devkit_meta(const std::string& path, const std::vector<DevkitSynset>& synsets) {
-  mat_t* mat = Mat_CreateVer(path.c_str(), nullptr, MAT_FT_MAT5);
-  if (mat == nullptr) throw std::runtime_error("cannot create " + path);
-  const char* fields[] = {"ILSVRC2012_ID", "WNID",     "words",          "gloss",
-                          "num_children",  "children", "wordnet_height", "num_train_images"};
-  size_t dims[2] = {synsets.size(), 1};
-  matvar_t* array = Mat_VarCreateStruct("synsets", 2, dims, fields, 8);
-  auto number = [](double value) {
-    size_t one[2] = {1, 1};
-    return Mat_VarCreate(nullptr, MAT_C_DOUBLE, MAT_T_DOUBLE, 2, one, &value, 0);
-  };
-  auto small_number = [](uint8_t value) {  // the devkit stores some fields as integers
-    size_t one[2] = {1, 1};
-    return Mat_VarCreate(nullptr, MAT_C_UINT8, MAT_T_UINT8, 2, one, &value, 0);
-  };
-  auto text = [](const std::string& value) {
-    size_t size[2] = {1, value.size()};
-    return Mat_VarCreate(nullptr, MAT_C_CHAR, MAT_T_UINT8, 2, size, const_cast<char*>(value.data()), 0);
-  };
-  for (size_t i = 0; i < synsets.size(); ++i) {
-    const DevkitSynset& s = synsets[i];
-    Mat_VarSetStructFieldByName(array, "ILSVRC2012_ID", i, number(s.ilsvrc_id));
-    Mat_VarSetStructFieldByName(array, "WNID", i, text(s.wnid));
-    Mat_VarSetStructFieldByName(array, "words", i, text(s.words));
-    Mat_VarSetStructFieldByName(array, "gloss", i, text("a gloss of " + s.words));
-    Mat_VarSetStructFieldByName(array, "num_children", i, small_number(static_cast<uint8_t>(s.num_children)));
-    Mat_VarSetStructFieldByName(array, "children", i, number(s.num_children ? 1 : 0));
-    Mat_VarSetStructFieldByName(array, "wordnet_height", i, number(s.num_children ? 2 : 0));
-    Mat_VarSetStructFieldByName(array, "num_train_images", i, number(s.num_children ? 0 : 2));
-  }
-  Mat_VarWrite(mat, array, MAT_COMPRESSION_NONE);
-  Mat_VarFree(array);
-  Mat_Close(mat);
-}
 
 struct IlsvrcTree {
   std::string root, train, val, mapping, solution_csv, ground_truth, meta;
