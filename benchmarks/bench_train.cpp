@@ -120,6 +120,7 @@ int main(int argc, char** argv) {
       source = make_synthetic_source(batch, out[1], Shape{input[1], input[2], input[3]}, 7);
     } else {
       dataset = std::make_shared<const ImageDataset>(ImageDataset::open(data_path, parse_cache_mode(cache_mode)));
+      dataset->wait_until_cached();  // from memory, as a long run's
       source = data_source(dataset, input);
       if (source->size() < batch) CONVOY_USER_ERROR(data_path, " holds fewer than one batch of images");
       if (source->num_classes() > out[1])

@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "data_pipeline/image_codec.h"
+#include "data_pipeline/jpeg_cache.h"
 #include "formats/hdf5_file.h"
 
 namespace convoy {
@@ -64,7 +65,7 @@ ImageDataset& ImageDataset::operator=(ImageDataset&&) noexcept = default;
 ImageDataset::~ImageDataset() = default;
 
 ImageDataset ImageDataset::open(const std::string& path, CacheMode cache, int sharing_processes) {
-  auto file = std::make_unique<Hdf5File>(path, Hdf5File::Mode::kRead);
+  auto file = std::make_shared<const Hdf5File>(path, Hdf5File::Mode::kRead);
   ImageDataset d;
   d.path_ = path;
 
@@ -132,20 +133,26 @@ ImageDataset ImageDataset::open(const std::string& path, CacheMode cache, int sh
                         d.num_classes_);
   }
 
+  if (f.has("/class_ids")) {
+    d.class_ids_ = f.read_strings("/class_ids");
+    if (static_cast<int64_t>(d.class_ids_.size()) != d.num_classes_)
+      CONVOY_USER_ERROR("dataset file '", path, "' has ", d.class_ids_.size(), " class ids but num_classes = ",
+                        d.num_classes_);
+  }
+
   d.cached_ = cache == CacheMode::kOn || (cache == CacheMode::kAuto && fits_in_memory(path, sharing_processes));
   if (d.cached_ && !d.jpeg_) {
     d.images_.resize(static_cast<size_t>(d.size_ * d.image_bytes()));
     f.read("/images", d.images_.data(), d.size_ * d.image_bytes());
-  } else if (d.cached_) {
-    std::vector<uint8_t> blob;
-    d.jpeg_offsets_.assign(1, 0);
-    for (int64_t i = 0; i < d.size_; ++i) {
-      f.read_vlen_uint8("/jpeg", i, blob, d.max_encoded_bytes());
-      d.images_.insert(d.images_.end(), blob.begin(), blob.end());
-      d.jpeg_offsets_.push_back(static_cast<int64_t>(d.images_.size()));
-    }
   }
   d.file_ = std::move(file);
+  if (d.cached_ && d.jpeg_) {  // the encoded bytes are at most the file's size
+    std::error_code ec;
+    const auto file_bytes = std::filesystem::file_size(path, ec);
+    if (ec) CONVOY_USER_ERROR("cannot size dataset file '", path, "': ", ec.message());
+    d.jpeg_cache_ = std::make_unique<JpegCache>(d.file_, d.size_, static_cast<size_t>(file_bytes),
+                                                d.max_encoded_bytes());
+  }
   return d;
 }
 
@@ -156,12 +163,21 @@ const uint8_t* ImageDataset::image(int64_t i) const {
 }
 
 std::span<const uint8_t> ImageDataset::jpeg_bytes(int64_t i, std::vector<uint8_t>& scratch) const {
-  if (!cached_) {
-    file_->read_vlen_uint8("/jpeg", i, scratch, max_encoded_bytes());
-    return scratch;
+  if (jpeg_cache_) {
+    const std::span<const uint8_t> cached = jpeg_cache_->find(i);
+    if (!cached.empty()) return cached;
   }
-  const int64_t begin = jpeg_offsets_[static_cast<size_t>(i)], end = jpeg_offsets_[static_cast<size_t>(i) + 1];
-  return {images_.data() + begin, static_cast<size_t>(end - begin)};
+  file_->read_vlen_uint8("/jpeg", i, scratch, max_encoded_bytes());
+  return scratch;
+}
+
+void ImageDataset::wait_until_cached() const {
+  if (jpeg_cache_) jpeg_cache_->wait();
+}
+
+int64_t ImageDataset::cached_images() const {
+  if (jpeg_cache_) return jpeg_cache_->filled();
+  return cached_ ? size_ : 0;
 }
 
 void ImageDataset::read_image(int64_t i, Image& out, JpegCodec& codec, std::vector<uint8_t>& scratch) const {
@@ -219,6 +235,20 @@ ImageView ImageDataset::read_window(int64_t i, int64_t top, int64_t left, int64_
 int32_t ImageDataset::label(int64_t i) const {
   CONVOY_CHECK(i >= 0 && i < size_, "label index ", i, " outside [0, ", size_, ") of ", path_);
   return labels_[static_cast<size_t>(i)];
+}
+
+void check_same_classes(const ImageDataset& train, const ImageDataset& val) {
+  if (train.num_classes() != val.num_classes())
+    CONVOY_USER_ERROR("validation file '", val.path(), "' has ", val.num_classes(), " classes but training file '",
+                      train.path(), "' has ", train.num_classes(), " (convert it with --classes-from the training file)");
+  const auto& a = train.class_ids();
+  const auto& b = val.class_ids();
+  if (a.empty() || b.empty()) return;
+  const auto [ours, theirs] = std::mismatch(a.begin(), a.end(), b.begin());
+  if (ours != a.end())
+    CONVOY_USER_ERROR("validation file '", val.path(), "' gives class ", ours - a.begin(), " the id '", *theirs,
+                      "' but training file '", train.path(), "' gives it '", *ours,
+                      "' (convert it with --classes-from the training file)");
 }
 
 }  // namespace convoy

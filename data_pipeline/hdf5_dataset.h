@@ -19,6 +19,7 @@
 namespace convoy {
 
 class Hdf5File;
+class JpegCache;
 
 // One thread's decoders and buffers for ImageDataset reads, reused for every image.
 struct ReadBuffers {
@@ -51,7 +52,12 @@ class ImageDataset {
   // element is refused as damaged rather than read into memory.
   size_t max_encoded_bytes() const { return static_cast<size_t>(4 * image_bytes() + (1 << 20)); }
   bool is_jpeg() const { return jpeg_; }
+  // Whether the set is held in memory. A JPEG set fills its cache in the
+  // background after open (reads meanwhile go to the file): the first batch
+  // does not wait for the whole set.
   bool cached() const { return cached_; }
+  void wait_until_cached() const;  // benchmarks and tests: until a JPEG set's cache is filled
+  int64_t cached_images() const;   // how many images are in memory now
 
   // Image i as HWC uint8 (decoding JPEG with `codec`, one per thread; `scratch`
   // holds the encoded bytes). Safe to call from several threads at once.
@@ -72,6 +78,7 @@ class ImageDataset {
   bool has_pca() const { return has_pca_; }
   const Eigen3& pca() const { return pca_; }  // pca_eigval / pca_eigvec of the file
   const std::vector<std::string>& class_names() const { return class_names_; }  // empty if absent
+  const std::vector<std::string>& class_ids() const { return class_ids_; }      // /class_ids; empty if absent
   const std::string& path() const { return path_; }
 
  private:
@@ -82,13 +89,18 @@ class ImageDataset {
   std::string path_;
   int64_t size_ = 0, height_ = 0, width_ = 0, channels_ = 0, num_classes_ = 0;
   bool jpeg_ = false, cached_ = false, has_pca_ = false;
-  std::unique_ptr<Hdf5File> file_;      // for reads by index when not cached
-  std::vector<uint8_t> images_;         // cached raw pixels, or cached JPEG bytes back to back
-  std::vector<int64_t> jpeg_offsets_;   // cached JPEG: image i is [offsets[i], offsets[i+1])
+  std::shared_ptr<const Hdf5File> file_;   // for reads by index while not cached
+  std::vector<uint8_t> images_;            // cached raw pixels
+  std::unique_ptr<JpegCache> jpeg_cache_;  // cached JPEG bytes (its thread holds file_ too)
   std::vector<int32_t> labels_;
   std::vector<double> channel_mean_, channel_std_;
   Eigen3 pca_;
-  std::vector<std::string> class_names_;
+  std::vector<std::string> class_names_, class_ids_;
 };
+
+// A validation set must label the training set's classes: the same class
+// count and, where both files store /class_ids, the same ids in the same
+// order. Otherwise a user error naming both files and the first difference.
+void check_same_classes(const ImageDataset& train, const ImageDataset& val);
 
 }  // namespace convoy

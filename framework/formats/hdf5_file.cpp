@@ -407,17 +407,18 @@ void Hdf5File::create_vlen_uint8(const std::string& dataset, int64_t count, int6
   if (d.get() < 0) fail("cannot create dataset " + dataset);
 }
 
-void Hdf5File::select_element(const Hdf5Id& d, const std::string& dataset, int64_t index,
-                              Hdf5Id& file_space, Hdf5Id& mem_space) const {
+void Hdf5File::select_elements(const Hdf5Id& d, const std::string& dataset, int64_t first, int64_t count,
+                               Hdf5Id& file_space, Hdf5Id& mem_space) const {
   file_space = Hdf5Id(H5Dget_space(d.get()), H5Sclose);
   hsize_t dims[1] = {0};
   if (H5Sget_simple_extent_ndims(file_space.get()) != 1) fail(dataset + " is not one-dimensional");
   H5Sget_simple_extent_dims(file_space.get(), dims, nullptr);
-  if (index < 0 || static_cast<hsize_t>(index) >= dims[0])
-    fail("element " + std::to_string(index) + " of " + dataset + " is out of range");
-  hsize_t start[1] = {static_cast<hsize_t>(index)}, one[1] = {1};
-  H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, one, nullptr);
-  mem_space = Hdf5Id(H5Screate_simple(1, one, nullptr), H5Sclose);
+  if (first < 0 || count < 1 || static_cast<hsize_t>(first + count) > dims[0])
+    fail("elements [" + std::to_string(first) + ", " + std::to_string(first + count) + ") of " + dataset +
+         " are out of range");
+  hsize_t start[1] = {static_cast<hsize_t>(first)}, size[1] = {static_cast<hsize_t>(count)};
+  H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, size, nullptr);
+  mem_space = Hdf5Id(H5Screate_simple(1, size, nullptr), H5Sclose);
 }
 
 void Hdf5File::write_vlen_uint8(const std::string& dataset, int64_t index, const uint8_t* data,
@@ -425,7 +426,7 @@ void Hdf5File::write_vlen_uint8(const std::string& dataset, int64_t index, const
   const auto lock = library_lock();
   Hdf5Id d = open_dataset(dataset);
   Hdf5Id file_space, mem_space;
-  select_element(d, dataset, index, file_space, mem_space);
+  select_elements(d, dataset, index, 1, file_space, mem_space);
   hvl_t value;
   value.len = size;
   value.p = const_cast<uint8_t*>(data);
@@ -436,27 +437,40 @@ void Hdf5File::write_vlen_uint8(const std::string& dataset, int64_t index, const
 
 void Hdf5File::read_vlen_uint8(const std::string& dataset, int64_t index, std::vector<uint8_t>& out,
                                size_t max_bytes) const {
+  read_vlen_uint8_block(
+      dataset, index, 1, [&](int64_t, const uint8_t* bytes, size_t size) { out.assign(bytes, bytes + size); },
+      max_bytes);
+}
+
+void Hdf5File::read_vlen_uint8_block(
+    const std::string& dataset, int64_t first, int64_t count,
+    const std::function<void(int64_t index, const uint8_t* bytes, size_t size)>& visit, size_t max_bytes) const {
   const auto lock = library_lock();
   Hdf5Id d = open_dataset(dataset);
   if (!holds_vlen_bytes(d)) fail(dataset + " is not a variable-length uint8 dataset");
   Hdf5Id file_space, mem_space;
-  select_element(d, dataset, index, file_space, mem_space);
+  select_elements(d, dataset, first, count, file_space, mem_space);
   Hdf5Id mem_type = vlen_uint8_type();
-  hvl_t value{0, nullptr};
-  if (H5Dread(d.get(), mem_type.get(), mem_space.get(), file_space.get(), H5P_DEFAULT, &value) < 0)
-    fail("cannot read element " + std::to_string(index) + " of " + dataset + " (file truncated or corrupt?)");
-  // The library's buffer goes back whatever happens next (H5Treclaim is 1.12+).
+  std::vector<hvl_t> values(static_cast<size_t>(count), hvl_t{0, nullptr});
+  if (H5Dread(d.get(), mem_type.get(), mem_space.get(), file_space.get(), H5P_DEFAULT, values.data()) < 0)
+    fail("cannot read elements [" + std::to_string(first) + ", " + std::to_string(first + count) + ") of " +
+         dataset + " (file truncated or corrupt?)");
+  // The library's buffers go back whatever happens next (H5Treclaim is 1.12+).
   struct Reclaim {
     const Hdf5Id &type, &space;
-    hvl_t& value;
-    ~Reclaim() { H5Dvlen_reclaim(type.get(), space.get(), H5P_DEFAULT, &value); }
-  } reclaim{mem_type, mem_space, value};
-  if (value.len > max_bytes)
-    fail("element " + std::to_string(index) + " of " + dataset + " is " + std::to_string(value.len) +
-         " bytes, more than the " + std::to_string(max_bytes) + " it may hold");
-  if (value.len > 0 && value.p == nullptr) fail("element " + std::to_string(index) + " of " + dataset + " is damaged");
-  const auto* bytes = static_cast<const uint8_t*>(value.p);
-  out.assign(bytes, bytes + value.len);
+    std::vector<hvl_t>& values;
+    ~Reclaim() { H5Dvlen_reclaim(type.get(), space.get(), H5P_DEFAULT, values.data()); }
+  } reclaim{mem_type, mem_space, values};
+  for (int64_t k = 0; k < count; ++k) {
+    const hvl_t& value = values[static_cast<size_t>(k)];
+    const int64_t index = first + k;
+    if (value.len > max_bytes)
+      fail("element " + std::to_string(index) + " of " + dataset + " is " + std::to_string(value.len) +
+           " bytes, more than the " + std::to_string(max_bytes) + " it may hold");
+    if (value.len > 0 && value.p == nullptr)
+      fail("element " + std::to_string(index) + " of " + dataset + " is damaged");
+    visit(index, static_cast<const uint8_t*>(value.p), value.len);
+  }
 }
 
 void Hdf5File::set_rows(const std::string& dataset, int64_t rows) {

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -78,6 +79,11 @@ class Hdf5File {
   // Element `index` of a variable-length uint8 dataset; one longer than max_bytes is refused.
   void read_vlen_uint8(const std::string& dataset, int64_t index, std::vector<uint8_t>& out,
                        size_t max_bytes = SIZE_MAX) const;
+  // Elements [first, first + count) in one read, each handed to visit(index, bytes, size) in order
+  // (the bytes are valid during the call); one longer than max_bytes is refused.
+  void read_vlen_uint8_block(const std::string& dataset, int64_t first, int64_t count,
+                             const std::function<void(int64_t index, const uint8_t* bytes, size_t size)>& visit,
+                             size_t max_bytes = SIZE_MAX) const;
   // Whether `dataset` holds variable-length sequences of 8-bit integers (encoded images).
   bool is_vlen_bytes(const std::string& dataset) const;
   // Resizes the outer axis of an extendible dataset.
@@ -99,9 +105,9 @@ class Hdf5File {
   Hdf5Id open_dataset(const std::string& dataset) const;
   Shape shape_of(const Hdf5Id& d, const std::string& dataset) const;
   static bool holds_vlen_bytes(const Hdf5Id& d);
-  // Selects element `index` of a 1-D dataset: its file space and a one-element memory space.
-  void select_element(const Hdf5Id& d, const std::string& dataset, int64_t index, Hdf5Id& file_space,
-                      Hdf5Id& mem_space) const;
+  // Selects elements [first, first + count) of a 1-D dataset: its file space and a memory space of count.
+  void select_elements(const Hdf5Id& d, const std::string& dataset, int64_t first, int64_t count,
+                       Hdf5Id& file_space, Hdf5Id& mem_space) const;
   Hdf5Id open_attribute(const std::string& object, const std::string& name) const;
   void write_raw(const std::string& dataset, const Shape& shape, hid_t type, const void* data,
                  int64_t chunk_rows);

@@ -29,6 +29,7 @@ TrainingData open_alexnet_data(TrainOptions& options, const Communicator& comm) 
   const int sharing = comm.local_size();
   if (!options.data.empty()) train = std::make_shared<const ImageDataset>(ImageDataset::open(options.data, cache, sharing));
   if (!options.val.empty()) val = std::make_shared<const ImageDataset>(ImageDataset::open(options.val, cache, sharing));
+  if (train && val) check_same_classes(*train, *val);
   // Normalisation and dataset PCA come from the training set (the validation set's when evaluating alone).
   const ImageDataset& reference = train ? *train : *val;
   if (reference.channels() != 3) CONVOY_USER_ERROR(reference.path(), " holds ", reference.channels(), "-channel images; AlexNet takes RGB");

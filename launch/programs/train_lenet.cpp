@@ -73,6 +73,7 @@ TrainingData open_mnist(TrainOptions& options, const Communicator&) {
   data.train = make_normalized_source(train, train->channel_mean(), train->channel_std());
   if (!test_path.empty()) {
     auto test = std::make_shared<const ImageDataset>(ImageDataset::open(test_path, CacheMode::kOn));
+    check_same_classes(*train, *test);
     data.val = make_normalized_source(test, train->channel_mean(), train->channel_std());
   }
   return data;

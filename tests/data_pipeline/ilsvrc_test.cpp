@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "data_pipeline/hdf5_dataset.h"
 #include "formats/hdf5_file.h"
 #include "tests/data_pipeline/ilsvrc_tree.h"
 
@@ -116,6 +117,30 @@ TEST(Ilsvrc, ValidationTakesItsClassesFromTheConvertedTrainingSet) {
   EXPECT_EQ(a.read_strings("/class_names"), b.read_strings("/class_names"));
 }
 
+TEST(Ilsvrc, TrainingRefusesAValidationSetOfOtherClasses) {
+  TempDir dir;
+  IlsvrcTree tree(dir.path().string());
+  IlsvrcSources train_sources;
+  train_sources.synset_mapping = tree.mapping;
+  images_to_hdf5(list_ilsvrc(tree.train, train_sources), small_raw(dir.file("train.h5")));
+  // The same images with the last class's id changed, then with a class fewer.
+  ImageListing other = list_ilsvrc(tree.val, IlsvrcSources{tree.mapping, "", "", tree.solution_csv});
+  other.class_ids[3] = "n05000005";
+  images_to_hdf5(other, small_raw(dir.file("other.h5")));
+  for (auto& e : other.entries) e.label = std::min(e.label, 2);
+  other.class_ids.pop_back();
+  other.class_names.pop_back();
+  images_to_hdf5(other, small_raw(dir.file("fewer.h5")));
+  images_to_hdf5(list_ilsvrc(tree.val, IlsvrcSources{"", "", dir.file("train.h5"), tree.solution_csv}),
+                 small_raw(dir.file("val.h5")));
+  const ImageDataset train = ImageDataset::open(dir.file("train.h5"));
+  check_same_classes(train, ImageDataset::open(dir.file("val.h5")));  // converted with --classes-from: agrees
+  expect_error([&] { check_same_classes(train, ImageDataset::open(dir.file("other.h5"))); },
+               "gives class 3 the id 'n05000005' but training file");
+  expect_error([&] { check_same_classes(train, ImageDataset::open(dir.file("fewer.h5"))); },
+               "has 3 classes but training file");
+}
+
 TEST(Ilsvrc, TheRealFirstValidationImageIsASeaSnakeOfClass65) {
   // The 1,000 real wnids; the sanity check docs/imagenet.md states.
   const std::string classes_txt = std::string(CONVOY_SOURCE_DIR) + "/../shared/data/imagenet-samples/classes.txt";
@@ -187,7 +212,7 @@ TEST(Ilsvrc, BadLayoutsAreClearErrorsNamingTheFile) {
   std::ofstream(dir.file("three.txt")) << "n01000001 a\nn02000002 b\nn03000003 c\n";
   expect_error([&] { list_ilsvrc(tree.val, IlsvrcSources{dir.file("three.txt"), tree.meta, "", tree.ground_truth}); },
                "give different class sets: 0 only in the first, 1 only in the second (e.g. n04000004)");
-  // Not a .mat file; a training file converted without class ids.
+  // Not a .mat file, not a synset mapping.
   expect_error([&] { read_devkit_meta(tree.mapping); }, "cannot read devkit meta file");
   expect_error([&] { read_synset_mapping(tree.solution_csv); }, "expected '<wnid> <names>'");
 }

@@ -362,6 +362,51 @@ TEST(ImageDataset, ReadsRawAndJpegSetsCachedOrByIndex) {
   }
 }
 
+// A cached JPEG set opens at once and fills its cache behind the reads: the
+// bytes read while it fills, after it filled and from the file are the same,
+// and every image ends up in memory.
+TEST(ImageDataset, JpegCacheFillsInTheBackgroundBehindTheReads) {
+  TempDir dir;
+  const std::string jpeg = dir / "jpeg.h5";
+  {
+    Hdf5File file(jpeg, Hdf5File::Mode::kCreate);
+    const int64_t n = 1500;  // several of the cache's blocks
+    file.create_vlen_uint8("/jpeg", n, 64);
+    JpegCodec codec;
+    std::vector<int32_t> labels(n, 0);
+    for (int64_t i = 0; i < n; ++i) {
+      const std::vector<uint8_t> bytes = codec.encode_jpeg(pattern_image(8, 8, static_cast<int>(i % 50)), 80);
+      file.write_vlen_uint8("/jpeg", i, bytes.data(), bytes.size());
+    }
+    file.write("/labels", Shape{n}, labels.data());
+    file.set_attribute("/", "num_classes", 1);
+    file.set_attribute("/", "channels", 3);
+    file.set_attribute("/", "height", 8);
+    file.set_attribute("/", "width", 8);
+    file.set_attribute("/", "channel_mean", std::vector<double>{0.5, 0.5, 0.5});
+    file.set_attribute("/", "channel_std", std::vector<double>{0.2, 0.2, 0.2});
+  }
+  const ImageDataset by_index = ImageDataset::open(jpeg, CacheMode::kOff);
+  const ImageDataset cached = ImageDataset::open(jpeg, CacheMode::kOn);
+  EXPECT_TRUE(cached.cached());
+  JpegCodec codec;
+  std::vector<uint8_t> scratch;
+  Image expected, got;
+  for (int64_t i : {int64_t{1499}, int64_t{0}, int64_t{700}}) {  // the last first: likely not in yet
+    by_index.read_image(i, expected, codec, scratch);
+    cached.read_image(i, got, codec, scratch);
+    EXPECT_EQ(got.pixels, expected.pixels) << "image " << i << " while filling";
+  }
+  cached.wait_until_cached();
+  EXPECT_EQ(cached.cached_images(), 1500);
+  EXPECT_EQ(by_index.cached_images(), 0);
+  for (int64_t i = 0; i < 1500; i += 7) {
+    by_index.read_image(i, expected, codec, scratch);
+    cached.read_image(i, got, codec, scratch);
+    ASSERT_EQ(got.pixels, expected.pixels) << "image " << i << " from the filled cache";
+  }
+}
+
 // Training samples of `crop` pixels with the set's statistics.
 AugmentedSourceOptions training_options(const ImageDataset& dataset, uint64_t seed, int64_t crop, PcaMode pca) {
   AugmentedSourceOptions o;
