@@ -1,13 +1,15 @@
 // make_ilsvrc_tree: an ILSVRC-2012-shaped tree made deterministically from a
-// folder of photos (<wnid>/*.JPEG, e.g. the 1,000 ImageNet sample photos):
-// train/<wnid>/<wnid>_<k>.JPEG, a flat val/ILSVRC2012_val_<8 digits>.JPEG,
-// LOC_synset_mapping.txt, LOC_val_solution.csv, the devkit's
-// ILSVRC2012_validation_ground_truth.txt and meta.mat (ILSVRC2012_IDs in an
-// order that is not the sorted-wnid order). Each image is a random crop,
-// scale and colour jitter of its class's photo, resized to --width x --height
-// and encoded at --quality, so that file sizes and decode times resemble the
-// real set's; a few carry the real set's quirks (greyscale, CMYK, a PNG named
-// .JPEG). For conversion benchmarks and the walkthrough's test.
+// folder of photos (<wnid>/*.JPEG, e.g. the 1,000 ImageNet sample photos), in
+// the layout the files ship in: Kaggle's ILSVRC/Data/CLS-LOC/train/<wnid>/
+// <wnid>_<k>.JPEG and ILSVRC/Data/CLS-LOC/val/ILSVRC2012_val_<8 digits>.JPEG
+// with LOC_synset_mapping.txt and LOC_val_solution.csv, and the devkit's
+// ILSVRC2012_devkit_t12/data/ILSVRC2012_validation_ground_truth.txt and
+// meta.mat (ILSVRC2012_IDs in an order that is not the sorted-wnid order).
+// Each image is a random crop, scale and colour jitter of its class's photo
+// with sensor-like noise, resized to --width x --height and encoded at
+// --quality, so that file sizes and decode times resemble the real set's; a
+// few carry the real set's quirks (greyscale, CMYK, a PNG named .JPEG). For
+// conversion benchmarks and the ImageNet walkthrough's test.
 #include <png.h>
 #include <turbojpeg.h>
 
@@ -40,6 +42,7 @@ struct TreeOptions {
   std::string photos, out;
   int64_t classes = 1000, train_per_class = 10, val = 50, width = 500, height = 375;
   int quality = 90, threads = 2;
+  double grain = 30.0;  // per-pixel noise amplitude in pixel levels: brings size and decode time near real photos'
   uint64_t seed = 1;
 };
 
@@ -75,7 +78,7 @@ std::vector<SourceClass> source_classes(const TreeOptions& o) {
 // Image `index` of the tree: a jittered window of `photo`, width x height.
 void jittered(const Image& photo, const TreeOptions& o, uint64_t index, Image& out) {
   RandomStream random(o.seed, RandomPurpose::kSynthetic, index);
-  const double scale = 0.55 + 0.45 * random.next_uniform();  // side of the window, of the photo's
+  const double scale = 0.8 + 0.2 * random.next_uniform();  // side of the window, of the photo's
   const int64_t h = std::max<int64_t>(8, static_cast<int64_t>(scale * photo.height));
   const int64_t w = std::max<int64_t>(8, static_cast<int64_t>(scale * photo.width));
   const int64_t top = static_cast<int64_t>(random.next_uniform() * (photo.height - h + 1));
@@ -87,9 +90,22 @@ void jittered(const Image& photo, const TreeOptions& o, uint64_t index, Image& o
   resize_window(window, o.height, o.width, 0, 0, o.height, o.width, out);
   float gain[3];
   for (float& g : gain) g = 0.8f + 0.4f * random.next_uniform();
+  // The noise from xorshift64* seeded by the image's Philox stream: a draw a
+  // subpixel is too many for Philox to be cheap, and these need no quality.
+  uint64_t state = (static_cast<uint64_t>(random.next_word()) << 32 | random.next_word()) | 1;
+  auto noise = [&state] {
+    state ^= state >> 12;
+    state ^= state << 25;
+    state ^= state >> 27;
+    return static_cast<float>((state * 2685821657736338717ull) >> 40) * 0x1p-24f;  // [0, 1)
+  };
+  const float amplitude = static_cast<float>(o.grain);
   for (int64_t y = 0; y < o.height; ++y) {
     uint8_t* row = out.row(y);
-    for (int64_t x = 0; x < 3 * o.width; ++x) row[x] = static_cast<uint8_t>(std::min(255.0f, row[x] * gain[x % 3]));
+    for (int64_t x = 0; x < 3 * o.width; ++x) {
+      const float value = row[x] * gain[x % 3] + amplitude * (2.0f * noise() - 1.0f);
+      row[x] = static_cast<uint8_t>(std::clamp(value + 0.5f, 0.0f, 255.0f));
+    }
   }
 }
 
@@ -175,18 +191,19 @@ void make_tree(const TreeOptions& o) {
     read_file(classes[c].photo, bytes);
     codec.decode(bytes.data(), bytes.size(), classes[c].photo, photos[c]);
   }
-  fs::create_directories(o.out + "/train");
-  fs::create_directories(o.out + "/val");
+  const std::string images = o.out + "/ILSVRC/Data/CLS-LOC", devkit = o.out + "/ILSVRC2012_devkit_t12/data";
+  fs::create_directories(images + "/val");
+  fs::create_directories(devkit);
   std::ofstream mapping(o.out + "/LOC_synset_mapping.txt");
   for (const auto& c : classes) {
     mapping << c.wnid << ' ' << c.name << '\n';
-    fs::create_directories(o.out + "/train/" + c.wnid);
+    fs::create_directories(images + "/train/" + c.wnid);
   }
   const int64_t n_classes = static_cast<int64_t>(classes.size());
   write_images(o, n_classes * o.train_per_class, photos, 0,
                [&](int64_t i) {
                  const SourceClass& c = classes[static_cast<size_t>(i / o.train_per_class)];
-                 return o.out + "/train/" + c.wnid + "/" + c.wnid + "_" + std::to_string(i % o.train_per_class) + ".JPEG";
+                 return images + "/train/" + c.wnid + "/" + c.wnid + "_" + std::to_string(i % o.train_per_class) + ".JPEG";
                },
                [&](int64_t i) { return static_cast<size_t>(i / o.train_per_class); });
   // The devkit numbers the classes in an order of its own: here a seeded shuffle.
@@ -198,7 +215,7 @@ void make_tree(const TreeOptions& o) {
   for (size_t c = 0; c < classes.size(); ++c) synsets.push_back({id_of_class[c], classes[c].wnid, classes[c].name, 0});
   synsets.push_back({static_cast<int>(classes.size()) + 1, "n00001740", "entity", 2});  // a parent: not a class
   std::sort(synsets.begin(), synsets.end(), [](const auto& a, const auto& b) { return a.ilsvrc_id < b.ilsvrc_id; });
-  write_devkit_meta(o.out + "/meta.mat", synsets);
+  write_devkit_meta(devkit + "/meta.mat", synsets);
   std::vector<size_t> val_class(static_cast<size_t>(o.val));
   RandomStream pick(o.seed, RandomPurpose::kSynthetic, 0xFFFFFFFFu);  // apart from the images (major = index)
   for (auto& c : val_class) c = pick.next_word() % classes.size();
@@ -208,9 +225,9 @@ void make_tree(const TreeOptions& o) {
     return std::string(name);
   };
   write_images(o, o.val, photos, 1u << 30,
-               [&](int64_t i) { return o.out + "/val/" + val_name(i) + ".JPEG"; },
+               [&](int64_t i) { return images + "/val/" + val_name(i) + ".JPEG"; },
                [&](int64_t i) { return val_class[static_cast<size_t>(i)]; });
-  std::ofstream truth(o.out + "/ILSVRC2012_validation_ground_truth.txt"), csv(o.out + "/LOC_val_solution.csv");
+  std::ofstream truth(devkit + "/ILSVRC2012_validation_ground_truth.txt"), csv(o.out + "/LOC_val_solution.csv");
   csv << "ImageId,PredictionString\n";
   for (int64_t i = 0; i < o.val; ++i) {
     const size_t c = val_class[static_cast<size_t>(i)];
@@ -242,6 +259,7 @@ int main(int argc, char** argv) {
         ("height", po::value(&o.height)->default_value(o.height), "image height")
         ("quality", po::value(&o.quality)->default_value(o.quality), "JPEG quality")
         ("threads", po::value(&o.threads)->default_value(o.threads), "threads")
+        ("grain", po::value(&o.grain)->default_value(o.grain), "per-pixel noise amplitude (pixel levels)")
         ("seed", po::value(&o.seed)->default_value(o.seed), "seed of every random choice");
     po::variables_map vm;
     if (!convoy::parse_command_line(argc, argv, options, nullptr, vm)) return 0;
