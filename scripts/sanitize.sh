@@ -44,7 +44,7 @@ run_tsan() {
   export TSAN_OPTIONS="suppressions=$here/tests/sanitizers/tsan.supp:halt_on_error=1:second_deadlock_stack=1"
   export OMP_NUM_THREADS=1
   (cd build-tsan && ctest --output-on-failure -j "$jobs" \
-    -R "^(Loader|LoaderDeathTest|Hdf5|NormalizedSource|ImagesToHdf5|ConversionResume|Storage/ConversionResume|ImageDataset|AugmentedSource|Reducer|DataParallel|TrainerTest|MpiCollectives)\.")
+    -R "^(Loader|LoaderDeathTest|Hdf5|NormalizedSource|ImagesToHdf5|ImageDataset|AugmentedSource|Reducer|DataParallel|TrainerTest|MpiCollectives)\.")
   echo "sanitize: TSan clean"
 }
 
