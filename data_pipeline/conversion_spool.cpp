@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -43,6 +44,11 @@ SpoolState read_state(const std::string& path) {
     s.skipped = j.at("skipped").get<std::vector<int64_t>>();
     s.moments = j.at("moments").get<std::vector<double>>();
     if (s.moments.size() != 13 && !s.moments.empty()) throw std::runtime_error("moments of the wrong length");
+    const bool skipped_fit = std::is_sorted(s.skipped.begin(), s.skipped.end()) &&
+                             (s.skipped.empty() || (s.skipped.front() >= 0 && s.skipped.back() < s.next_input));
+    if (s.next_input < 0 || s.next_input > s.total || s.records < 0 || s.bytes < 0 || !skipped_fit ||
+        s.records + static_cast<int64_t>(s.skipped.size()) != s.next_input)
+      throw std::runtime_error("its counts disagree");
     return s;
   } catch (const std::exception& e) {
     CONVOY_USER_ERROR("partial conversion state '", path, "' is unreadable (", e.what(),

@@ -341,6 +341,8 @@ ImageListing list_ilsvrc(const std::string& folder, const IlsvrcSources& sources
                       "--devkit-meta meta.mat or --classes-from TRAIN.h5");
   for (size_t i = 1; i < lists.size(); ++i) check_same_classes(lists[0], lists[i]);
   if (sources.val_labels.empty()) return list_ilsvrc_train(folder, lists[0]);
+  if (std::error_code ec; !fs::is_regular_file(sources.val_labels, ec))
+    CONVOY_USER_ERROR("validation labels '", sources.val_labels, "' do not exist or are not a file");
   if (is_val_solution_csv(sources.val_labels))
     return list_ilsvrc_val(folder, read_val_solution_csv(sources.val_labels), sources.val_labels, lists[0]);
   if (sources.devkit_meta.empty())

@@ -9,6 +9,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <thread>
 
@@ -159,6 +160,12 @@ TEST(ConversionResume, AChangedInputIsRefusedAndRestartStartsOver) {
   ImagesToHdf5Options bigger = options_for(out, ImageStorage::kRaw);
   bigger.size = 20;
   testing::expect_error([&] { images_to_hdf5(listing, bigger); }, "rerun with --restart to discard it");
+  // A damaged state file is named, never trusted.
+  const std::string state = partial_folder_for(out) + "/state.json";
+  std::ofstream(state) << R"({"version":1,"fingerprint":"x","total":700,"next_input":256,"records":9,"bytes":0,)"
+                       << R"("skipped":[],"moments":[]})";
+  testing::expect_error([&] { images_to_hdf5(listing, options_for(out, ImageStorage::kRaw)); },
+                        "state.json' is unreadable (its counts disagree); rerun with --restart");
   ImagesToHdf5Options restart = options_for(out, ImageStorage::kRaw);
   restart.restart = true;
   const ImagesToHdf5Report report = images_to_hdf5(listing, restart);

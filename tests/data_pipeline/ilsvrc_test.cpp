@@ -192,7 +192,9 @@ TEST(Ilsvrc, BadLayoutsAreClearErrorsNamingTheFile) {
   std::ofstream(dir.file("bad.csv")) << "ImageId,PredictionString\nILSVRC2012_val_00000001,n07777777 1 2 3 4\n";
   expect_error([&] { list_ilsvrc(tree.val, IlsvrcSources{tree.mapping, "", "", dir.file("bad.csv")}); },
                "with 'n07777777', which is not a class of");
-  // A CSV without its header, a ground truth without meta.mat, an ID no class has.
+  // Labels that are not there; a CSV without its header, a ground truth without meta.mat, an ID no class has.
+  expect_error([&] { list_ilsvrc(tree.val, IlsvrcSources{tree.mapping, "", "", dir.file("nowhere.csv")}); },
+               "nowhere.csv' do not exist");
   std::ofstream(dir.file("headless.csv")) << "ILSVRC2012_val_00000001,n01000001 1 2 3 4\n";
   expect_error([&] { read_val_solution_csv(dir.file("headless.csv")); }, "expected the header");
   expect_error([&] { list_ilsvrc(tree.val, IlsvrcSources{tree.mapping, "", "", tree.ground_truth}); },
