@@ -39,8 +39,6 @@ class ConversionSpool {
   ConversionSpool& operator=(const ConversionSpool&) = delete;
 
   const SpoolState& committed() const { return committed_; }
-  bool resumed() const { return committed_.next_input > 0; }
-  const std::string& folder() const { return folder_; }
   // Where the finished HDF5 file is assembled before it is renamed into place.
   std::string assembly_path() const { return folder_ + "/assembly.h5"; }
 
