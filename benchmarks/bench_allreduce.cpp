@@ -56,12 +56,12 @@ int main(int argc, char** argv) {
   double factor = 2.0, seconds_per_size = 0.2;
   int warmup = 3;
   po::options_description desc("bench_allreduce options (run under mpirun)");
-  desc.add_options()("min-bytes,b", po::value(&min_text)->default_value(min_text), "smallest message")
-      ("max-bytes,e", po::value(&max_text)->default_value(max_text), "largest message")
-      ("factor,f", po::value(&factor)->default_value(factor), "size multiplier between rows")
-      ("warmup", po::value(&warmup)->default_value(warmup), "untimed all-reduces per size")
-      ("seconds", po::value(&seconds_per_size)->default_value(seconds_per_size), "about this long timed per size")
-      ("algorithm", po::value(&algorithm)->default_value(algorithm),
+  desc.add_options()("min-bytes,b", convoy::option_value(&min_text), "smallest message")
+      ("max-bytes,e", convoy::option_value(&max_text), "largest message")
+      ("factor,f", convoy::option_value(&factor), "size multiplier between rows")
+      ("warmup", convoy::option_value(&warmup), "untimed all-reduces per size")
+      ("seconds", convoy::option_value(&seconds_per_size), "about this long timed per size")
+      ("algorithm", convoy::option_value(&algorithm),
        "auto | basic_linear | nonoverlapping | recursive_doubling | ring | segmented_ring | rabenseifner")
       ("csv", po::value(&csv), "also write the table to this CSV file")
       ("help,h", "show this help");

@@ -157,13 +157,13 @@ int main(int argc, char** argv) {
     std::string counts_text = "2,3";
     int64_t rounds = 3;
     po::options_description desc("bench_lockstep options");
-    desc.add_options()("model", po::value(&s.model)->default_value(s.model), "lenet5 | alexnet")
-        ("batch-size", po::value(&s.batch)->default_value(s.batch), "images per step and process")
-        ("threads", po::value(&s.threads)->default_value(s.threads), "compute threads per process")
-        ("processes", po::value(&counts_text)->default_value(counts_text), "process counts, comma-separated")
-        ("steps", po::value(&s.steps)->default_value(s.steps), "timed steps per round")
-        ("warmup", po::value(&s.warmup)->default_value(s.warmup), "untimed steps first")
-        ("rounds", po::value(&rounds)->default_value(rounds), "rounds per count, alternating with 1 process (medians)")
+    desc.add_options()("model", convoy::option_value(&s.model), "lenet5 | alexnet")
+        ("batch-size", convoy::option_value(&s.batch), "images per step and process")
+        ("threads", convoy::option_value(&s.threads), "compute threads per process")
+        ("processes", convoy::option_value(&counts_text), "process counts, comma-separated")
+        ("steps", convoy::option_value(&s.steps), "timed steps per round")
+        ("warmup", convoy::option_value(&s.warmup), "untimed steps first")
+        ("rounds", convoy::option_value(&rounds), "rounds per count, alternating with 1 process (medians)")
         ("help,h", "show this help");
     po::variables_map vm;
     if (!parse_command_line(argc, argv, desc, nullptr, vm)) return 0;

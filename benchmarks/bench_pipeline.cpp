@@ -98,13 +98,13 @@ int main(int argc, char** argv) {
     po::options_description desc("bench_pipeline options");
     desc.add_options()("raw", po::value(&raw), "raw-storage HDF5 file (256x256)")
         ("jpeg", po::value(&jpeg), "JPEG-storage HDF5 file (256x256)")
-        ("images", po::value(&images)->default_value(images), "image folder to convert when --raw/--jpeg are not given")
-        ("cache-dir", po::value(&cache_dir)->default_value(cache_dir), "where converted files are kept")
-        ("cache-in-memory", po::value(&cache_mode)->default_value(cache_mode), "auto | on | off")
-        ("max-workers", po::value(&max_workers)->default_value(max_workers), "measure 1..N workers")
-        ("batch-size", po::value(&batch)->default_value(batch), "images per batch")
-        ("images-per-run", po::value(&count)->default_value(count), "images per measurement")
-        ("repeats", po::value(&repeats)->default_value(repeats), "runs per figure (the median is reported)")
+        ("images", convoy::option_value(&images), "image folder to convert when --raw/--jpeg are not given")
+        ("cache-dir", convoy::option_value(&cache_dir), "where converted files are kept")
+        ("cache-in-memory", convoy::option_value(&cache_mode), "auto | on | off")
+        ("max-workers", convoy::option_value(&max_workers), "measure 1..N workers")
+        ("batch-size", convoy::option_value(&batch), "images per batch")
+        ("images-per-run", convoy::option_value(&count), "images per measurement")
+        ("repeats", convoy::option_value(&repeats), "runs per figure (the median is reported)")
         ("help,h", "show this help");
     po::variables_map vm;
     if (!convoy::parse_command_line(argc, argv, desc, nullptr, vm)) return 0;

@@ -288,15 +288,15 @@ int main(int argc, char** argv) {
   int rounds = 3, max_ranks = 0;
   std::string csv = "bench_scaling.csv", png = "bench_scaling.png";
   po::options_description desc("bench_scaling options (no options: the whole sweep)");
-  desc.add_options()("rounds", po::value(&rounds)->default_value(rounds), "alternating rounds (medians reported)")
-      ("max-ranks", po::value(&max_ranks)->default_value(max_ranks), "largest rank count (0: the cores)")
-      ("csv", po::value(&csv)->default_value(csv), "table as CSV")
-      ("png", po::value(&png)->default_value(png), "plot (empty: none)")
+  desc.add_options()("rounds", convoy::option_value(&rounds), "alternating rounds (medians reported)")
+      ("max-ranks", convoy::option_value(&max_ranks), "largest rank count (0: the cores)")
+      ("csv", convoy::option_value(&csv), "table as CSV")
+      ("png", convoy::option_value(&png), "plot (empty: none)")
       ("measure", po::bool_switch(&measure), "one measurement (what the sweep runs)")
-      ("model", po::value(&m.model)->default_value(m.model), "with --measure: lenet5 | alexnet")
-      ("batch-size", po::value(&m.batch)->default_value(m.batch), "with --measure: per-rank batch")
-      ("threads", po::value(&m.threads)->default_value(m.threads), "with --measure: threads per rank")
-      ("steps", po::value(&m.steps)->default_value(m.steps), "with --measure: timed steps")
+      ("model", convoy::option_value(&m.model), "with --measure: lenet5 | alexnet")
+      ("batch-size", convoy::option_value(&m.batch), "with --measure: per-rank batch")
+      ("threads", convoy::option_value(&m.threads), "with --measure: threads per rank")
+      ("steps", convoy::option_value(&m.steps), "with --measure: timed steps")
       ("no-overlap", po::bool_switch(&m.no_overlap), "with --measure: all-reduce after backward")
       ("help,h", "show this help");
   po::variables_map vm;

@@ -84,22 +84,22 @@ int main(int argc, char** argv) {
                 conv_algorithms = "measured";
     int workers = 1;
     po::options_description desc("bench_train options");
-    desc.add_options()("model", po::value(&model_name)->default_value(model_name), "lenet5 | alexnet")
-        ("batch-size", po::value(&batch)->default_value(batch), "images per step")
-        ("steps", po::value(&steps)->default_value(steps), "timed steps per repeat")
-        ("warmup", po::value(&warmup)->default_value(warmup), "untimed steps first")
-        ("repeats", po::value(&repeats)->default_value(repeats), "repeats (the median is reported)")
-        ("threads", po::value(&threads)->default_value(threads), "compute threads (0: default)")
-        ("input-size", po::value(&input_size)->default_value(input_size), "input side (0: model default)")
-        ("num-classes", po::value(&classes)->default_value(classes), "classes (0: model default)")
+    desc.add_options()("model", convoy::option_value(&model_name), "lenet5 | alexnet")
+        ("batch-size", convoy::option_value(&batch), "images per step")
+        ("steps", convoy::option_value(&steps), "timed steps per repeat")
+        ("warmup", convoy::option_value(&warmup), "untimed steps first")
+        ("repeats", convoy::option_value(&repeats), "repeats (the median is reported)")
+        ("threads", convoy::option_value(&threads), "compute threads (0: default)")
+        ("input-size", convoy::option_value(&input_size), "input side (0: model default)")
+        ("num-classes", convoy::option_value(&classes), "classes (0: model default)")
         ("per-layer", po::bool_switch(&per_layer), "also time each layer's forward and backward")
         ("per-layer-csv", po::value(&per_layer_csv), "with --per-layer: also write the table as CSV (the cluster model's input)")
         ("data", po::value(&data_path), "HDF5 file (docs/data.md) to train from, in memory and through the loader, side by side")
-        ("workers", po::value(&workers)->default_value(workers), "loader threads with --data (0: load in the training thread)")
-        ("cache-in-memory", po::value(&cache_mode)->default_value(cache_mode), "with --data: auto | on | off")
-        ("device", po::value(&device_name)->default_value(device_name), "cpu | cuda | cuda:N")
-        ("precision", po::value(&precision_name)->default_value(precision_name), "GPU math: fp32 | tf32 | bf16")
-        ("conv-algorithms", po::value(&conv_algorithms)->default_value(conv_algorithms),
+        ("workers", convoy::option_value(&workers), "loader threads with --data (0: load in the training thread)")
+        ("cache-in-memory", convoy::option_value(&cache_mode), "with --data: auto | on | off")
+        ("device", convoy::option_value(&device_name), "cpu | cuda | cuda:N")
+        ("precision", convoy::option_value(&precision_name), "GPU math: fp32 | tf32 | bf16")
+        ("conv-algorithms", convoy::option_value(&conv_algorithms),
          "GPU: cuDNN's convolution algorithms measured (the fastest per shape) | heuristic")
         ("help,h", "show this help");
     po::variables_map vm;

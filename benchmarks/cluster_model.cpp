@@ -340,27 +340,27 @@ int main(int argc, char** argv) {
   double compute_scale = 0, link_burst = 0, bucket_mb = 25.0, alexnet_rate = 11185.0, lenet_step_ms = 0.566;
   po::options_description desc("cluster_model predict|h200 [options]");
   desc.add_options()("mode", po::value(&mode), "predict | h200")
-      ("model", po::value(&model)->default_value(model), "predict: lenet5 | alexnet")
+      ("model", convoy::option_value(&model), "predict: lenet5 | alexnet")
       ("per-layer", po::value(&per_layer), "predict: bench_train --per-layer-csv output at the per-rank batch")
       ("allreduce", po::value(&links), "predict: bench_allreduce --csv output measured on the links")
       ("communication-cpu", po::value(&cpu_links), "predict: bench_allreduce --csv on unshaped links (the CPU cost of moving bytes, where the hosts share cores)")
-      ("ranks", po::value(&ranks)->default_value(ranks), "predict: ranks (one per host)")
-      ("cores", po::value(&cores)->default_value(cores), "predict: cores the ranks share (0: one each)")
-      ("threads", po::value(&threads)->default_value(threads), "predict: compute threads per rank")
-      ("compute-scale", po::value(&compute_scale)->default_value(compute_scale),
+      ("ranks", convoy::option_value(&ranks), "predict: ranks (one per host)")
+      ("cores", convoy::option_value(&cores), "predict: cores the ranks share (0: one each)")
+      ("threads", convoy::option_value(&threads), "predict: compute threads per rank")
+      ("compute-scale", convoy::option_value(&compute_scale),
        "predict: how much slower a rank computes beside the others, measured (bench_lockstep's slowdown_N); "
        "0: ranks x threads / cores, a perfect share")
-      ("link-burst", po::value(&link_burst)->default_value(link_burst),
+      ("link-burst", convoy::option_value(&link_burst),
        "predict: bytes a link's token bucket lets through at once after a pause (tc tbf burst; 0: unshaped)")
-      ("bucket-mb", po::value(&bucket_mb)->default_value(bucket_mb), "bucket size (as --bucket-mb)")
-      ("per-layer-alexnet", po::value(&alexnet_csv)->default_value(alexnet_csv),
+      ("bucket-mb", convoy::option_value(&bucket_mb), "bucket size (as --bucket-mb)")
+      ("per-layer-alexnet", convoy::option_value(&alexnet_csv),
        "h200: AlexNet's bench_train --per-layer-csv (default: measured on one H200, bf16)")
-      ("per-layer-lenet", po::value(&lenet_csv)->default_value(lenet_csv),
+      ("per-layer-lenet", convoy::option_value(&lenet_csv),
        "h200: LeNet-5's bench_train --per-layer-csv (default: measured on one H200)")
-      ("alexnet-images-per-sec", po::value(&alexnet_rate)->default_value(alexnet_rate), "h200: per-GPU AlexNet rate")
-      ("lenet-step-ms", po::value(&lenet_step_ms)->default_value(lenet_step_ms), "h200: LeNet-5 step time per GPU")
-      ("csv", po::value(&csv)->default_value(csv), "h200: tables as CSV")
-      ("png", po::value(&png)->default_value(png), "h200: efficiency plot (empty: none)")
+      ("alexnet-images-per-sec", convoy::option_value(&alexnet_rate), "h200: per-GPU AlexNet rate")
+      ("lenet-step-ms", convoy::option_value(&lenet_step_ms), "h200: LeNet-5 step time per GPU")
+      ("csv", convoy::option_value(&csv), "h200: tables as CSV")
+      ("png", convoy::option_value(&png), "h200: efficiency plot (empty: none)")
       ("help,h", "show this help");
   po::positional_options_description positional;
   positional.add("mode", 1);

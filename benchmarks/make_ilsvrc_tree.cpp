@@ -252,15 +252,15 @@ int main(int argc, char** argv) {
     options.add_options()("help,h", "print this help")
         ("photos", po::value(&o.photos)->required(), "folder of <wnid>/*.JPEG photos with classes.txt")
         ("out", po::value(&o.out)->required(), "folder to create the tree in")
-        ("classes", po::value(&o.classes)->default_value(o.classes), "classes (the first by wnid)")
-        ("train-per-class", po::value(&o.train_per_class)->default_value(o.train_per_class), "training images a class")
-        ("val", po::value(&o.val)->default_value(o.val), "validation images")
-        ("width", po::value(&o.width)->default_value(o.width), "image width")
-        ("height", po::value(&o.height)->default_value(o.height), "image height")
-        ("quality", po::value(&o.quality)->default_value(o.quality), "JPEG quality")
-        ("threads", po::value(&o.threads)->default_value(o.threads), "threads")
-        ("grain", po::value(&o.grain)->default_value(o.grain), "per-pixel noise amplitude (pixel levels)")
-        ("seed", po::value(&o.seed)->default_value(o.seed), "seed of every random choice");
+        ("classes", convoy::option_value(&o.classes), "classes (the first by wnid)")
+        ("train-per-class", convoy::option_value(&o.train_per_class), "training images a class")
+        ("val", convoy::option_value(&o.val), "validation images")
+        ("width", convoy::option_value(&o.width), "image width")
+        ("height", convoy::option_value(&o.height), "image height")
+        ("quality", convoy::option_value(&o.quality), "JPEG quality")
+        ("threads", convoy::option_value(&o.threads), "threads")
+        ("grain", convoy::option_value(&o.grain), "per-pixel noise amplitude (pixel levels)")
+        ("seed", convoy::option_value(&o.seed), "seed of every random choice");
     po::variables_map vm;
     if (!convoy::parse_command_line(argc, argv, options, nullptr, vm)) return 0;
     convoy::make_tree(o);

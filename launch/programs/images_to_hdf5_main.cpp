@@ -37,9 +37,9 @@ int main(int argc, char** argv) {
         ("jpeg-quality", po::value(&jpeg_quality)->default_value(90), "JPEG quality for --storage jpeg (1..100)")
         ("jpeg-444", "JPEG storage without chroma subsampling (4:4:4: ~25% larger, ~15% slower to decode, "
                      "closer to the raw pixels; default 4:2:0)")
-        ("threads", po::value(&threads)->default_value(threads), "decode threads")
+        ("threads", convoy::option_value(&threads), "decode threads")
         ("strict", "fail on an unreadable, corrupt or damaged image instead of skipping it")
-        ("max-pixels", po::value(&max_pixels)->default_value(max_pixels),
+        ("max-pixels", convoy::option_value(&max_pixels),
          "skip images whose header claims more pixels (Pillow's limit by default)")
         ("class-names", po::value(&class_names),
          "file of '<index> <id> <name...>' lines (e.g. classes.txt); default: the folder names")

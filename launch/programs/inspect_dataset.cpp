@@ -166,7 +166,7 @@ int main(int argc, char** argv) {
         ("crop", po::value(&crop)->default_value(227),
          "crop size (capped at the image size; 1-channel sets are shown uncropped unless given)")
         ("pca", po::value(&pca)->default_value("dataset"), "PCA lighting: dataset | image | off")
-        ("pca-sigma", po::value(&pca_sigma)->default_value(0.1), "lighting alpha ~ N(0, sigma)");
+        ("pca-sigma", convoy::option_value(&pca_sigma), "lighting alpha ~ N(0, sigma)");
     po::positional_options_description positional;
     positional.add("file", 1);
     po::variables_map vm;

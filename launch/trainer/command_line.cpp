@@ -1,5 +1,6 @@
 #include "launch/trainer/command_line.h"
 
+#include <charconv>
 #include <cstring>
 #include <iostream>
 
@@ -8,6 +9,19 @@
 namespace convoy {
 
 namespace po = boost::program_options;
+
+std::string shortest_text(double value) {
+  char text[32];
+  const std::to_chars_result end = std::to_chars(text, text + sizeof text, value, std::chars_format::general);
+  std::string out(text, end.ptr);
+  const size_t exponent = out.find_first_of("eE");  // 5e-05 -> 5e-5
+  if (exponent != std::string::npos && exponent + 2 < out.size()) {
+    const size_t digits = exponent + 2;
+    const size_t first = out.find_first_not_of('0', digits);
+    out.erase(digits, (first == std::string::npos ? out.size() - 1 : first) - digits);
+  }
+  return out;
+}
 
 bool parse_command_line(int argc, const char* const* argv, const po::options_description& options,
                         const po::positional_options_description* positional, po::variables_map& vm,

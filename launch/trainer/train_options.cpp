@@ -57,98 +57,98 @@ std::optional<TrainOptions> parse_train_options(int argc, const char* const* arg
   const bool lenet = o.model == "lenet5";
   po::options_description data("Data");
   data.add_options()
-      ("data", po::value(&o.data)->default_value(o.data),
+      ("data", convoy::option_value(&o.data),
        lenet ? "MNIST: a folder of IDX files (.gz or raw) or an HDF5 training file; default: "
                "./data/mnist, then ../shared/data/mnist"
              : "HDF5 training file (docs/data.md layout)")
-      ("val", po::value(&o.val)->default_value(o.val),
+      ("val", convoy::option_value(&o.val),
        "HDF5 validation/test file (MNIST from a folder: its t10k files)")
-      ("cache-dir", po::value(&o.cache_dir)->default_value(o.cache_dir),
+      ("cache-dir", convoy::option_value(&o.cache_dir),
        "where converted HDF5 files are kept");
   if (image_options) {
     data.add_options()
-        ("synthetic", po::value(&o.synthetic)->default_value(o.synthetic),
+        ("synthetic", convoy::option_value(&o.synthetic),
          "train on N random images instead of --data (smoke runs, benchmarks)")
-        ("synthetic-val", po::value(&o.synthetic_val)->default_value(o.synthetic_val),
+        ("synthetic-val", convoy::option_value(&o.synthetic_val),
          "with --synthetic: N random validation images")
-        ("pca", po::value(&o.pca)->default_value(o.pca), "PCA lighting: dataset | image | off (docs/data.md)")
-        ("pca-sigma", po::value(&o.pca_sigma)->default_value(o.pca_sigma), "std of the lighting coefficients")
+        ("pca", convoy::option_value(&o.pca), "PCA lighting: dataset | image | off (docs/data.md)")
+        ("pca-sigma", convoy::option_value(&o.pca_sigma), "std of the lighting coefficients")
         ("no-flip", po::bool_switch(&o.no_flip), "no random horizontal flips")
-        ("eval-crops", po::value(&o.eval_crops)->default_value(o.eval_crops), "evaluation crops: 1 (centre) or 10")
-        ("cache-in-memory", po::value(&o.cache_in_memory)->default_value(o.cache_in_memory),
+        ("eval-crops", convoy::option_value(&o.eval_crops), "evaluation crops: 1 (centre) or 10")
+        ("cache-in-memory", convoy::option_value(&o.cache_in_memory),
          "hold the data sets in memory: auto | on | off");
   }
   data.add_options()
-      ("num-classes", po::value(&o.num_classes)->default_value(o.num_classes), "classes (0: the model's default)")
-      ("input-size", po::value(&o.input_size)->default_value(o.input_size), "input side in pixels (0: the model's default)");
+      ("num-classes", convoy::option_value(&o.num_classes), "classes (0: the model's default)")
+      ("input-size", convoy::option_value(&o.input_size), "input side in pixels (0: the model's default)");
 
   po::options_description recipe("Recipe");
   recipe.add_options()
-      ("epochs", po::value(&o.epochs)->default_value(o.epochs), "total epochs (also after --resume)")
-      ("batch-size", po::value(&o.batch_size)->default_value(o.batch_size), "images per step")
-      ("eval-batch-size", po::value(&o.eval_batch_size)->default_value(o.eval_batch_size), "images per evaluation batch (0: --batch-size)")
-      ("lr", po::value(&o.lr)->default_value(o.lr), "base learning rate")
-      ("momentum", po::value(&o.momentum)->default_value(o.momentum), "SGD momentum")
-      ("weight-decay", po::value(&o.weight_decay)->default_value(o.weight_decay), "L2 weight decay (weights only)")
+      ("epochs", convoy::option_value(&o.epochs), "total epochs (also after --resume)")
+      ("batch-size", convoy::option_value(&o.batch_size), "images per step")
+      ("eval-batch-size", convoy::option_value(&o.eval_batch_size), "images per evaluation batch (0: --batch-size)")
+      ("lr", convoy::option_value(&o.lr), "base learning rate")
+      ("momentum", convoy::option_value(&o.momentum), "SGD momentum")
+      ("weight-decay", convoy::option_value(&o.weight_decay), "L2 weight decay (weights only)")
       ("decay-biases", po::bool_switch(&o.decay_biases), "apply weight decay to biases too")
-      ("lr-schedule", po::value(&o.lr_schedule)->default_value(o.lr_schedule), "constant | step | multistep | cosine | plateau")
-      ("warmup-epochs", po::value(&o.warmup_epochs)->default_value(o.warmup_epochs), "linear warm-up over this many epochs")
-      ("lr-gamma", po::value(&o.lr_gamma)->default_value(o.lr_gamma), "decay factor (step, multistep, plateau)")
-      ("lr-step-size", po::value(&o.lr_step_size)->default_value(o.lr_step_size), "epochs between decays (step)")
+      ("lr-schedule", convoy::option_value(&o.lr_schedule), "constant | step | multistep | cosine | plateau")
+      ("warmup-epochs", convoy::option_value(&o.warmup_epochs), "linear warm-up over this many epochs")
+      ("lr-gamma", convoy::option_value(&o.lr_gamma), "decay factor (step, multistep, plateau)")
+      ("lr-step-size", convoy::option_value(&o.lr_step_size), "epochs between decays (step)")
       ("lr-milestones", po::value(&o.lr_milestones)->multitoken(), "epochs at which to decay (multistep)")
-      ("lr-patience", po::value(&o.lr_patience)->default_value(o.lr_patience), "epochs without improvement before a decay (plateau)")
-      ("min-lr", po::value(&o.min_lr)->default_value(o.min_lr), "floor of the cosine schedule")
-      ("init", po::value(&o.init)->default_value(o.init), "paper | xavier | kaiming")
-      ("seed", po::value(&o.seed)->default_value(o.seed), "seed of initialisation, shuffling, dropout");
+      ("lr-patience", convoy::option_value(&o.lr_patience), "epochs without improvement before a decay (plateau)")
+      ("min-lr", convoy::option_value(&o.min_lr), "floor of the cosine schedule")
+      ("init", convoy::option_value(&o.init), "paper | xavier | kaiming")
+      ("seed", convoy::option_value(&o.seed), "seed of initialisation, shuffling, dropout");
 
   po::options_description parallel("Data parallel (under mpirun: --batch-size is per rank)");
   parallel.add_options()
-      ("accumulate-steps", po::value(&o.accumulate_steps)->default_value(o.accumulate_steps),
+      ("accumulate-steps", convoy::option_value(&o.accumulate_steps),
        "micro-batches per optimizer step on each rank (global batch = batch x ranks x this)")
-      ("lr-scaling", po::value(&o.lr_scaling)->default_value(o.lr_scaling),
+      ("lr-scaling", convoy::option_value(&o.lr_scaling),
        "none | linear: lr x global batch / --lr-base-batch (Goyal et al.; pair with --warmup-epochs)")
-      ("lr-base-batch", po::value(&o.lr_base_batch)->default_value(o.lr_base_batch), "the batch --lr is meant for (linear scaling)")
-      ("bucket-mb", po::value(&o.bucket_mb)->default_value(o.bucket_mb), "gradient all-reduce bucket size in MiB (the first is 1 MiB)")
+      ("lr-base-batch", convoy::option_value(&o.lr_base_batch), "the batch --lr is meant for (linear scaling)")
+      ("bucket-mb", convoy::option_value(&o.bucket_mb), "gradient all-reduce bucket size in MiB (the first is 1 MiB)")
       ("no-overlap", po::bool_switch(&o.no_overlap), "all-reduce gradients after backward, not during it (for comparison)")
-      ("grad-compression", po::value(&o.grad_compression)->default_value(o.grad_compression),
+      ("grad-compression", convoy::option_value(&o.grad_compression),
        "none | bf16: all-reduce gradients rounded to bf16 (half the bytes; the update stays fp32)")
-      ("collective-timeout", po::value(&o.collective_timeout)->default_value(o.collective_timeout),
+      ("collective-timeout", convoy::option_value(&o.collective_timeout),
        "seconds a collective may wait for the other ranks before the job is ended");
 
   po::options_description device("Device");
   device.add_options()
-      ("device", po::value(&o.device)->default_value(o.device),
+      ("device", convoy::option_value(&o.device),
        "auto (a GPU when there is one, else the CPU) | cpu | cuda (the GPU local rank mod visible GPUs) | cuda:N")
-      ("precision", po::value(&o.precision)->default_value(o.precision),
+      ("precision", convoy::option_value(&o.precision),
        "GPU math of convolutions and fully connected layers: fp32 (true fp32) | tf32 (TF32 tensor cores) | "
        "bf16 (bf16 inputs and weights, fp32 accumulation and master weights)")
       ("deterministic", po::bool_switch(&o.deterministic),
        "GPU: deterministic cuDNN algorithms only (bit-identical reruns, maybe slower)")
-      ("conv-algorithms", po::value(&o.conv_algorithms)->default_value(o.conv_algorithms),
+      ("conv-algorithms", convoy::option_value(&o.conv_algorithms),
        "GPU: how each convolution's cuDNN algorithms are chosen, once per shape: measured (each timed, the "
        "fastest taken, as PyTorch's cudnn.benchmark) | heuristic (cuDNN's heuristics, no trial runs)");
 
   po::options_description running("Running");
   running.add_options()
-      ("threads", po::value(&o.threads)->default_value(o.threads), "compute threads (0: OMP_NUM_THREADS or all cores)")
-      ("workers", po::value(&o.workers)->default_value(o.workers), "data-loading worker threads (0: load in the training thread)")
-      ("max-steps", po::value(&o.max_steps)->default_value(o.max_steps), "stop (with a checkpoint) after this many steps in all (0: no limit)")
-      ("log-every", po::value(&o.log_every)->default_value(o.log_every), "steps between step metrics lines (the progress line: every 30 s without a terminal)")
-      ("metrics", po::value(&o.metrics)->default_value(o.metrics), "write JSON-lines metrics to this file")
-      ("checkpoint-dir", po::value(&o.checkpoint_dir)->default_value(o.checkpoint_dir), "where checkpoints go (empty: none)")
-      ("keep-checkpoints", po::value(&o.keep_checkpoints)->default_value(o.keep_checkpoints), "how many recent checkpoints to keep (0: all)")
-      ("resume", po::value(&o.resume)->default_value(o.resume), "a checkpoint file, or 'auto': the newest in --checkpoint-dir")
+      ("threads", convoy::option_value(&o.threads), "compute threads (0: OMP_NUM_THREADS or all cores)")
+      ("workers", convoy::option_value(&o.workers), "data-loading worker threads (0: load in the training thread)")
+      ("max-steps", convoy::option_value(&o.max_steps), "stop (with a checkpoint) after this many steps in all (0: no limit)")
+      ("log-every", convoy::option_value(&o.log_every), "steps between step metrics lines (the progress line: every 30 s without a terminal)")
+      ("metrics", convoy::option_value(&o.metrics), "write JSON-lines metrics to this file")
+      ("checkpoint-dir", convoy::option_value(&o.checkpoint_dir), "where checkpoints go (empty: none)")
+      ("keep-checkpoints", convoy::option_value(&o.keep_checkpoints), "how many recent checkpoints to keep (0: all)")
+      ("resume", convoy::option_value(&o.resume), "a checkpoint file, or 'auto': the newest in --checkpoint-dir")
       ("resume-reset-position", po::bool_switch(&o.resume_reset_position),
        "with --resume: keep the weights and optimizer state but start the saved epoch over (where the global batch "
        "or the training set changed, and the saved position would name other samples)")
-      ("evaluate", po::value(&o.evaluate)->default_value(o.evaluate), "report the test accuracy of this checkpoint and exit")
-      ("anomaly", po::value(&o.anomaly)->default_value(o.anomaly),
+      ("evaluate", convoy::option_value(&o.evaluate), "report the test accuracy of this checkpoint and exit")
+      ("anomaly", convoy::option_value(&o.anomaly),
        "a step whose gradients are not finite (NaN, infinity): stop (end the job, keep the last checkpoint) | "
        "skip (drop that update, on every rank)")
-      ("max-skipped", po::value(&o.max_skipped)->default_value(o.max_skipped),
+      ("max-skipped", convoy::option_value(&o.max_skipped),
        "with --anomaly skip: end the job after this many skipped steps in a row")
       ("summary", po::bool_switch(&o.summary), "print the layer table and exit")
-      ("timeline", po::value(&o.timeline)->default_value(o.timeline),
+      ("timeline", convoy::option_value(&o.timeline),
        "write a Chrome-trace timeline of every rank's steps and collectives (Perfetto, chrome://tracing)")
       ("help,h", "show this help");
 

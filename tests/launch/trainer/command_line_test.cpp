@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 #include "core/error.h"
 #include "launch/trainer/train_options.h"
 
@@ -37,6 +39,32 @@ TEST(CommandLine, AValueHoldingBoostsPlaceholderDoesNotHang) {
   // held "%value%" (found by fuzz_command_line; a hang before the fix).
   EXPECT_NE(parse_error({"--bucket-mb", "5%value%"}).find("bucket-mb"), std::string::npos);
   EXPECT_NE(parse_error({"--%canonical_option%"}).find("%canonical_option%"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace convoy
+
+namespace convoy {
+namespace {
+
+TEST(CommandLine, DefaultsPrintAsAPersonWritesThem) {
+  EXPECT_EQ(shortest_text(0.9), "0.9");
+  EXPECT_EQ(shortest_text(0.0005), "0.0005");
+  EXPECT_EQ(shortest_text(5e-5), "5e-5");
+  EXPECT_EQ(shortest_text(0.1), "0.1");
+  EXPECT_EQ(shortest_text(600), "600");
+  EXPECT_EQ(shortest_text(1e-30), "1e-30");
+  EXPECT_EQ(shortest_text(2.5e10), "2.5e+10");
+
+  double momentum = 0.9;
+  int64_t epochs = 90;
+  namespace po = boost::program_options;
+  po::options_description options;
+  options.add_options()("momentum", option_value(&momentum), "")("epochs", option_value(&epochs), "");
+  std::ostringstream help;
+  help << options;
+  EXPECT_NE(help.str().find("(=0.9)"), std::string::npos) << help.str();
+  EXPECT_NE(help.str().find("(=90)"), std::string::npos) << help.str();
 }
 
 }  // namespace
