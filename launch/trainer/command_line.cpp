@@ -2,7 +2,9 @@
 
 #include <charconv>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
+#include <sstream>
 
 #include "core/error.h"
 
@@ -23,6 +25,19 @@ std::string shortest_text(double value) {
   return out;
 }
 
+namespace {
+
+// The options, under a "Usage: <program> [options]" line unless their caption is a usage line itself.
+void print_help(const char* argv0, const po::options_description& options) {
+  std::ostringstream text;
+  text << options;
+  const std::string name = std::filesystem::path(argv0).filename().string();
+  if (text.str().rfind("usage:", 0) != 0) std::cout << "Usage: " << name << " [options]\n";
+  std::cout << text.str() << "\n";
+}
+
+}  // namespace
+
 bool parse_command_line(int argc, const char* const* argv, const po::options_description& options,
                         const po::positional_options_description* positional, po::variables_map& vm,
                         bool show_help) {
@@ -32,7 +47,7 @@ bool parse_command_line(int argc, const char* const* argv, const po::options_des
     if (positional) parser.positional(*positional);
     po::store(parser.run(), vm);
     if (vm.count("help")) {
-      if (show_help) std::cout << "Usage: " << argv[0] << " [options]\n" << options << "\n";
+      if (show_help) print_help(argv[0], options);
       return false;
     }
     po::notify(vm);

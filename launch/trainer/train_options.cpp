@@ -1,15 +1,27 @@
-#include "launch/trainer/command_line.h"
 #include "launch/trainer/train_options.h"
 
 #include <boost/program_options.hpp>
+#include <cstdlib>
 #include <iostream>
 
 #include "backend/device_choice.h"
 #include "core/error.h"
+#include "launch/trainer/command_line.h"
 
 namespace convoy {
 
 namespace po = boost::program_options;
+
+namespace {
+
+// A path under $HOME as --help shows it: ~/.cache/convoy, the same text on every machine.
+std::string home_relative(const std::string& path) {
+  const char* home = std::getenv("HOME");
+  const std::string prefix = home ? std::string(home) + "/" : std::string();
+  return !prefix.empty() && path.rfind(prefix, 0) == 0 ? "~/" + path.substr(prefix.size()) : path;
+}
+
+}  // namespace
 
 nlohmann::json TrainOptions::to_json() const {
   return {{"model", model}, {"data", data}, {"val", val}, {"cache_dir", cache_dir},
@@ -63,7 +75,7 @@ std::optional<TrainOptions> parse_train_options(int argc, const char* const* arg
              : "HDF5 training file (docs/data.md layout)")
       ("val", convoy::option_value(&o.val),
        "HDF5 validation/test file (MNIST from a folder: its t10k files)")
-      ("cache-dir", convoy::option_value(&o.cache_dir),
+      ("cache-dir", po::value(&o.cache_dir)->default_value(o.cache_dir, home_relative(o.cache_dir)),
        "where converted HDF5 files are kept");
   if (image_options) {
     data.add_options()
