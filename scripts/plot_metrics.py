@@ -3,6 +3,7 @@
 training loss per step, learning rate, and per-epoch accuracies.
 
   scripts/plot_metrics.py lenet.jsonl [more.jsonl ...] -o lenet.png
+  scripts/plot_metrics.py a.jsonl b.jsonl --labels A B --max-step 120 -o first_steps.png
 
 Uses Debian's python3-matplotlib; not needed for training itself.
 """
@@ -32,12 +33,19 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("metrics", nargs="+", help="JSON-lines files written by --metrics")
     ap.add_argument("-o", "--output", default="metrics.png")
+    ap.add_argument("--labels", nargs="+", help="legend names, one a file (default: the file names)")
+    ap.add_argument("--max-step", type=int, default=0, help="plot steps up to this one (0: all)")
     args = ap.parse_args()
+    if args.labels and len(args.labels) != len(args.metrics):
+        ap.error(f"{len(args.metrics)} files but {len(args.labels)} labels")
 
     fig, (ax_loss, ax_lr, ax_acc) = plt.subplots(1, 3, figsize=(15, 4.2))
-    for path in args.metrics:
-        label = os.path.splitext(os.path.basename(path))[0]
+    for i, path in enumerate(args.metrics):
+        label = args.labels[i] if args.labels else os.path.splitext(os.path.basename(path))[0]
         steps, epochs = load(path)
+        if args.max_step:
+            steps = [r for r in steps if r["step"] <= args.max_step]
+            epochs = [r for r in epochs if r["step"] <= args.max_step]
         if steps:
             ax_loss.plot([r["step"] for r in steps], [r["loss"] for r in steps], lw=0.8, label=label)
             ax_lr.plot([r["step"] for r in steps], [r["lr"] for r in steps], label=label)
