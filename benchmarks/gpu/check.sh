@@ -1,25 +1,28 @@
 #!/usr/bin/env bash
-# On a lent GPU machine (one H200): the GPU tests; the training throughput of
-# LeNet-5 and AlexNet on the GPU beside the same models in PyTorch on the same
-# GPU, in one table; then train_alexnet on the GPU against the CPU (the losses
-# of its first steps) and its throughput and data wait. Needs .gpu-pack/
-# (benchmarks/gpu/pack.sh, run here first) carried along:
-#   run(command="benchmarks/gpu/check.sh", carry=[".gpu-pack"], timeout_s=390)
+# A portable GPU check, for any machine with an NVIDIA GPU, its driver and
+# PyTorch's wheels (which bring CUDA, cuBLAS, cuDNN and NCCL), and nothing
+# else installed: the GPU tests; the training throughput of LeNet-5 and
+# AlexNet on the GPU beside the same models in PyTorch on the same GPU, in one
+# table; then train_alexnet on the GPU against the CPU (the losses of its
+# first steps) and its throughput and data wait. Needs .gpu-pack/, made by
+# benchmarks/gpu/pack.sh on a build machine and copied along with the source:
+#   benchmarks/gpu/check.sh        (from the source tree's root on the GPU machine)
 # Precision: convoy and PyTorch side by side in fp32 (PyTorch with TF32 off),
 # tf32 (PyTorch with TF32 on) and bf16 (convoy's bf16 convolutions and
 # products; PyTorch's bf16 autocast); PyTorch with cudnn.benchmark in all three.
 #
-# The device time is short, so the whole check keeps within CHECK_BUDGET_S
-# seconds (default 330, so that a second try fits the 15 minutes): each step
-# has a limit of its own, cut to what the budget has left, and a step the
-# budget cannot hold is skipped and said so; the table always comes. A test
+# The whole check keeps within CHECK_BUDGET_S seconds (default 330; raise it
+# for a slower machine, lower it where GPU time is rationed): each step has a
+# limit of its own, cut to what the budget has left, and a step the budget
+# cannot hold is skipped and said so; the table always comes. A test
 # that crashes or hangs is named, and the tests after it still run; at the end,
 # with the time left, each failed one runs again alone with
 # CUDA_LAUNCH_BLOCKING=1 (an asynchronous fault then names its kernel) and,
 # where it works, under compute-sanitizer. Programs that die of a signal print
 # their backtrace (addr2line -Cfpe on the packed binary names the lines).
-# $OUT brings back at most 8 files: check.log (all this prints) and
-# logs.tar.gz (every step's log). Last line: summary key=value ...
+# Results go to $OUT (default /tmp/convoy-gpu-out) as two files: check.log
+# (all this prints) and logs.tar.gz (every step's log). Last line:
+# summary key=value ...
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 out=${OUT:-/tmp/convoy-gpu-out}

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Here, before a run on a lent GPU machine: builds convoy with the CUDA backend
+# On a build machine (Debian 12 with CUDA, cuDNN and NCCL), before the
+# portable GPU check: builds convoy with the CUDA backend
 # and packs what benchmarks/gpu/check.sh runs there into .gpu-pack/: the GPU
 # test program, bench_train, train_alexnet, images_to_hdf5, and the Debian libraries they load (oneDNN, HDF5,
-# Open MPI, Boost, libjpeg, ...; that machine has none of them and can install
-# nothing), and the ImageNet samples, shrunk. The CUDA libraries (runtime, cuBLAS, cuDNN, NCCL) are not packed:
-# check.sh takes the ones of that machine's PyTorch wheels, same sonames.
-#   benchmarks/gpu/pack.sh        then, with the device tool:
-#   run(command="benchmarks/gpu/check.sh", carry=[".gpu-pack"], timeout_s=390)
+# Open MPI, Boost, libjpeg, ...; the GPU machine needs none of them
+# installed), and the ImageNet samples, shrunk. The CUDA libraries (runtime, cuBLAS, cuDNN, NCCL) are not packed:
+# check.sh takes those of the GPU machine's PyTorch wheels, same sonames.
+#   benchmarks/gpu/pack.sh        here; then copy the source tree with .gpu-pack/
+#   benchmarks/gpu/check.sh       to the GPU machine, and run this there
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 grep -qxF '/.gpu-pack/' .git/info/exclude 2> /dev/null || echo '/.gpu-pack/' >> .git/info/exclude

@@ -1,7 +1,8 @@
 """Writes every image of an ImageNet-style folder (<class>/<image>) to
 <out>/<class>/<name>.jpg, its shorter side resized to SIZE and centre-cropped
-to SIZE x SIZE, JPEG quality 90: real photographs small enough to carry to a
-lent GPU machine (benchmarks/gpu/pack.sh), where images_to_hdf5 converts them.
+to SIZE x SIZE, JPEG quality 90: real photographs small enough to pack for
+the portable GPU check (benchmarks/gpu/pack.sh), whose images_to_hdf5
+converts them on the GPU machine.
 Uses Debian's python3-pil; never part of training.
     /usr/bin/python3 shrink_samples.py IN OUT SIZE"""
 import os

@@ -1,7 +1,7 @@
 // A process that dies of a fatal signal (a segmentation fault, an abort, an
 // illegal instruction) says so on stderr with a backtrace before it dies, as
-// PyTorch and glog do: on a cluster, or on a lent GPU machine with no
-// debugger, that trace is often all there is to go on. Frames read
+// PyTorch and glog do: on a cluster node, or on a GPU machine with no
+// debugger installed, that trace is often all there is to go on. Frames read
 // `binary(+0xoffset)` or `binary(function+0xoffset)`; `addr2line -Cfpe binary
 // 0xoffset` names the source line.
 #pragma once

@@ -93,6 +93,10 @@ void TrainingReport::finish(int64_t global_step, double seconds, double images_p
     std::printf(", final val_acc %.2f%%, best %.2f%%", 100.0 * epoch_rows_.back()["val_acc"].get<double>(),
                 100.0 * best_top1);
   std::printf("\n");
+  if (!options_.checkpoint_dir.empty()) std::printf("checkpoints: %s/\n", options_.checkpoint_dir.c_str());
+  if (!options_.metrics.empty())
+    std::printf("metrics: %s (JSON lines; plot: /usr/bin/python3 scripts/plot_metrics.py %s -o metrics.png)\n",
+                options_.metrics.c_str(), options_.metrics.c_str());
   std::fflush(stdout);
 }
 
