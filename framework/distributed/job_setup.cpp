@@ -11,7 +11,7 @@
 #include "distributed/single_process_communicator.h"
 #ifdef CONVOY_WITH_CUDA
 #include "backend/cuda/cuda_device.h"
-#include "distributed/nccl_communicator.h"
+#include "distributed/nccl/nccl_communicator.h"
 #endif
 
 namespace convoy {

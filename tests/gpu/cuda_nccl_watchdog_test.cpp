@@ -16,7 +16,7 @@
 
 #include "backend/cuda/cuda_context.h"
 #include "backend/cuda/cuda_device.h"
-#include "distributed/nccl_communicator.h"
+#include "distributed/nccl/nccl_communicator.h"
 #include "distributed/single_process_communicator.h"
 #include "gpu/gpu_test_support.h"
 #include "tensor/tensor.h"

@@ -22,7 +22,7 @@
 #include "core/bfloat16.h"
 #include "core/error.h"
 #include "distributed/data_parallel.h"
-#include "distributed/nccl_communicator.h"
+#include "distributed/nccl/nccl_communicator.h"
 #include "distributed/single_process_communicator.h"
 #include "gpu/gpu_test_support.h"
 #include "models/lenet5.h"
