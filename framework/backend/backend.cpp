@@ -1,22 +1,15 @@
 #include "backend/backend.h"
 
+#include "backend/device_platform.h"
 #include "core/error.h"
 
 namespace convoy {
 
 Backend& cpu_backend();  // backend/cpu/cpu_backend.cpp
-#ifdef CONVOY_WITH_CUDA
-Backend& cuda_backend(int device);  // backend/cuda/cuda_backend.cpp
-#endif
 
 Backend& backend_for(Device device) {
   if (device.is_cpu()) return cpu_backend();
-#ifdef CONVOY_WITH_CUDA
-  return cuda_backend(device.index);
-#else
-  CONVOY_USER_ERROR("no backend serves tensors on ", to_string(device),
-                    ": this build of convoy has no CUDA backend (it was configured without CUDA)");
-#endif
+  return device_platform(device.kind, "no backend serves tensors on " + to_string(device)).backend(device.index);
 }
 
 void check_class_labels(const Tensor& scores, std::span<const int32_t> labels, const char* what) {

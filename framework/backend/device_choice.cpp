@@ -1,21 +1,14 @@
 #include "backend/device_choice.h"
 
 #include "core/error.h"
-#ifdef CONVOY_WITH_CUDA
-#include "backend/cuda/cuda_context.h"
-#include "backend/cuda/cuda_device.h"
-#endif
 
 namespace convoy {
 
 int usable_cuda_devices(std::string* why, std::string* brief) {
-#ifdef CONVOY_WITH_CUDA
-  return cuda::device_count(why, brief);
-#else
+  if (DevicePlatform* cuda = find_device_platform(DeviceKind::kCUDA)) return cuda->usable_devices(why, brief);
   if (brief) *brief = "this build of convoy has no CUDA backend";
   if (why) *why = "this build of convoy has no CUDA backend (it was configured without CUDA)";
   return 0;
-#endif
 }
 
 DeviceChoice choose_device(const std::string& option, int local_rank) {
@@ -59,17 +52,8 @@ bool parse_conv_algorithms(const std::string& text) {
 }
 
 void configure_gpu_math(Precision precision, bool deterministic, bool measured_algorithms) {
-#ifdef CONVOY_WITH_CUDA
-  cuda::set_measured_algorithms(measured_algorithms);
-  cuda::set_math(precision == Precision::kTf32   ? cuda::Math::kTf32
-                 : precision == Precision::kBf16 ? cuda::Math::kBf16
-                                                 : cuda::Math::kFp32);
-  cuda::set_deterministic_algorithms(deterministic);
-#else
-  (void)precision;
-  (void)deterministic;
-  (void)measured_algorithms;
-#endif
+  if (DevicePlatform* cuda = find_device_platform(DeviceKind::kCUDA))
+    cuda->configure_math(precision, deterministic, measured_algorithms);
 }
 
 }  // namespace convoy

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "backend/device_platform.h"
 #include "tensor/device.h"
 
 namespace convoy {
@@ -28,7 +29,6 @@ struct DeviceChoice {
 // A user error naming the option when a GPU is asked for and there is none.
 DeviceChoice choose_device(const std::string& option, int local_rank);
 
-enum class Precision { kFp32, kTf32, kBf16 };
 // "fp32" | "tf32" | "bf16"; a user error otherwise.
 Precision parse_precision(const std::string& text);
 const char* to_string(Precision precision);

@@ -6,13 +6,11 @@
 #include <algorithm>
 #include <fstream>
 
+#include "backend/device_platform.h"
 #include "core/error.h"
 #include "distributed/agreement.h"
+#include "distributed/device_communicators.h"
 #include "distributed/single_process_communicator.h"
-#ifdef CONVOY_WITH_CUDA
-#include "backend/cuda/cuda_device.h"
-#include "distributed/nccl/nccl_communicator.h"
-#endif
 
 namespace convoy {
 
@@ -43,10 +41,13 @@ std::unique_ptr<Communicator> make_device_communicator(Communicator& host, Devic
   // single-process communicator touches no buffer, so device buffers may pass
   // through it; MPI's (mpirun -np 1 included) would hand them to MPI.
   if (device.is_cpu() || dynamic_cast<SingleProcessCommunicator*>(&host)) return nullptr;
-#ifdef CONVOY_WITH_CUDA
+  const std::string what = "training on " + to_string(device);
+  DevicePlatform& platform = device_platform(device.kind, what);
+  const DeviceCommunicatorFactory factory = find_device_communicator(device.kind);
+  if (!factory) CONVOY_USER_ERROR(what, ": this build of convoy has no communicator for its gradients");
   // NCCL refuses two ranks on one GPU with an error of its own; say which
   // ranks and why, on every rank, before it is asked.
-  const std::string gpu = host_name() + " " + cuda::pci_bus_id(device.index);
+  const std::string gpu = host_name() + " " + platform.physical_id(device.index);
   std::vector<std::string> gpus = host.all_gather(boot_id() + " " + gpu, "the GPU of each rank");
   if (const auto pair = first_two_alike(gpus)) {
     const std::string shared = gpus[pair->first].substr(gpus[pair->first].find(' ') + 1);  // without the boot id
@@ -56,11 +57,7 @@ std::unique_ptr<Communicator> make_device_communicator(Communicator& host, Devic
                    "): NCCL needs a GPU for each rank. Start at most as many ranks on a node as it has GPUs, "
                    "or give each rank its own --device cuda:N");
   }
-  return make_nccl_communicator(host, device.index);
-#else
-  (void)host;
-  CONVOY_USER_ERROR("training on ", to_string(device), ": this build of convoy has no CUDA backend");
-#endif
+  return factory(host, device.index);
 }
 
 std::optional<std::pair<int, int>> first_two_alike(const std::vector<std::string>& per_rank) {

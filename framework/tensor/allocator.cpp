@@ -5,10 +5,7 @@
 #include <cstring>
 
 #include "core/error.h"
-#ifdef CONVOY_WITH_CUDA
-#include "backend/cuda/caching_allocator.h"
-#include "backend/cuda/cuda_device.h"
-#endif
+#include "tensor/device_runtime.h"
 
 namespace convoy {
 
@@ -30,12 +27,7 @@ class HostAllocator final : public Allocator {
 Allocator& allocator_for(Device device) {
   static HostAllocator host;
   if (device.is_cpu()) return host;
-#ifdef CONVOY_WITH_CUDA
-  return cuda::caching_allocator(device.index);  // checks once that the device is there
-#else
-  CONVOY_USER_ERROR("a tensor on ", to_string(device), ": this build of convoy has no CUDA backend (it was configured "
-                    "without CUDA)");
-#endif
+  return device_runtime(device.kind, "a tensor on " + to_string(device)).allocator(device.index);
 }
 
 void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device, size_t bytes) {
@@ -44,20 +36,14 @@ void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device
     std::memcpy(dst, src, bytes);
     return;
   }
-#ifdef CONVOY_WITH_CUDA
-  cuda::copy(dst, dst_device.is_cuda() ? dst_device.index : -1, src, src_device.is_cuda() ? src_device.index : -1,
-             bytes);
-#else
-  CONVOY_USER_ERROR("a copy from ", to_string(src_device), " to ", to_string(dst_device),
-                    ": this build of convoy has no CUDA backend");
-#endif
+  const Device device = dst_device.is_cpu() ? src_device : dst_device;
+  device_runtime(device.kind, "a copy from " + to_string(src_device) + " to " + to_string(dst_device))
+      .copy(dst, dst_device.is_cpu() ? -1 : dst_device.index, src, src_device.is_cpu() ? -1 : src_device.index, bytes);
 }
 
 void synchronize(Device device) {
   if (device.is_cpu()) return;
-#ifdef CONVOY_WITH_CUDA
-  cuda::synchronize(device.index);
-#endif
+  if (DeviceRuntime* runtime = find_device_runtime(device.kind)) runtime->synchronize(device.index);
 }
 
 void fill_floats(float* data, Device device, float value, size_t count) {
@@ -65,11 +51,7 @@ void fill_floats(float* data, Device device, float value, size_t count) {
     std::fill(data, data + count, value);
     return;
   }
-#ifdef CONVOY_WITH_CUDA
-  cuda::fill(data, device.index, value, count);
-#else
-  CONVOY_USER_ERROR("filling a tensor on ", to_string(device), ": this build of convoy has no CUDA backend");
-#endif
+  device_runtime(device.kind, "filling a tensor on " + to_string(device)).fill(data, device.index, value, count);
 }
 
 }  // namespace convoy

@@ -1,6 +1,7 @@
 // Where a Storage's bytes come from: one allocator per device. The host's is
-// aligned_alloc (64-byte aligned, for the JIT kernels); a CUDA device's is
-// its caching allocator (backend/cuda/caching_allocator.h), so that no step
+// aligned_alloc (64-byte aligned, for the JIT kernels); a device's comes from
+// the runtime its backend registered (tensor/device_runtime.h): for CUDA, the
+// caching allocator (backend/cuda/caching_allocator.h), so that no step
 // calls cudaMalloc.
 #pragma once
 

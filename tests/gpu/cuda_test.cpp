@@ -21,7 +21,10 @@
 #include "backend/cuda/cuda_context.h"
 #include "backend/cuda/cuda_device.h"
 #include "backend/cuda/cuda_kernels.h"
+#include "backend/device_platform.h"
 #include "core/error.h"
+#include "distributed/device_communicators.h"
+#include "tensor/device_runtime.h"
 #include "gpu/gpu_test_support.h"
 #include "reference/gradcheck.h"
 
@@ -48,6 +51,17 @@ TEST(CudaLibraries, TheLinkedLibrariesAreTheOnesCompiledAgainst) {
   cudaDriverGetVersion(&driver);
   std::printf("libraries: cuDNN %zu, NCCL %d, cuBLAS %d, CUDA runtime %d, driver %d (compiled against cuDNN %d, NCCL %d)\n",
               cudnnGetVersion(), nccl, cublas_major, runtime, driver, CUDNN_VERSION, NCCL_VERSION_CODE);
+}
+
+// Runs without a GPU: the CUDA backend and NCCL registered themselves when
+// this program started (the link anchors of framework/CMakeLists.txt brought
+// their registration in), so tensors, backends and communicators on CUDA
+// devices find them through the seams.
+TEST(CudaRegistration, TheBackendAndNcclRegisteredThemselvesAtStartUp) {
+  EXPECT_NE(find_device_runtime(DeviceKind::kCUDA), nullptr);
+  EXPECT_NE(find_device_platform(DeviceKind::kCUDA), nullptr);
+  EXPECT_NE(find_device_communicator(DeviceKind::kCUDA), nullptr);
+  EXPECT_EQ(find_device_runtime(DeviceKind::kCPU), nullptr);  // the host is tensor/'s own
 }
 
 // cuBLAS is opened on first use (backend/cuda/cublas_on_demand.cpp): it

@@ -18,6 +18,7 @@
 #include "backend/cuda/cuda_context.h"
 #include "backend/cuda/cuda_device.h"
 #include "core/error.h"
+#include "distributed/device_communicators.h"
 #include "distributed/exit_deadline.h"
 #include "distributed/mpi_communicator.h"
 
@@ -347,4 +348,16 @@ std::unique_ptr<Communicator> make_nccl_communicator(Communicator& host, int dev
   return std::make_unique<NcclCommunicator>(host, device);
 }
 
+namespace {
+int register_nccl_communicator() {
+  register_device_communicator(DeviceKind::kCUDA, make_nccl_communicator);
+  return 1;
+}
+}  // namespace
+
 }  // namespace convoy
+
+// The anchor: framework/CMakeLists.txt makes every program that links convoy
+// need this symbol, which brings this file (and its registration) in, as
+// backend/cuda/cuda_registration.cpp does for the CUDA backend.
+extern "C" const int convoy_nccl_communicator_registered = convoy::register_nccl_communicator();
