@@ -6,7 +6,9 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "distributed/agreement.h"
 #include "formats/json_text.h"
+#include "launch/trainer/console.h"
 
 namespace convoy {
 
@@ -28,6 +30,34 @@ void remove_old_checkpoints(const std::string& dir, int64_t keep) {
 }  // namespace
 
 Checkpointer::Checkpointer(const TrainOptions& options, Communicator& comm) : options_(options), comm_(comm) {}
+
+TrainingPosition Checkpointer::check_resumable(TrainingPosition saved, const TrainingPosition& current,
+                                               const std::string& path) const {
+  if (saved.epoch < 0 || saved.batch_in_epoch < 0 || saved.global_step < 0 || saved.global_batch < 0 ||
+      saved.train_samples < 0)
+    throw JobError("checkpoint '" + path + "' is damaged: its position (epoch " + std::to_string(saved.epoch) +
+                   ", batch " + std::to_string(saved.batch_in_epoch) + ", step " + std::to_string(saved.global_step) +
+                   ") is impossible");
+  // The position counts batches of one global batch through one training set:
+  // with either changed it would name other samples.
+  std::string changed;
+  if (saved.global_batch != 0 && saved.global_batch != current.global_batch)
+    changed = "was written at a global batch of " + std::to_string(saved.global_batch) +
+              " images per step, this run's is " + std::to_string(current.global_batch) +
+              " (--batch-size x ranks x --accumulate-steps; any rank count at the same global batch resumes exactly)";
+  else if (saved.train_samples != 0 && saved.train_samples != current.train_samples)
+    changed = "was written for a training set of " + std::to_string(saved.train_samples) +
+              " samples, this run's (--data) has " + std::to_string(current.train_samples);
+  if (changed.empty()) return saved;
+  if (!options_.resume_reset_position)
+    throw JobError("checkpoint '" + path + "' " + changed +
+                   ": its position would name other samples. Resume with the same settings, or add "
+                   "--resume-reset-position to keep its weights and start its epoch over.");
+  say("note: checkpoint '%s' %s; --resume-reset-position: starting epoch %lld over\n", path.c_str(), changed.c_str(),
+      static_cast<long long>(saved.epoch + 1));
+  saved.batch_in_epoch = 0;
+  return saved;
+}
 
 std::string Checkpointer::save(const std::vector<Parameter*>& parameters, const std::vector<Tensor>& velocities,
                                const TrainingPosition& position) const {

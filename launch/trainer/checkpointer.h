@@ -27,6 +27,16 @@ class Checkpointer {
   // --checkpoint-dir ("" when there is none yet). Rank 0's answer, on every rank.
   std::string resume_path() const;
 
+  // Whether the position `saved` (read from `path`) can continue in a run
+  // whose own position is `current` (its global batch and training-set
+  // size): a JobError when it is impossible (damage), or when it was written
+  // at another global batch or for another training set, since it would then
+  // name other samples; with --resume-reset-position such a position keeps
+  // its epoch and starts it over (a note says so). Returns the position to
+  // continue from.
+  TrainingPosition check_resumable(TrainingPosition saved, const TrainingPosition& current,
+                                   const std::string& path) const;
+
  private:
   const TrainOptions& options_;
   Communicator& comm_;

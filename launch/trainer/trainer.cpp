@@ -69,7 +69,8 @@ Trainer::Trainer(TrainOptions options, Sequential& model, SampleSource& train, S
       sgd_(model.parameters(), SgdOptions{options_.momentum, options_.weight_decay, options_.decay_biases}),
       schedule_(schedule_options(options_, global_batch_of(options_, comm))),
       data_parallel_(model_, sgd_, comm_, parallel_options(options_)),
-      checkpointer_(options_, comm_) {
+      checkpointer_(options_, comm_),
+      anomaly_(options_.anomaly, options_.max_skipped) {
   initialize_parameters(model_.parameters(), parse_init_scheme(options_.init), options_.seed);
   data_parallel_.broadcast_parameters(false);  // every rank starts from rank 0's weights
   position_.seed = options_.seed;
@@ -110,30 +111,7 @@ void Trainer::load(const std::string& path, bool with_optimizer_state) {
   TrainingPosition loaded = position_from_json(message);
   data_parallel_.broadcast_parameters(with_optimizer_state);
   if (!with_optimizer_state) return;
-  if (loaded.epoch < 0 || loaded.batch_in_epoch < 0 || loaded.global_step < 0 || loaded.global_batch < 0 ||
-      loaded.train_samples < 0)
-    throw JobError("checkpoint '" + path + "' is damaged: its position (epoch " + std::to_string(loaded.epoch) +
-                   ", batch " + std::to_string(loaded.batch_in_epoch) + ", step " + std::to_string(loaded.global_step) +
-                   ") is impossible");
-  // The position counts batches of one global batch through one training set:
-  // with either changed it would name other samples.
-  std::string changed;
-  if (loaded.global_batch != 0 && loaded.global_batch != position_.global_batch)
-    changed = "was written at a global batch of " + std::to_string(loaded.global_batch) +
-              " images per step, this run's is " + std::to_string(position_.global_batch) +
-              " (--batch-size x ranks x --accumulate-steps; any rank count at the same global batch resumes exactly)";
-  else if (loaded.train_samples != 0 && loaded.train_samples != position_.train_samples)
-    changed = "was written for a training set of " + std::to_string(loaded.train_samples) +
-              " samples, this run's (--data) has " + std::to_string(position_.train_samples);
-  if (!changed.empty() && !options_.resume_reset_position)
-    throw JobError("checkpoint '" + path + "' " + changed +
-                   ": its position would name other samples. Resume with the same settings, or add "
-                   "--resume-reset-position to keep its weights and start its epoch over.");
-  if (!changed.empty()) {
-    say("note: checkpoint '%s' %s; --resume-reset-position: starting epoch %lld over\n", path.c_str(),
-        changed.c_str(), static_cast<long long>(loaded.epoch + 1));
-    loaded.batch_in_epoch = 0;
-  }
+  loaded = checkpointer_.check_resumable(loaded, position_, path);
   if (loaded.seed != options_.seed)
     say("note: resuming with the checkpoint's seed %llu (not %llu)\n", static_cast<unsigned long long>(loaded.seed),
         static_cast<unsigned long long>(options_.seed));
@@ -146,61 +124,50 @@ void Trainer::load(const std::string& path, bool with_optimizer_state) {
   resumed_ = true;
 }
 
-Trainer::StepOutcome Trainer::train_step(int64_t steps_per_epoch, double lr) {
-  StepOutcome outcome;
+// One micro-batch: load, forward, backward (its gradients join the buckets,
+// whose all-reduce starts while backward goes on).
+void Trainer::train_micro_batch(int k, int64_t steps_per_epoch, StepOutcome& outcome) {
   const int k_steps = options_.accumulate_steps;
-  for (int k = 0; k < k_steps; ++k) {
-    const auto t0 = Clock::now();
-    const LoadedBatch* loaded = train_loader_->next();
-    const int64_t expected = position_.batch_in_epoch * k_steps + k;
-    CONVOY_CHECK(loaded && loaded->index == expected, "the loader is out of step at micro-batch ", expected, " of ",
-                 steps_per_epoch * k_steps);
-    const auto t1 = Clock::now();
-    StepContext ctx;
-    ctx.training = true;
-    ctx.seed = position_.seed;
-    ctx.step = static_cast<uint64_t>(position_.global_step);
-    ctx.sample_ids = loaded->ids;
-    const Tensor images = upload_batch(*uploader_, *loaded, static_cast<int64_t>(loaded->labels.size()));
-    const double loss = loss_.forward(model_.forward(images, ctx), loaded->labels);
-    outcome.correct += count_top_k_correct(loss_.probabilities(), loaded->labels, 1);
-    const auto t2 = Clock::now();
-    data_parallel_.backward(loss_.grad_logits());
-    const auto t3 = Clock::now();
-    outcome.loss += loss / k_steps;
-    outcome.data_ms += ms_between(t0, t1);
-    outcome.compute_ms += ms_between(t1, t3);
-    if (timeline_) {
-      const int64_t step = position_.global_step;
-      timeline_->add("data wait", Timeline::kCompute, t0, t1, step);
-      timeline_->add("forward", Timeline::kCompute, t1, t2, step);
-      timeline_->add("backward", Timeline::kCompute, t2, t3, step);
-    }
+  const auto t0 = Clock::now();
+  const LoadedBatch* loaded = train_loader_->next();
+  const int64_t expected = position_.batch_in_epoch * k_steps + k;
+  CONVOY_CHECK(loaded && loaded->index == expected, "the loader is out of step at micro-batch ", expected, " of ",
+               steps_per_epoch * k_steps);
+  const auto t1 = Clock::now();
+  StepContext ctx;
+  ctx.training = true;
+  ctx.seed = position_.seed;
+  ctx.step = static_cast<uint64_t>(position_.global_step);
+  ctx.sample_ids = loaded->ids;
+  const Tensor images = upload_batch(*uploader_, *loaded, static_cast<int64_t>(loaded->labels.size()));
+  const double loss = loss_.forward(model_.forward(images, ctx), loaded->labels);
+  outcome.correct += count_top_k_correct(loss_.probabilities(), loaded->labels, 1);
+  const auto t2 = Clock::now();
+  data_parallel_.backward(loss_.grad_logits());
+  const auto t3 = Clock::now();
+  outcome.loss += loss / k_steps;
+  outcome.data_ms += ms_between(t0, t1);
+  outcome.compute_ms += ms_between(t1, t3);
+  if (timeline_) {
+    const int64_t step = position_.global_step;
+    timeline_->add("data wait", Timeline::kCompute, t0, t1, step);
+    timeline_->add("forward", Timeline::kCompute, t1, t2, step);
+    timeline_->add("backward", Timeline::kCompute, t2, t3, step);
   }
+}
+
+// The update from the summed gradients, or none where they are not finite
+// (the anomaly policy decides, alike on every rank).
+void Trainer::update(double lr, StepOutcome& outcome) {
   const auto t4 = Clock::now();
   data_parallel_.finish_gradients();
-  // The summed gradients are the same on every rank: every rank decides alike.
   if (const Parameter* bad = data_parallel_.first_non_finite_gradient()) {
-    char lr_text[32];
-    std::snprintf(lr_text, sizeof lr_text, "%.4g", lr);
-    if (options_.anomaly == "stop")
-      throw JobError("training diverged at step " + std::to_string(position_.global_step) + ": the gradient of " +
-                     bad->name + " is not finite (NaN or infinity), learning rate " + lr_text +
-                     "; no update was made and the last checkpoint is kept (lower --lr, or --anomaly skip)");
+    anomaly_.non_finite(position_.global_step, bad->name, lr);
     data_parallel_.skip();
     outcome.skipped = true;
-    ++skipped_steps_;
-    if (++skipped_in_a_row_ >= options_.max_skipped)
-      throw JobError("training diverged: " + std::to_string(skipped_in_a_row_) +
-                     " steps in a row had non-finite gradients (the last at step " +
-                     std::to_string(position_.global_step) + ", first in " + bad->name + ", learning rate " + lr_text +
-                     "; --max-skipped " + std::to_string(options_.max_skipped) + "); the last checkpoint is kept");
-    if (comm_.rank() == 0)
-      say("step %lld skipped: the gradient of %s is not finite (learning rate %s)\n",
-          static_cast<long long>(position_.global_step), bad->name.c_str(), lr_text);
   } else {
     data_parallel_.apply(lr);
-    skipped_in_a_row_ = 0;
+    anomaly_.finite();
   }
   const auto t5 = Clock::now();
   outcome.allreduce_ms = data_parallel_.last_wait_ms();
@@ -211,6 +178,12 @@ Trainer::StepOutcome Trainer::train_step(int64_t steps_per_epoch, double lr) {
     timeline_->add("all-reduce wait", Timeline::kCompute, t4, waited, position_.global_step);
     timeline_->add("optimizer", Timeline::kCompute, waited, t5, position_.global_step);
   }
+}
+
+Trainer::StepOutcome Trainer::train_step(int64_t steps_per_epoch, double lr) {
+  StepOutcome outcome;
+  for (int k = 0; k < options_.accumulate_steps; ++k) train_micro_batch(k, steps_per_epoch, outcome);
+  update(lr, outcome);
   return outcome;
 }
 
@@ -250,128 +223,149 @@ void Trainer::write_timeline() {
   say("timeline written to %s (open it in https://ui.perfetto.dev or chrome://tracing)\n", options_.timeline.c_str());
 }
 
-int Trainer::run() {
-  install_stop_handlers();
-  const int world = comm_.size();
-  const int64_t micro_batch = options_.batch_size, global_batch = position_.global_batch;
+int64_t Trainer::steps_per_epoch() const {
   // Each rank reads its shard of every epoch; the tail that does not fill a
   // global batch is dropped, so every rank takes the same number of steps.
-  const int64_t steps_per_epoch = train_.size() / world / (micro_batch * options_.accumulate_steps);
-  if (steps_per_epoch < 1)
+  const int64_t steps = train_.size() / comm_.size() / (options_.batch_size * options_.accumulate_steps);
+  if (steps < 1)
     throw JobError("the training set has " + std::to_string(train_.size()) + " samples, fewer than one global batch of " +
-                   std::to_string(global_batch) + " (--batch-size x ranks x --accumulate-steps)");
+                   std::to_string(position_.global_batch) + " (--batch-size x ranks x --accumulate-steps)");
+  if (position_.batch_in_epoch > steps)
+    throw JobError("the resumed position (batch " + std::to_string(position_.batch_in_epoch) + " of epoch " +
+                   std::to_string(position_.epoch + 1) + ") lies beyond the epoch's " + std::to_string(steps) +
+                   " steps: the checkpoint is damaged or was written for other data");
+  return steps;
+}
+
+// "training alexnet: 20000 samples, 2 ranks x batch 64 x 1 accumulation step = global batch 128, ..."
+std::string Trainer::start_line(int64_t steps_per_epoch) const {
+  const auto plural = [](int64_t n, const char* word) { return std::to_string(n) + " " + word + (n == 1 ? "" : "s"); };
+  char lr[32];
+  std::snprintf(lr, sizeof lr, "%.4g", schedule_.options().base_lr);
+  return "training " + options_.model + ": " + std::to_string(train_.size()) + " samples, " +
+         plural(comm_.size(), "rank") + " x batch " + std::to_string(options_.batch_size) + " x " +
+         plural(options_.accumulate_steps, "accumulation step") + " = global batch " +
+         std::to_string(position_.global_batch) + ", " + std::to_string(steps_per_epoch) + " steps/epoch, epochs " +
+         std::to_string(position_.epoch + 1) + "-" + std::to_string(options_.epochs) + ", lr " + lr + ", on " +
+         backend_for(device_).name() + " (" + feed_name(*train_loader_) + " input), " +
+         plural(compute_threads(), "thread") + " per rank";
+}
+
+// Before a step: an agreed stop request or --max-steps ends the run here,
+// with a checkpoint of this position. True when the run is to end.
+bool Trainer::stop_before_step(TrainingReport& report, int agreed_stop) {
+  const bool out_of_steps = options_.max_steps > 0 && position_.global_step >= options_.max_steps;
+  if (!agreed_stop && !out_of_steps) return false;
+  report.interrupt();
+  const std::string path = save_checkpoint_now();
+  say("%s at step %lld%s%s\n",
+      out_of_steps ? "reached --max-steps" : (std::string("stopped by ") + signal_name(agreed_stop)).c_str(),
+      static_cast<long long>(position_.global_step), path.empty() ? "" : "; checkpoint written to ", path.c_str());
+  write_timeline();
+  return true;
+}
+
+// One step's figures over all ranks, from their reports.
+StepFigures Trainer::step_figures(const StepOutcome& outcome, const std::vector<StepReport>& reports, double lr,
+                                  double step_ms, const RunTotals& run) const {
+  StepFigures f;
+  f.epoch = position_.epoch;
+  f.batch_in_epoch = position_.batch_in_epoch;
+  f.global_step = position_.global_step;
+  f.lr = lr;
+  f.data_ms = outcome.data_ms;
+  f.compute_ms = outcome.compute_ms;
+  f.allreduce_ms = outcome.allreduce_ms;
+  f.images_per_sec = static_cast<double>(position_.global_batch) * 1000.0 / step_ms;
+  f.seconds = std::chrono::duration<double>(Clock::now() - run.start).count();
+  f.compute_min_ms = f.compute_max_ms = reports[0].compute_ms;
+  for (size_t r = 0; r < reports.size(); ++r) {
+    f.loss += reports[r].loss / static_cast<double>(reports.size());
+    if (reports[r].compute_ms < f.compute_min_ms) f.compute_min_ms = reports[r].compute_ms, f.fastest_rank = static_cast<int>(r);
+    if (reports[r].compute_ms > f.compute_max_ms) f.compute_max_ms = reports[r].compute_ms, f.slowest_rank = static_cast<int>(r);
+  }
+  f.skipped = outcome.skipped;
+  f.skipped_steps = anomaly_.skipped_steps();
+  return f;
+}
+
+// One step and its report; the epoch's sums count it unless its update was dropped.
+void Trainer::run_step(int64_t steps_per_epoch, TrainingReport& report, RunTotals& run, EpochSums& sums) {
+  comm_.set_step(position_.global_step);
+  const double lr = schedule_.lr(static_cast<double>(position_.epoch) +
+                                 static_cast<double>(position_.batch_in_epoch) / static_cast<double>(steps_per_epoch));
+  const auto step_start = Clock::now();
+  const StepOutcome outcome = train_step(steps_per_epoch, lr);
+  const std::vector<StepReport> reports = exchange_reports(outcome);
+  const double step_ms = ms_between(step_start, Clock::now());
+  ++position_.global_step;
+  const StepFigures f = step_figures(outcome, reports, lr, step_ms, run);
+  for (const StepReport& r : reports)
+    if (!run.agreed_stop) run.agreed_stop = r.stop_signal;
+  if (!f.skipped) {  // a dropped update taught nothing: not counted in the epoch's figures
+    if (!std::isfinite(f.loss))
+      throw JobError("the loss became " + std::to_string(f.loss) + " at step " +
+                     std::to_string(position_.global_step - 1) + ": training diverged (try a lower --lr)");
+    sums.loss += f.loss * static_cast<double>(position_.global_batch);
+    for (const StepReport& r : reports) sums.correct += r.correct;
+    sums.seen += position_.global_batch;
+    run.images_trained += position_.global_batch;
+  }
+  report.step(f);
+}
+
+// The epoch's end: its training figures, evaluation (which may move a plateau
+// schedule), the report and a checkpoint of the next epoch's start.
+void Trainer::end_epoch(TrainingReport& report, RunTotals& run, const EpochSums& sums) {
+  const double train_seconds = std::chrono::duration<double>(Clock::now() - sums.start).count();
+  EpochFigures e;
+  e.epoch = position_.epoch;
+  e.global_step = position_.global_step;
+  e.train_loss = sums.seen ? sums.loss / static_cast<double>(sums.seen) : 0.0;
+  e.train_acc = sums.seen ? static_cast<double>(sums.correct) / static_cast<double>(sums.seen) : 0.0;
+  e.images_per_sec = static_cast<double>(sums.seen) / std::max(train_seconds, 1e-9);
+  if (evaluator_) {
+    const EvalResult val = evaluate();
+    e.has_val = true;
+    e.val_acc = val.top1;
+    e.val_top5 = val.top5;
+    run.best_top1 = std::max(run.best_top1, val.top1);
+    schedule_.end_epoch(1.0 - val.top1);
+  }
+  e.seconds = std::chrono::duration<double>(Clock::now() - sums.start).count();
+  report.end_epoch(e);
+  ++position_.epoch;  // the checkpoint records the next epoch to run
+  position_.batch_in_epoch = 0;
+  save_checkpoint_now();
+}
+
+int Trainer::run() {
+  install_stop_handlers();
+  const int64_t steps = steps_per_epoch();
   // Built here, not in the constructor: --evaluate never trains, and its
   // source must not be shared by two loaders.
-  if (!train_loader_) train_loader_ = make_feeding_loader(train_, micro_batch, options_.workers, 2, *uploader_);
-  if (position_.batch_in_epoch > steps_per_epoch)
-    throw JobError("the resumed position (batch " + std::to_string(position_.batch_in_epoch) + " of epoch " +
-                   std::to_string(position_.epoch + 1) + ") lies beyond the epoch's " + std::to_string(steps_per_epoch) +
-                   " steps: the checkpoint is damaged or was written for other data");
+  if (!train_loader_)
+    train_loader_ = make_feeding_loader(train_, options_.batch_size, options_.workers, 2, *uploader_);
   TrainingReport report(options_, comm_.rank() == 0, resumed_ && position_.global_step > 0);
-  char line[768];
-  std::snprintf(line, sizeof line,
-                "training %s: %lld samples, %d rank%s x batch %lld x %d accumulation step%s = global batch %lld, "
-                "%lld steps/epoch, epochs %lld-%lld, lr %.4g, on %s (%s input), %d thread%s per rank",
-                options_.model.c_str(), static_cast<long long>(train_.size()), world, world == 1 ? "" : "s",
-                static_cast<long long>(micro_batch), options_.accumulate_steps,
-                options_.accumulate_steps == 1 ? "" : "s", static_cast<long long>(global_batch),
-                static_cast<long long>(steps_per_epoch), static_cast<long long>(position_.epoch + 1),
-                static_cast<long long>(options_.epochs), schedule_.options().base_lr,
-                backend_for(device_).name().c_str(), feed_name(*train_loader_), compute_threads(),
-                compute_threads() == 1 ? "" : "s");
-  report.start_run(line);
-
-  const auto run_start = Clock::now();
-  double best_top1 = 0;
-  int64_t images_trained = 0;
-  int agreed_stop = 0;  // a stop signal some rank saw, agreed in the last step report
+  report.start_run(start_line(steps));
+  RunTotals run;
+  run.start = Clock::now();
   while (position_.epoch < options_.epochs) {
-    const int64_t epoch = position_.epoch;
-    train_loader_->start(distributed_order(train_.size(), comm_.rank(), world, true, position_.seed, epoch, true),
-                         epoch, position_.batch_in_epoch * options_.accumulate_steps, false);
-    report.start_epoch(epoch, steps_per_epoch);
-    const auto epoch_start = Clock::now();
-    double loss_sum = 0;
-    int64_t correct_sum = 0, seen = 0;
-    for (; position_.batch_in_epoch < steps_per_epoch; ++position_.batch_in_epoch) {
-      const int64_t b = position_.batch_in_epoch;
-      const bool out_of_steps = options_.max_steps > 0 && position_.global_step >= options_.max_steps;
-      if (agreed_stop || out_of_steps) {
-        report.interrupt();
-        const std::string path = save_checkpoint_now();
-        say("%s at step %lld%s%s\n",
-            out_of_steps ? "reached --max-steps" : (std::string("stopped by ") + signal_name(agreed_stop)).c_str(),
-            static_cast<long long>(position_.global_step), path.empty() ? "" : "; checkpoint written to ",
-            path.c_str());
-        write_timeline();
-        return 0;
-      }
-      comm_.set_step(position_.global_step);
-      const double lr = schedule_.lr(static_cast<double>(epoch) + static_cast<double>(b) / steps_per_epoch);
-      const auto step_start = Clock::now();
-      const StepOutcome outcome = train_step(steps_per_epoch, lr);
-      const std::vector<StepReport> reports = exchange_reports(outcome);
-      const double step_ms = ms_between(step_start, Clock::now());
-      ++position_.global_step;
-
-      StepFigures f;
-      f.epoch = epoch;
-      f.batch_in_epoch = b;
-      f.global_step = position_.global_step;
-      f.lr = lr;
-      f.data_ms = outcome.data_ms;
-      f.compute_ms = outcome.compute_ms;
-      f.allreduce_ms = outcome.allreduce_ms;
-      f.images_per_sec = static_cast<double>(global_batch) * 1000.0 / step_ms;
-      f.seconds = std::chrono::duration<double>(Clock::now() - run_start).count();
-      int64_t correct = 0;
-      f.compute_min_ms = f.compute_max_ms = reports[0].compute_ms;
-      for (size_t r = 0; r < reports.size(); ++r) {
-        f.loss += reports[r].loss / static_cast<double>(reports.size());
-        correct += reports[r].correct;
-        if (!agreed_stop) agreed_stop = reports[r].stop_signal;
-        if (reports[r].compute_ms < f.compute_min_ms) f.compute_min_ms = reports[r].compute_ms, f.fastest_rank = static_cast<int>(r);
-        if (reports[r].compute_ms > f.compute_max_ms) f.compute_max_ms = reports[r].compute_ms, f.slowest_rank = static_cast<int>(r);
-      }
-      f.skipped = outcome.skipped;
-      f.skipped_steps = skipped_steps_;
-      if (f.skipped) {  // nothing learned: not counted in the epoch's figures
-        report.step(f);
-        continue;
-      }
-      if (!std::isfinite(f.loss))
-        throw JobError("the loss became " + std::to_string(f.loss) + " at step " + std::to_string(position_.global_step - 1) +
-                       ": training diverged (try a lower --lr)");
-      loss_sum += f.loss * static_cast<double>(global_batch);
-      correct_sum += correct;
-      seen += global_batch;
-      images_trained += global_batch;
-      report.step(f);
+    train_loader_->start(distributed_order(train_.size(), comm_.rank(), comm_.size(), true, position_.seed,
+                                           position_.epoch, true),
+                         position_.epoch, position_.batch_in_epoch * options_.accumulate_steps, false);
+    report.start_epoch(position_.epoch, steps);
+    EpochSums sums;
+    sums.start = Clock::now();
+    for (; position_.batch_in_epoch < steps; ++position_.batch_in_epoch) {
+      if (stop_before_step(report, run.agreed_stop)) return 0;
+      run_step(steps, report, run, sums);
     }
-    const double train_seconds = std::chrono::duration<double>(Clock::now() - epoch_start).count();
-    EpochFigures e;
-    e.epoch = epoch;
-    e.global_step = position_.global_step;
-    e.train_loss = seen ? loss_sum / static_cast<double>(seen) : 0.0;
-    e.train_acc = seen ? static_cast<double>(correct_sum) / static_cast<double>(seen) : 0.0;
-    e.images_per_sec = static_cast<double>(seen) / std::max(train_seconds, 1e-9);
-    if (evaluator_) {
-      const EvalResult val = evaluate();
-      e.has_val = true;
-      e.val_acc = val.top1;
-      e.val_top5 = val.top5;
-      best_top1 = std::max(best_top1, val.top1);
-      schedule_.end_epoch(1.0 - val.top1);
-    }
-    e.seconds = std::chrono::duration<double>(Clock::now() - epoch_start).count();
-    report.end_epoch(e);
-    ++position_.epoch;  // the checkpoint records the next epoch to run
-    position_.batch_in_epoch = 0;
-    save_checkpoint_now();
+    end_epoch(report, run, sums);
   }
-  const double total = std::chrono::duration<double>(Clock::now() - run_start).count();
-  report.finish(position_.global_step, total, static_cast<double>(images_trained) / std::max(total, 1e-9),
-                evaluator_ != nullptr, best_top1);
+  const double total = std::chrono::duration<double>(Clock::now() - run.start).count();
+  report.finish(position_.global_step, total, static_cast<double>(run.images_trained) / std::max(total, 1e-9),
+                evaluator_ != nullptr, run.best_top1);
   write_timeline();
   return 0;
 }

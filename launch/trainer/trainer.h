@@ -4,11 +4,16 @@
 // stop requests agreed by all ranks, checkpoints and exact resume (also at
 // another rank count with the same global batch). Reporting (TrainingReport),
 // checkpoints (Checkpointer) and evaluation (Evaluator) live in files of
-// their own; this file is the step loop.
+// their own; this file is the step loop, in named phases: run() resumes
+// where the position says, and for each epoch trains its steps
+// (stop_before_step, run_step = train_step + the ranks' reports), then
+// evaluates, reports and checkpoints (end_epoch).
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "backend/batch_uploader.h"
 #include "data_pipeline/loader.h"
@@ -17,6 +22,7 @@
 #include "distributed/data_parallel.h"
 #include "io/checkpoint.h"
 #include "io/timeline.h"
+#include "launch/trainer/anomaly_policy.h"
 #include "launch/trainer/checkpointer.h"
 #include "launch/trainer/evaluator.h"
 #include "launch/trainer/train_options.h"
@@ -62,7 +68,30 @@ class Trainer {
     int32_t stop_signal = 0, padding = 0;
   };
 
+  // What one run() accumulates over its epochs.
+  struct RunTotals {
+    std::chrono::steady_clock::time_point start;
+    double best_top1 = 0;
+    int64_t images_trained = 0;
+    int agreed_stop = 0;  // a stop signal some rank saw, agreed in the last step report
+  };
+  // What one epoch's steps add up to (steps whose update was dropped not counted).
+  struct EpochSums {
+    std::chrono::steady_clock::time_point start;
+    double loss = 0;  // summed over the images
+    int64_t correct = 0, seen = 0;
+  };
+
+  int64_t steps_per_epoch() const;
+  std::string start_line(int64_t steps_per_epoch) const;
+  bool stop_before_step(TrainingReport& report, int agreed_stop);
+  void run_step(int64_t steps_per_epoch, TrainingReport& report, RunTotals& run, EpochSums& sums);
+  StepFigures step_figures(const StepOutcome& outcome, const std::vector<StepReport>& reports, double lr,
+                           double step_ms, const RunTotals& run) const;
+  void end_epoch(TrainingReport& report, RunTotals& run, const EpochSums& sums);
   StepOutcome train_step(int64_t steps_per_epoch, double lr);
+  void train_micro_batch(int k, int64_t steps_per_epoch, StepOutcome& outcome);
+  void update(double lr, StepOutcome& outcome);
   std::vector<StepReport> exchange_reports(const StepOutcome& outcome);
   std::string save_checkpoint_now();
   void write_timeline();
@@ -83,8 +112,8 @@ class Trainer {
   std::unique_ptr<Loader> train_loader_;
   std::unique_ptr<Evaluator> evaluator_;
   std::unique_ptr<Timeline> timeline_;  // with --timeline
+  AnomalyPolicy anomaly_;
   bool resumed_ = false;
-  int64_t skipped_in_a_row_ = 0, skipped_steps_ = 0;
 };
 
 }  // namespace convoy
