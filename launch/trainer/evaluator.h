@@ -30,6 +30,17 @@ class Evaluator {
   EvalResult evaluate(Sequential& model);
 
  private:
+  // One rank's sums, gathered from every rank at the end.
+  struct Sums {
+    double loss = 0;
+    int64_t top1 = 0, top5 = 0, count = 0;
+  };
+  void ensure_loader(Device device);
+  // Adds one batch of n samples (their images and labels) to `sums`.
+  void score_batch(Sequential& model, const Tensor& images, std::span<const int32_t> labels, Sums& sums);
+  void score_crops(Sequential& model, const Tensor& images, std::span<const int32_t> labels, Sums& sums);
+  EvalResult combine(const Sums& mine);
+
   SampleSource& source_;
   Communicator& comm_;
   int crops_;

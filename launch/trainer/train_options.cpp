@@ -62,10 +62,10 @@ std::string TrainOptions::flag_name(const std::string& key) {
   return flag;
 }
 
-std::optional<TrainOptions> parse_train_options(int argc, const char* const* argv,
-                                                const TrainOptions& defaults,
-                                                bool image_options, bool show_help) {
-  TrainOptions o = defaults;
+namespace {
+
+// The option groups of --help, in its order; each binds its options to `o`.
+po::options_description data_options(TrainOptions& o, bool image_options) {
   const bool lenet = o.model == "lenet5";
   po::options_description data("Data");
   data.add_options()
@@ -94,6 +94,10 @@ std::optional<TrainOptions> parse_train_options(int argc, const char* const* arg
       ("num-classes", convoy::option_value(&o.num_classes), "classes (0: the model's default)")
       ("input-size", convoy::option_value(&o.input_size), "input side in pixels (0: the model's default)");
 
+  return data;
+}
+
+po::options_description recipe_options(TrainOptions& o) {
   po::options_description recipe("Recipe");
   recipe.add_options()
       ("epochs", convoy::option_value(&o.epochs), "total epochs (also after --resume)")
@@ -113,6 +117,10 @@ std::optional<TrainOptions> parse_train_options(int argc, const char* const* arg
       ("init", convoy::option_value(&o.init), "paper | xavier | kaiming")
       ("seed", convoy::option_value(&o.seed), "seed of initialisation, shuffling, dropout");
 
+  return recipe;
+}
+
+po::options_description parallel_options(TrainOptions& o) {
   po::options_description parallel("Data parallel (under mpirun: --batch-size is per rank)");
   parallel.add_options()
       ("accumulate-steps", convoy::option_value(&o.accumulate_steps),
@@ -127,6 +135,10 @@ std::optional<TrainOptions> parse_train_options(int argc, const char* const* arg
       ("collective-timeout", convoy::option_value(&o.collective_timeout),
        "seconds a collective may wait for the other ranks before the job is ended");
 
+  return parallel;
+}
+
+po::options_description device_options(TrainOptions& o) {
   po::options_description device("Device");
   device.add_options()
       ("device", convoy::option_value(&o.device),
@@ -140,6 +152,10 @@ std::optional<TrainOptions> parse_train_options(int argc, const char* const* arg
        "GPU: how each convolution's cuDNN algorithms are chosen, once per shape: measured (each timed, the "
        "fastest taken, as PyTorch's cudnn.benchmark) | heuristic (cuDNN's heuristics, no trial runs)");
 
+  return device;
+}
+
+po::options_description running_options(TrainOptions& o) {
   po::options_description running("Running");
   running.add_options()
       ("threads", convoy::option_value(&o.threads), "compute threads (0: OMP_NUM_THREADS or all cores)")
@@ -164,10 +180,11 @@ std::optional<TrainOptions> parse_train_options(int argc, const char* const* arg
        "write a Chrome-trace timeline of every rank's steps and collectives (Perfetto, chrome://tracing)")
       ("help,h", "show this help");
 
-  po::options_description all;
-  all.add(data).add(recipe).add(parallel).add(device).add(running);
-  po::variables_map vm;
-  if (!convoy::parse_command_line(argc, argv, all, nullptr, vm, show_help)) return std::nullopt;
+  return running;
+}
+
+// Values that parse but cannot be used: a user error naming the option.
+void check_values(const TrainOptions& o) {
   if (o.epochs < 1) CONVOY_USER_ERROR("--epochs must be >= 1, got ", o.epochs);
   if (o.batch_size < 1) CONVOY_USER_ERROR("--batch-size must be >= 1, got ", o.batch_size);
   if (o.log_every < 1) CONVOY_USER_ERROR("--log-every must be >= 1, got ", o.log_every);
@@ -194,6 +211,20 @@ std::optional<TrainOptions> parse_train_options(int argc, const char* const* arg
   }
   parse_precision(o.precision);
   parse_conv_algorithms(o.conv_algorithms);
+}
+
+}  // namespace
+
+std::optional<TrainOptions> parse_train_options(int argc, const char* const* argv,
+                                                const TrainOptions& defaults,
+                                                bool image_options, bool show_help) {
+  TrainOptions o = defaults;
+  po::options_description all;
+  all.add(data_options(o, image_options)).add(recipe_options(o)).add(parallel_options(o)).add(device_options(o))
+      .add(running_options(o));
+  po::variables_map vm;
+  if (!convoy::parse_command_line(argc, argv, all, nullptr, vm, show_help)) return std::nullopt;
+  check_values(o);
   if (o.eval_batch_size == 0) o.eval_batch_size = o.batch_size;
   return o;
 }

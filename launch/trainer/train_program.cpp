@@ -63,94 +63,127 @@ int compute_threads_for(const TrainOptions& options, int default_threads) {
   return default_threads;
 }
 
+// What set-up made of the command line on this rank, or the error it met.
+struct Setup {
+  std::optional<TrainOptions> parsed;  // empty after --help
+  TrainingData data;
+  std::unique_ptr<Sequential> model;
+  DeviceChoice device;
+  std::string action = "train", error;
+};
+
+// The data and the model for a training or evaluation run, checked against each other.
+void open_data_and_model(Setup& setup, const DataOpener& open_data, Communicator& comm) {
+  TrainOptions& options = *setup.parsed;
+  setup.action = options.evaluate.empty() ? "train" : "evaluate";
+  setup.data = open_data(options, comm);
+  const SampleSource* shape_source = setup.data.train ? setup.data.train.get() : setup.data.val.get();
+  if (!shape_source) CONVOY_USER_ERROR("no data was opened");
+  if (setup.action == "evaluate" && !setup.data.val) CONVOY_USER_ERROR("--evaluate needs test data (--val)");
+  if (setup.action == "train" && !setup.data.train) CONVOY_USER_ERROR("no training data");
+  // Found now, not when the first epoch ends.
+  if (setup.action == "train" && !options.checkpoint_dir.empty() && comm.rank() == 0)
+    check_folder_writable(options.checkpoint_dir, "--checkpoint-dir");
+  models::ModelSpec spec{options.model, options.num_classes, options.input_size};
+  const Shape sample = shape_source->sample_shape();
+  const Shape expected = models::model_input_shape(spec);
+  if (!options.input_size && (sample[1] != expected[2] || sample[2] != expected[3]))
+    CONVOY_USER_ERROR("the data holds ", sample[1], "x", sample[2], " images but ", options.model, " expects ",
+                      expected[2], "x", expected[3], " (set --input-size)");
+  if (!options.num_classes) spec.num_classes = shape_source->num_classes();
+  setup.model = models::make_model(spec);
+  setup.device = choose_device(options.device, comm.local_rank());
+}
+
+// Parses and opens everything. Set-up errors do not end a rank on their own:
+// they travel to the agreement, so that every rank learns of them and none
+// waits forever.
+Setup set_up(int argc, const char* const* argv, const TrainOptions& defaults, bool synthetic_options,
+             const DataOpener& open_data, Communicator& comm) {
+  Setup setup;
+  try {
+    setup.parsed = parse_train_options(argc, argv, defaults, synthetic_options, console_is_root());
+    if (!setup.parsed) {
+      setup.action = "help";
+    } else if (setup.parsed->summary) {
+      setup.action = "summary";
+      const models::ModelSpec spec{setup.parsed->model, setup.parsed->num_classes, setup.parsed->input_size};
+      auto summary_model = models::make_model(spec);
+      if (console_is_root()) print_summary(std::cout, *summary_model, models::model_input_shape(spec));
+    } else {
+      open_data_and_model(setup, open_data, comm);
+    }
+  } catch (const Error& e) {
+    setup.error = e.is_user_error() ? e.message() : e.what();
+  } catch (const std::exception& e) {
+    setup.error = std::string("internal error: ") + e.what();
+  }
+  return setup;
+}
+
+// Every rank's set-up agrees with rank 0's, or every rank ends with the difference or the error.
+void agree_on_setup(const char* program, const Setup& setup, Communicator& comm) {
+  std::vector<Fact> facts{{"program", program}, {"action", setup.action}};
+  if (setup.parsed && setup.error.empty()) {
+    const std::vector<Fact> shared = shared_facts(*setup.parsed, setup.model.get(), setup.data);
+    facts.insert(facts.end(), shared.begin(), shared.end());
+    // Every rank computes on the same kind of device: the gradients travel by NCCL or by MPI.
+    if (setup.model) facts.push_back({"device kind", setup.device.device.is_cpu() ? "cpu" : "cuda"});
+  }
+  require_agreement(comm, facts, setup.error);
+}
+
+// Threads, timeouts and GPU math; the model on its device; the communicator
+// its gradients travel by (null: `comm` itself).
+std::unique_ptr<Communicator> prepare_device(const TrainOptions& options, Setup& setup, int default_threads,
+                                             Communicator& comm) {
+  set_compute_threads(compute_threads_for(options, default_threads));
+  comm.set_collective_timeout(options.collective_timeout);
+  if (!setup.device.note.empty()) say("note: %s\n", setup.device.note.c_str());
+  if (setup.device.device.is_cpu() && options.precision != "fp32")
+    say("note: --precision %s applies to GPUs; the CPU computes in fp32\n", options.precision.c_str());
+  configure_gpu_math(parse_precision(options.precision), options.deterministic,
+                     parse_conv_algorithms(options.conv_algorithms));
+  setup.model->to(setup.device.device);  // before the optimizer: its momentum lives beside the parameters
+  // GPU gradients travel by NCCL; the host collectives stay on `comm`.
+  std::unique_ptr<Communicator> device_comm = make_device_communicator(comm, setup.device.device);
+  if (device_comm) device_comm->set_collective_timeout(options.collective_timeout);  // NCCL's watchdog too
+  return device_comm;
+}
+
+int evaluate_checkpoint(Trainer& trainer, const TrainOptions& options) {
+  trainer.load(options.evaluate, false);
+  const EvalResult r = trainer.evaluate();
+  say("%s: %lld test images, loss %.4f, top-1 accuracy %.2f%%, top-5 accuracy %.2f%%\n", options.evaluate.c_str(),
+      static_cast<long long>(r.count), r.loss, 100.0 * r.top1, 100.0 * r.top5);
+  return 0;
+}
+
+void resume_if_asked(Trainer& trainer, const TrainOptions& options, Communicator& comm) {
+  if (options.resume.empty()) return;
+  const std::string path = Checkpointer(options, comm).resume_path();
+  if (path.empty()) {
+    say("no checkpoint in %s yet: starting from scratch\n", options.checkpoint_dir.c_str());
+    return;
+  }
+  trainer.load(path, true);
+  say("resumed from %s at step %lld\n", path.c_str(), static_cast<long long>(trainer.global_step()));
+}
+
 int train_or_evaluate(const char* program, int argc, const char* const* argv, const TrainOptions& defaults,
                       bool synthetic_options, const DataOpener& open_data, Communicator& comm) {
   const Placement placement = place_ranks(comm);
   if (comm.size() > 1) say("%s on %s\n", comm.describe().c_str(), placement.ranks_by_host.c_str());
-  const int default_threads = placement.threads_per_rank;
-  // Set-up errors do not end a rank on their own: they travel to the
-  // agreement, so that every rank learns of them and none waits forever.
-  std::optional<TrainOptions> parsed;
-  TrainingData data;
-  std::unique_ptr<Sequential> model;
-  DeviceChoice device;
-  std::string action = "train", setup_error;
-  try {
-    parsed = parse_train_options(argc, argv, defaults, synthetic_options, console_is_root());
-    if (!parsed) {
-      action = "help";
-    } else if (parsed->summary) {
-      action = "summary";
-      const models::ModelSpec spec{parsed->model, parsed->num_classes, parsed->input_size};
-      auto summary_model = models::make_model(spec);
-      if (console_is_root()) print_summary(std::cout, *summary_model, models::model_input_shape(spec));
-    } else {
-      TrainOptions& options = *parsed;
-      action = options.evaluate.empty() ? "train" : "evaluate";
-      data = open_data(options, comm);
-      const SampleSource* shape_source = data.train ? data.train.get() : data.val.get();
-      if (!shape_source) CONVOY_USER_ERROR("no data was opened");
-      if (action == "evaluate" && !data.val) CONVOY_USER_ERROR("--evaluate needs test data (--val)");
-      if (action == "train" && !data.train) CONVOY_USER_ERROR("no training data");
-      // Found now, not when the first epoch ends.
-      if (action == "train" && !options.checkpoint_dir.empty() && comm.rank() == 0)
-        check_folder_writable(options.checkpoint_dir, "--checkpoint-dir");
-      models::ModelSpec spec{options.model, options.num_classes, options.input_size};
-      const Shape sample = shape_source->sample_shape();
-      const Shape expected = models::model_input_shape(spec);
-      if (!options.input_size && (sample[1] != expected[2] || sample[2] != expected[3]))
-        CONVOY_USER_ERROR("the data holds ", sample[1], "x", sample[2], " images but ", options.model, " expects ",
-                          expected[2], "x", expected[3], " (set --input-size)");
-      if (!options.num_classes) spec.num_classes = shape_source->num_classes();
-      model = models::make_model(spec);
-      device = choose_device(options.device, comm.local_rank());
-    }
-  } catch (const Error& e) {
-    setup_error = e.is_user_error() ? e.message() : e.what();
-  } catch (const std::exception& e) {
-    setup_error = std::string("internal error: ") + e.what();
-  }
-  std::vector<Fact> facts{{"program", program}, {"action", action}};
-  if (parsed && setup_error.empty()) {
-    const std::vector<Fact> shared = shared_facts(*parsed, model.get(), data);
-    facts.insert(facts.end(), shared.begin(), shared.end());
-    // Every rank computes on the same kind of device: the gradients travel by NCCL or by MPI.
-    if (model) facts.push_back({"device kind", device.device.is_cpu() ? "cpu" : "cuda"});
-  }
-  require_agreement(comm, facts, setup_error);
-  if (action == "help" || action == "summary") return 0;
-
-  TrainOptions options = *parsed;
-  set_compute_threads(compute_threads_for(options, default_threads));
-  comm.set_collective_timeout(options.collective_timeout);
-  if (!device.note.empty()) say("note: %s\n", device.note.c_str());
-  if (device.device.is_cpu() && options.precision != "fp32")
-    say("note: --precision %s applies to GPUs; the CPU computes in fp32\n", options.precision.c_str());
-  configure_gpu_math(parse_precision(options.precision), options.deterministic,
-                     parse_conv_algorithms(options.conv_algorithms));
-  model->to(device.device);  // before the optimizer: its momentum lives beside the parameters
-  // GPU gradients travel by NCCL; the host collectives stay on `comm`.
-  const std::unique_ptr<Communicator> device_comm = make_device_communicator(comm, device.device);
+  Setup setup = set_up(argc, argv, defaults, synthetic_options, open_data, comm);
+  agree_on_setup(program, setup, comm);
+  if (setup.action == "help" || setup.action == "summary") return 0;
+  const TrainOptions options = *setup.parsed;
+  const std::unique_ptr<Communicator> device_comm = prepare_device(options, setup, placement.threads_per_rank, comm);
   Communicator& train_comm = device_comm ? *device_comm : comm;
-  train_comm.set_collective_timeout(options.collective_timeout);  // NCCL's watchdog too
-  SampleSource* train = data.train.get();
-  Trainer trainer(options, *model, train ? *train : *data.val, data.val.get(), train_comm);
-  if (action == "evaluate") {
-    trainer.load(options.evaluate, false);
-    const EvalResult r = trainer.evaluate();
-    say("%s: %lld test images, loss %.4f, top-1 accuracy %.2f%%, top-5 accuracy %.2f%%\n", options.evaluate.c_str(),
-        static_cast<long long>(r.count), r.loss, 100.0 * r.top1, 100.0 * r.top5);
-    return 0;
-  }
-  if (!options.resume.empty()) {
-    const std::string path = Checkpointer(options, comm).resume_path();
-    if (path.empty()) {
-      say("no checkpoint in %s yet: starting from scratch\n", options.checkpoint_dir.c_str());
-    } else {
-      trainer.load(path, true);
-      say("resumed from %s at step %lld\n", path.c_str(), static_cast<long long>(trainer.global_step()));
-    }
-  }
+  SampleSource* train = setup.data.train.get();
+  Trainer trainer(options, *setup.model, train ? *train : *setup.data.val, setup.data.val.get(), train_comm);
+  if (setup.action == "evaluate") return evaluate_checkpoint(trainer, options);
+  resume_if_asked(trainer, options, comm);
   return trainer.run();
 }
 
