@@ -68,82 +68,16 @@ ImageDataset ImageDataset::open(const std::string& path, CacheMode cache, int sh
   auto file = std::make_shared<const Hdf5File>(path, Hdf5File::Mode::kRead);
   ImageDataset d;
   d.path_ = path;
-
   d.jpeg_ = !file->has("/images") && file->has("/jpeg");
   if (!file->has("/images") && !d.jpeg_) CONVOY_USER_ERROR("dataset file '", path, "' has no /images dataset");
   if (!file->has("/labels")) CONVOY_USER_ERROR("dataset file '", path, "' has no /labels dataset");
-
-  const Hdf5File& f = *file;
-  // Limits that keep every size computed from them far from overflow: JPEG's
-  // own largest side, and the channels of grey, RGB and RGBA images.
-  d.num_classes_ = positive_attribute(f, "num_classes", 1 << 24);
-  d.height_ = positive_attribute(f, "height", 65535);
-  d.width_ = positive_attribute(f, "width", 65535);
-  d.channels_ = positive_attribute(f, "channels", 4);
-  d.channel_mean_ = per_channel_attribute(f, "channel_mean", d.channels_, false);
-  d.channel_std_ = per_channel_attribute(f, "channel_std", d.channels_, true);
-  if (f.has_attribute("/", "pca_eigval") || f.has_attribute("/", "pca_eigvec")) {
-    const std::vector<double> values = f.has_attribute("/", "pca_eigval") ? f.attribute_doubles("/", "pca_eigval") : std::vector<double>{};
-    const std::vector<double> vectors = f.has_attribute("/", "pca_eigvec") ? f.attribute_doubles("/", "pca_eigvec") : std::vector<double>{};
-    if (values.size() != 3 || vectors.size() != 9)
-      CONVOY_USER_ERROR("dataset file '", path, "' needs 3 pca_eigval and 9 pca_eigvec values, has ",
-                        values.size(), " and ", vectors.size());
-    for (int i = 0; i < 3; ++i) {
-      d.pca_.values[i] = values[i];
-      for (int r = 0; r < 3; ++r) d.pca_.vectors[r][i] = vectors[static_cast<size_t>(r * 3 + i)];
-    }
-    d.has_pca_ = true;
-  }
-
-  if (d.jpeg_) {
-    if (!f.is_vlen_bytes("/jpeg"))
-      CONVOY_USER_ERROR("dataset file '", path, "' has a /jpeg dataset that is not variable-length uint8 ",
-                        "(one encoded image per element)");
-    const Shape blobs = f.dataset_shape("/jpeg");
-    if (blobs.rank() != 1)
-      CONVOY_USER_ERROR("dataset file '", path, "' has /jpeg of shape ", blobs.to_string(),
-                        "; expected one variable-length JPEG per image");
-    d.size_ = blobs[0];
-  } else {
-    const Shape images = f.dataset_shape("/images");
-    const Shape expected{images.rank() > 0 ? images[0] : 0, d.height_, d.width_, d.channels_};
-    if (images.rank() != 4 || images != expected)
-      CONVOY_USER_ERROR("dataset file '", path, "' has /images of shape ", images.to_string(),
-                        " but its attributes say (N, ", d.height_, ", ", d.width_, ", ", d.channels_, ")");
-    d.size_ = images[0];
-  }
-
-  const Shape labels = f.dataset_shape("/labels");
-  if (labels.rank() != 1 || labels[0] != d.size_)
-    CONVOY_USER_ERROR("dataset file '", path, "' has /labels of shape ", labels.to_string(), " but ",
-                      d.size_, " images");
-
-  d.labels_.resize(static_cast<size_t>(d.size_));
-  f.read("/labels", d.labels_.data(), d.size_);
-  const auto bad = std::find_if(d.labels_.begin(), d.labels_.end(),
-                                [&](int32_t v) { return v < 0 || v >= d.num_classes_; });
-  if (bad != d.labels_.end())
-    CONVOY_USER_ERROR("dataset file '", path, "' has label ", *bad, " at index ", bad - d.labels_.begin(),
-                      ", outside [0, ", d.num_classes_, ")");
-
-  if (f.has("/class_names")) {
-    d.class_names_ = f.read_strings("/class_names");
-    if (static_cast<int64_t>(d.class_names_.size()) != d.num_classes_)
-      CONVOY_USER_ERROR("dataset file '", path, "' has ", d.class_names_.size(), " class names but num_classes = ",
-                        d.num_classes_);
-  }
-
-  if (f.has("/class_ids")) {
-    d.class_ids_ = f.read_strings("/class_ids");
-    if (static_cast<int64_t>(d.class_ids_.size()) != d.num_classes_)
-      CONVOY_USER_ERROR("dataset file '", path, "' has ", d.class_ids_.size(), " class ids but num_classes = ",
-                        d.num_classes_);
-  }
-
+  d.read_attributes(*file);
+  d.read_image_count(*file);
+  d.read_labels(*file);
   d.cached_ = cache == CacheMode::kOn || (cache == CacheMode::kAuto && fits_in_memory(path, sharing_processes));
   if (d.cached_ && !d.jpeg_) {
     d.images_.resize(static_cast<size_t>(d.size_ * d.image_bytes()));
-    f.read("/images", d.images_.data(), d.size_ * d.image_bytes());
+    file->read("/images", d.images_.data(), d.size_ * d.image_bytes());
   }
   d.file_ = std::move(file);
   if (d.cached_ && d.jpeg_) {  // the encoded bytes are at most the file's size
@@ -154,6 +88,81 @@ ImageDataset ImageDataset::open(const std::string& path, CacheMode cache, int sh
                                                 d.max_encoded_bytes());
   }
   return d;
+}
+
+// The root group's attributes: sizes, normalisation and the dataset PCA.
+void ImageDataset::read_attributes(const Hdf5File& f) {
+  // Limits that keep every size computed from them far from overflow: JPEG's
+  // own largest side, and the channels of grey, RGB and RGBA images.
+  num_classes_ = positive_attribute(f, "num_classes", 1 << 24);
+  height_ = positive_attribute(f, "height", 65535);
+  width_ = positive_attribute(f, "width", 65535);
+  channels_ = positive_attribute(f, "channels", 4);
+  channel_mean_ = per_channel_attribute(f, "channel_mean", channels_, false);
+  channel_std_ = per_channel_attribute(f, "channel_std", channels_, true);
+  if (f.has_attribute("/", "pca_eigval") || f.has_attribute("/", "pca_eigvec")) {
+    const std::vector<double> values = f.has_attribute("/", "pca_eigval") ? f.attribute_doubles("/", "pca_eigval") : std::vector<double>{};
+    const std::vector<double> vectors = f.has_attribute("/", "pca_eigvec") ? f.attribute_doubles("/", "pca_eigvec") : std::vector<double>{};
+    if (values.size() != 3 || vectors.size() != 9)
+      CONVOY_USER_ERROR("dataset file '", path_, "' needs 3 pca_eigval and 9 pca_eigvec values, has ",
+                        values.size(), " and ", vectors.size());
+    for (int i = 0; i < 3; ++i) {
+      pca_.values[i] = values[i];
+      for (int r = 0; r < 3; ++r) pca_.vectors[r][i] = vectors[static_cast<size_t>(r * 3 + i)];
+    }
+    has_pca_ = true;
+  }
+}
+
+// How many images: the length of /jpeg, or of /images checked against the attributes.
+void ImageDataset::read_image_count(const Hdf5File& f) {
+  if (jpeg_) {
+    if (!f.is_vlen_bytes("/jpeg"))
+      CONVOY_USER_ERROR("dataset file '", path_, "' has a /jpeg dataset that is not variable-length uint8 ",
+                        "(one encoded image per element)");
+    const Shape blobs = f.dataset_shape("/jpeg");
+    if (blobs.rank() != 1)
+      CONVOY_USER_ERROR("dataset file '", path_, "' has /jpeg of shape ", blobs.to_string(),
+                        "; expected one variable-length JPEG per image");
+    size_ = blobs[0];
+  } else {
+    const Shape images = f.dataset_shape("/images");
+    const Shape expected{images.rank() > 0 ? images[0] : 0, height_, width_, channels_};
+    if (images.rank() != 4 || images != expected)
+      CONVOY_USER_ERROR("dataset file '", path_, "' has /images of shape ", images.to_string(),
+                        " but its attributes say (N, ", height_, ", ", width_, ", ", channels_, ")");
+    size_ = images[0];
+  }
+}
+
+// The labels, each within the classes, and the classes' names and ids where stored.
+void ImageDataset::read_labels(const Hdf5File& f) {
+  const Shape labels = f.dataset_shape("/labels");
+  if (labels.rank() != 1 || labels[0] != size_)
+    CONVOY_USER_ERROR("dataset file '", path_, "' has /labels of shape ", labels.to_string(), " but ",
+                      size_, " images");
+
+  labels_.resize(static_cast<size_t>(size_));
+  f.read("/labels", labels_.data(), size_);
+  const auto bad = std::find_if(labels_.begin(), labels_.end(),
+                                [&](int32_t v) { return v < 0 || v >= num_classes_; });
+  if (bad != labels_.end())
+    CONVOY_USER_ERROR("dataset file '", path_, "' has label ", *bad, " at index ", bad - labels_.begin(),
+                      ", outside [0, ", num_classes_, ")");
+
+  if (f.has("/class_names")) {
+    class_names_ = f.read_strings("/class_names");
+    if (static_cast<int64_t>(class_names_.size()) != num_classes_)
+      CONVOY_USER_ERROR("dataset file '", path_, "' has ", class_names_.size(), " class names but num_classes = ",
+                        num_classes_);
+  }
+
+  if (f.has("/class_ids")) {
+    class_ids_ = f.read_strings("/class_ids");
+    if (static_cast<int64_t>(class_ids_.size()) != num_classes_)
+      CONVOY_USER_ERROR("dataset file '", path_, "' has ", class_ids_.size(), " class ids but num_classes = ",
+                        num_classes_);
+  }
 }
 
 const uint8_t* ImageDataset::image(int64_t i) const {

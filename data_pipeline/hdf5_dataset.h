@@ -82,6 +82,9 @@ class ImageDataset {
   const std::string& path() const { return path_; }
 
  private:
+  void read_attributes(const Hdf5File& f);
+  void read_image_count(const Hdf5File& f);
+  void read_labels(const Hdf5File& f);
   ImageDataset() = default;
   // The encoded bytes of image i of a JPEG set: in the cache, or read into scratch.
   std::span<const uint8_t> jpeg_bytes(int64_t i, std::vector<uint8_t>& scratch) const;

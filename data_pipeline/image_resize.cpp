@@ -59,6 +59,32 @@ inline uint8_t to_uint8(float v) {
   return static_cast<uint8_t>(r < 0.0f ? 0.0f : (r > 255.0f ? 255.0f : r));
 }
 
+// One input row through the horizontal filter: out_w pixels of `channels` floats.
+void filter_row(const uint8_t* src, const AxisFilter& cols, int64_t out_w, int64_t channels, float* dst) {
+  for (int64_t x = 0; x < out_w; ++x) {
+    const float* w = cols.weights.data() + x * cols.max_taps;
+    const uint8_t* s = src + cols.start[x] * channels;
+    const int64_t n = cols.taps[x];
+    if (channels == 3) {
+      float r = 0, g = 0, b = 0;
+      for (int64_t k = 0; k < n; ++k) {
+        r += w[k] * s[3 * k];
+        g += w[k] * s[3 * k + 1];
+        b += w[k] * s[3 * k + 2];
+      }
+      dst[3 * x] = r;
+      dst[3 * x + 1] = g;
+      dst[3 * x + 2] = b;
+    } else {
+      for (int64_t c = 0; c < channels; ++c) {
+        float acc = 0;
+        for (int64_t k = 0; k < n; ++k) acc += w[k] * s[k * channels + c];
+        dst[x * channels + c] = acc;
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void shorter_side_size(int64_t height, int64_t width, int64_t shorter, int64_t& resized_height,
@@ -91,32 +117,8 @@ void resize_window(const Image& in, int64_t resized_h, int64_t resized_w, int64_
   const int64_t row_hi = rows.start[out_h - 1] + rows.taps[out_h - 1];
   const int64_t row_stride = out_w * channels;
   scratch.horizontal.resize(static_cast<size_t>((row_hi - row_lo) * row_stride));
-  for (int64_t y = row_lo; y < row_hi; ++y) {
-    const uint8_t* src = in.row(y);
-    float* dst = scratch.horizontal.data() + (y - row_lo) * row_stride;
-    for (int64_t x = 0; x < out_w; ++x) {
-      const float* w = cols.weights.data() + x * cols.max_taps;
-      const uint8_t* s = src + cols.start[x] * channels;
-      const int64_t n = cols.taps[x];
-      if (channels == 3) {
-        float r = 0, g = 0, b = 0;
-        for (int64_t k = 0; k < n; ++k) {
-          r += w[k] * s[3 * k];
-          g += w[k] * s[3 * k + 1];
-          b += w[k] * s[3 * k + 2];
-        }
-        dst[3 * x] = r;
-        dst[3 * x + 1] = g;
-        dst[3 * x + 2] = b;
-      } else {
-        for (int64_t c = 0; c < channels; ++c) {
-          float acc = 0;
-          for (int64_t k = 0; k < n; ++k) acc += w[k] * s[k * channels + c];
-          dst[x * channels + c] = acc;
-        }
-      }
-    }
-  }
+  for (int64_t y = row_lo; y < row_hi; ++y)
+    filter_row(in.row(y), cols, out_w, channels, scratch.horizontal.data() + (y - row_lo) * row_stride);
 
   // Vertical pass, rounding once at the end.
   scratch.accumulator.resize(static_cast<size_t>(row_stride));

@@ -38,65 +38,64 @@ std::array<double, 3> delta_from(const Eigen3& eigen, const std::array<double, 3
   return delta;
 }
 
+// Exact integer sums of a crop's pixels per channel and of their products.
+struct RgbSums {
+  uint64_t sum[3] = {0, 0, 0};
+  uint64_t products[6] = {0, 0, 0, 0, 0, 0};  // rr rg rb gg gb bb
+};
+
+// Adds one row of `crop` RGB pixels at src to `sums`. The row is read as
+// interleaved bytes v in 48-byte chunks (16 pixels), so lane j always holds
+// channel j % 3 and plain contiguous loops vectorise: v*v gives the squares,
+// v[i]*v[i+1] gives r*g (lane phase 0) and g*b (phase 1), v[i]*v[i+2] gives
+// r*b (phase 0); other lanes are discarded.
+void add_row_sums(const uint8_t* src, int64_t crop, RgbSums& sums) {
+  constexpr int64_t kLanes = 48;
+  const int64_t bytes = 3 * crop;
+  // 32-bit row sums: at most 65025 * crop, fine while crop < 66,000.
+  uint32_t lane_sum[kLanes] = {}, lane_square[kLanes] = {}, lane_next[kLanes] = {}, lane_skip[kLanes] = {};
+  int64_t i = 0;
+  for (; i + kLanes + 2 <= bytes; i += kLanes)  // reads up to src[i + kLanes + 1]
+    for (int64_t j = 0; j < kLanes; ++j) {
+      const uint32_t v = src[i + j];
+      lane_sum[j] += v;
+      lane_square[j] += v * v;
+      lane_next[j] += v * src[i + j + 1];
+      lane_skip[j] += v * src[i + j + 2];
+    }
+  uint32_t s[3] = {0, 0, 0}, p[6] = {0, 0, 0, 0, 0, 0};  // rr rg rb gg gb bb
+  for (int64_t j = 0; j < kLanes; j += 3) {
+    for (int c = 0; c < 3; ++c) s[c] += lane_sum[j + c];
+    p[0] += lane_square[j];
+    p[3] += lane_square[j + 1];
+    p[5] += lane_square[j + 2];
+    p[1] += lane_next[j];
+    p[4] += lane_next[j + 1];
+    p[2] += lane_skip[j];
+  }
+  for (int64_t x = i / 3; x < crop; ++x) {  // the pixels after the last whole chunk
+    const uint32_t r = src[3 * x], g = src[3 * x + 1], b = src[3 * x + 2];
+    s[0] += r;
+    s[1] += g;
+    s[2] += b;
+    p[0] += r * r;
+    p[1] += r * g;
+    p[2] += r * b;
+    p[3] += g * g;
+    p[4] += g * b;
+    p[5] += b * b;
+  }
+  for (int c = 0; c < 3; ++c) sums.sum[c] += s[c];
+  for (int k = 0; k < 6; ++k) sums.products[k] += p[k];
+}
+
 // docs/data.md (augmentation) steps 1-4 on a crop: the covariance of the per-channel standardised
 // pixels is their correlation matrix, computed here from exact integer sums.
 Eigen3 crop_eigen(const ImageView& in, int64_t top, int64_t left, int64_t crop) {
-  uint64_t sum[3] = {0, 0, 0};
-  uint64_t products[6] = {0, 0, 0, 0, 0, 0};  // rr rg rb gg gb bb
-  // The row is read as interleaved bytes v in 48-byte chunks (16 pixels), so
-  // lane j always holds channel j % 3 and plain contiguous loops vectorise:
-  // v*v gives the squares, v[i]*v[i+1] gives r*g (lane phase 0) and g*b
-  // (phase 1), v[i]*v[i+2] gives r*b (phase 0); other lanes are discarded.
-  constexpr int64_t kLanes = 48;
-  for (int64_t y = 0; y < crop; ++y) {
-    const uint8_t* src = in.row(top + y) + left * 3;
-    const int64_t bytes = 3 * crop;
-    // 32-bit row sums: at most 65025 * crop, fine while crop < 66,000.
-    uint32_t lane_sum[kLanes] = {}, lane_square[kLanes] = {}, lane_next[kLanes] = {},
-             lane_skip[kLanes] = {};
-    int64_t i = 0;
-    for (; i + kLanes + 2 <= bytes; i += kLanes)  // reads up to src[i + kLanes + 1]
-      for (int64_t j = 0; j < kLanes; ++j) {
-        const uint32_t v = src[i + j];
-        lane_sum[j] += v;
-        lane_square[j] += v * v;
-        lane_next[j] += v * src[i + j + 1];
-        lane_skip[j] += v * src[i + j + 2];
-      }
-    uint32_t s0 = 0, s1 = 0, s2 = 0, p00 = 0, p01 = 0, p02 = 0, p11 = 0, p12 = 0, p22 = 0;
-    for (int64_t j = 0; j < kLanes; j += 3) {
-      s0 += lane_sum[j];
-      s1 += lane_sum[j + 1];
-      s2 += lane_sum[j + 2];
-      p00 += lane_square[j];
-      p11 += lane_square[j + 1];
-      p22 += lane_square[j + 2];
-      p01 += lane_next[j];
-      p12 += lane_next[j + 1];
-      p02 += lane_skip[j];
-    }
-    for (int64_t x = i / 3; x < crop; ++x) {  // the pixels after the last whole chunk
-      const uint32_t r = src[3 * x], g = src[3 * x + 1], b = src[3 * x + 2];
-      s0 += r;
-      s1 += g;
-      s2 += b;
-      p00 += r * r;
-      p01 += r * g;
-      p02 += r * b;
-      p11 += g * g;
-      p12 += g * b;
-      p22 += b * b;
-    }
-    sum[0] += s0;
-    sum[1] += s1;
-    sum[2] += s2;
-    products[0] += p00;
-    products[1] += p01;
-    products[2] += p02;
-    products[3] += p11;
-    products[4] += p12;
-    products[5] += p22;
-  }
+  RgbSums sums;
+  for (int64_t y = 0; y < crop; ++y) add_row_sums(in.row(top + y) + left * 3, crop, sums);
+  const uint64_t* sum = sums.sum;
+  const uint64_t* products = sums.products;
   const double n = static_cast<double>(crop * crop);
   auto centred = [&](int i, int j, int k) {  // n^2 * covariance in pixel units, exact
     return static_cast<double>(static_cast<int64_t>(crop * crop) * static_cast<int64_t>(products[k]) -

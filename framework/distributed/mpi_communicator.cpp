@@ -100,6 +100,33 @@ std::string rank_list(const std::vector<int>& ranks) {
   ::_exit(exit_code);
 }
 
+// "; ranks not arrived: 1 (...); rank 2 has not arrived: it is at step 7, ...; arrived: 0, 3":
+// where each peer was when `stuck` had waited too long, from their answers.
+std::string describe_answers(int rank, const Whereabouts& stuck, const std::vector<Whereabouts>& answers,
+                             const std::vector<int>& answered) {
+  std::vector<int> arrived{rank}, silent;
+  std::ostringstream text, elsewhere;
+  for (int peer = 0; peer < static_cast<int>(answers.size()); ++peer) {
+    const auto p = static_cast<size_t>(peer);
+    if (peer == rank) continue;
+    const Whereabouts& a = answers[p];
+    if (!answered[p]) {
+      silent.push_back(peer);
+    } else if (a.in_collective && a.sequence == stuck.sequence) {
+      arrived.push_back(peer);
+    } else {
+      elsewhere << "; rank " << peer << " has not arrived: it is at step " << a.step << ", "
+                << (a.in_collective ? std::string("in ") + a.label + " (collective #" + std::to_string(a.sequence) + ")"
+                                    : "computing (" + std::to_string(a.sequence) + " collectives started)");
+    }
+  }
+  std::sort(arrived.begin(), arrived.end());
+  if (!silent.empty())
+    text << "; ranks not arrived: " << rank_list(silent) << " (no answer within a few seconds: hung, dead or unreachable)";
+  text << elsewhere.str() << "; arrived: " << rank_list(arrived);
+  return text.str();
+}
+
 }  // namespace
 
 bool launched_by_mpi_launcher() {
@@ -400,31 +427,12 @@ std::string MpiCommunicator::Impl::ask_peers(const Whereabouts& stuck) {
     if (request != MPI_REQUEST_NULL) MPI_Test(&request, &done, MPI_STATUS_IGNORE);
     pending = pending || !done;
   }
-  std::vector<int> arrived{rank}, silent;
-  std::ostringstream text, elsewhere;
-  for (int peer = 0; peer < size; ++peer) {
-    const auto p = static_cast<size_t>(peer);
-    if (peer == rank) continue;
-    const Whereabouts& a = answers[p];
-    if (!answered[p]) {
-      silent.push_back(peer);
-    } else if (a.in_collective && a.sequence == stuck.sequence) {
-      arrived.push_back(peer);
-    } else {
-      elsewhere << "; rank " << peer << " has not arrived: it is at step " << a.step << ", "
-                << (a.in_collective ? std::string("in ") + a.label + " (collective #" + std::to_string(a.sequence) + ")"
-                                    : "computing (" + std::to_string(a.sequence) + " collectives started)");
-    }
-  }
-  std::sort(arrived.begin(), arrived.end());
-  if (!silent.empty())
-    text << "; ranks not arrived: " << rank_list(silent) << " (no answer within a few seconds: hung, dead or unreachable)";
-  text << elsewhere.str() << "; arrived: " << rank_list(arrived);
+  std::string text = describe_answers(rank, stuck, answers, answered);
   if (pending) {
     std::lock_guard<std::mutex> lock(unfinished_mutex);
     unfinished_queries.push_back(std::move(round));
   }
-  return text.str();
+  return text;
 }
 
 void MpiCommunicator::Impl::report_stall(const Whereabouts& stuck, double waited_s) {
