@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -142,129 +143,167 @@ void print_summary(const ImageDataset& ds) {
   }
 }
 
+struct InspectOptions {
+  std::string path, grid, pca = "dataset";
+  int64_t samples = 16, epoch = 0, crop = 227;
+  uint64_t seed = 1;
+  double pca_sigma = 0.1;
+  bool crop_given = false;
+};
+
+// The command line; empty after --help.
+std::optional<InspectOptions> parse_options(int argc, char** argv) {
+  InspectOptions o;
+  po::options_description options(
+      "usage: inspect_dataset FILE.h5 [--grid out.png] [options]\n"
+      "Prints a docs/data.md file's summary; --grid writes a PNG of the first N training samples:\n"
+      "per sample, the stored image with the crop window outlined (yellow) and the augmented crop\n"
+      "(un-normalised). Bar above the stored image: blue = not flipped, orange = flipped. Bar above\n"
+      "the crop: mid-grey + 10x the lighting offset delta. A legend goes to stdout.\n\noptions");
+  options.add_options()
+      ("help,h", "print this help")
+      ("file", po::value(&o.path), "the HDF5 file")
+      ("grid", po::value(&o.grid), "write a PNG grid of augmented samples here")
+      ("samples", po::value(&o.samples)->default_value(16), "number of samples in the grid (the first N indices)")
+      ("seed", po::value(&o.seed)->default_value(1), "augmentation seed")
+      ("epoch", po::value(&o.epoch)->default_value(0), "augmentation epoch")
+      ("crop", po::value(&o.crop)->default_value(227),
+       "crop size (capped at the image size; 1-channel sets are shown uncropped unless given)")
+      ("pca", po::value(&o.pca)->default_value("dataset"), "PCA lighting: dataset | image | off")
+      ("pca-sigma", convoy::option_value(&o.pca_sigma), "lighting alpha ~ N(0, sigma)");
+  po::positional_options_description positional;
+  positional.add("file", 1);
+  po::variables_map vm;
+  if (!convoy::parse_command_line(argc, argv, options, &positional, vm)) return std::nullopt;
+  if (o.path.empty()) CONVOY_USER_ERROR("give an HDF5 file (see --help)");
+  o.crop_given = !vm["crop"].defaulted();
+  return o;
+}
+
+// The training transform the grid shows (o.crop is capped at the image).
+TransformOptions grid_transform(const ImageDataset& ds, InspectOptions& o) {
+  const int64_t channels = ds.channels();
+  TransformOptions t;
+  t.pca = parse_pca_mode(o.pca);
+  t.pca_sigma = o.pca_sigma;
+  if (channels == 1) {
+    // MNIST: no crop (unless asked), no flip, no lighting: what train_lenet does.
+    if (!o.crop_given) o.crop = ds.height();
+    t.flip = o.crop_given;
+    t.pca = PcaMode::kOff;
+  } else if (channels != 3) {
+    CONVOY_USER_ERROR(o.path, " holds ", channels, "-channel images; expected 1 or 3");
+  }
+  if (t.pca == PcaMode::kDataset) {
+    if (!ds.has_pca()) CONVOY_USER_ERROR(o.path, " has no pca_eigval/pca_eigvec; use --pca image or off");
+    t.dataset_pca = ds.pca();
+  }
+  o.crop = std::min({o.crop, ds.height(), ds.width()});
+  if (o.crop < 1) CONVOY_USER_ERROR("--crop must be at least 1");
+  t.crop_size = o.crop;
+  for (int64_t c = 0; c < channels; ++c) {
+    t.mean[static_cast<size_t>(c)] = ds.channel_mean()[static_cast<size_t>(c)];
+    t.std[static_cast<size_t>(c)] = ds.channel_std()[static_cast<size_t>(c)];
+  }
+  return t;
+}
+
+// Where each sample's tile goes: the stored image (scaled), a gap, the crop; a bar above each.
+struct GridLayout {
+  int64_t scale, gap = 6, bar = 10, margin = 12, tile_w, tile_h, cols, rows;
+  GridLayout(const ImageDataset& ds, int64_t crop, int64_t samples)
+      : scale(std::max<int64_t>(1, 128 / std::max(ds.height(), ds.width()))),
+        tile_w(ds.width() * scale + gap + crop * scale),
+        tile_h(bar + 2 + std::max(ds.height(), crop) * scale),
+        cols(static_cast<int64_t>(std::ceil(std::sqrt(static_cast<double>(samples))))),
+        rows((samples + cols - 1) / cols) {}
+};
+
+// The network's input (normalised CHW floats) back to pixels, for the eye.
+void unnormalise(const std::vector<float>& chw, const TransformOptions& t, int64_t channels, int64_t crop,
+                 Image& out) {
+  out.resize(crop, crop, channels);
+  for (int64_t c = 0; c < channels; ++c)
+    for (int64_t y = 0; y < crop; ++y)
+      for (int64_t x = 0; x < crop; ++x) {
+        const double v = chw[static_cast<size_t>((c * crop + y) * crop + x)] * t.std[static_cast<size_t>(c)] +
+                         t.mean[static_cast<size_t>(c)];
+        out.row(y)[x * channels + c] = static_cast<uint8_t>(std::lround(std::clamp(v, 0.0, 1.0) * 255.0));
+      }
+}
+
+// Sample i's tile: (a) the stored image, crop window outlined, its bar telling
+// the flip; (b) the crop as the network sees it, its bar 0.5 + 10 * delta.
+void draw_tile(Canvas& canvas, const GridLayout& g, int64_t i, const Image& stored, const Image& augmented,
+               const AugmentDraw& draw, const std::array<double, 3>& delta, int64_t crop) {
+  const int64_t row = i / g.cols, col = i % g.cols;
+  const int64_t x0 = g.margin + col * (g.tile_w + g.margin), y0 = g.margin + row * (g.tile_h + g.margin);
+  const int64_t img_y = y0 + g.bar + 2;
+  if (draw.flip) canvas.fill_rect(x0, y0, stored.width * g.scale, g.bar, 255, 140, 0);
+  else canvas.fill_rect(x0, y0, stored.width * g.scale, g.bar, 40, 110, 255);
+  blit(canvas, stored, x0, img_y, g.scale);
+  if (crop < stored.height || crop < stored.width)
+    canvas.outline(x0 + draw.left * g.scale, img_y + draw.top * g.scale, crop * g.scale, crop * g.scale, 2, 255, 230,
+                   0);
+  const int64_t bx = x0 + stored.width * g.scale + g.gap;
+  auto swatch = [&](int c) {
+    const double d = augmented.channels == 3 ? delta[static_cast<size_t>(c)] : delta[0];
+    return static_cast<uint8_t>(std::lround(std::clamp(0.5 + 10.0 * d, 0.0, 1.0) * 255.0));
+  };
+  canvas.fill_rect(bx, y0, crop * g.scale, g.bar, swatch(0), swatch(1), swatch(2));
+  blit(canvas, augmented, bx, img_y, g.scale);
+}
+
+void print_legend_line(const ImageDataset& ds, const GridLayout& g, int64_t i, const AugmentDraw& draw,
+                       const std::array<double, 3>& delta) {
+  const int32_t label = ds.label(i);
+  const auto& names = ds.class_names();
+  std::string name = label < static_cast<int32_t>(names.size()) ? names[static_cast<size_t>(label)] : "-";
+  if (name.size() > 25) name = name.substr(0, 22) + "...";
+  std::printf("%4lld %3lld %3lld %6lld %5d %-25s %4lld %4lld %-4s [%+.4f %+.4f %+.4f] [%+.4f %+.4f %+.4f]\n",
+              static_cast<long long>(i), static_cast<long long>(i / g.cols), static_cast<long long>(i % g.cols),
+              static_cast<long long>(i), label, name.c_str(), static_cast<long long>(draw.top),
+              static_cast<long long>(draw.left), draw.flip ? "yes" : "no", draw.alpha[0], draw.alpha[1],
+              draw.alpha[2], delta[0], delta[1], delta[2]);
+}
+
+void write_grid(const ImageDataset& ds, InspectOptions& o) {
+  if (o.samples < 1) CONVOY_USER_ERROR("--samples must be at least 1");
+  o.samples = std::min(o.samples, ds.size());
+  const TransformOptions t = grid_transform(ds, o);
+  const GridLayout g(ds, o.crop, o.samples);
+  Canvas canvas(g.margin + g.cols * (g.tile_w + g.margin), g.margin + g.rows * (g.tile_h + g.margin));
+  JpegCodec codec;
+  std::vector<uint8_t> scratch;
+  Image stored, augmented;
+  std::vector<float> chw(static_cast<size_t>(ds.channels() * o.crop * o.crop));
+  std::printf("\ngrid %s: %lld samples, crop %lld, pca %s (sigma %g), seed %llu, epoch %lld\n", o.grid.c_str(),
+              static_cast<long long>(o.samples), static_cast<long long>(o.crop), pca_mode_name(t.pca), t.pca_sigma,
+              static_cast<unsigned long long>(o.seed), static_cast<long long>(o.epoch));
+  std::printf("tile row col sample label class                     top left flip alpha                      delta\n");
+  for (int64_t i = 0; i < o.samples; ++i) {
+    ds.read_image(i, stored, codec, scratch);
+    const AugmentDraw draw = draw_augmentation(o.seed, o.epoch, i, stored.height, stored.width, t);
+    apply_train_transform(stored, draw, t, chw.data());
+    const std::array<double, 3> delta = lighting_delta(stored, draw, t);
+    unnormalise(chw, t, ds.channels(), o.crop, augmented);
+    draw_tile(canvas, g, i, stored, augmented, draw, delta, o.crop);
+    print_legend_line(ds, g, i, draw, delta);
+  }
+  write_png(o.grid, canvas);
+  std::printf("wrote %s (%lld x %lld)\n", o.grid.c_str(), static_cast<long long>(canvas.width),
+              static_cast<long long>(canvas.height));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   return run_guarded("inspect_dataset", [&] {
-    std::string path, grid, pca = "dataset";
-    int64_t samples = 16, epoch = 0, crop = 227;
-    uint64_t seed = 1;
-    double pca_sigma = 0.1;
-    po::options_description options(
-        "usage: inspect_dataset FILE.h5 [--grid out.png] [options]\n"
-        "Prints a docs/data.md file's summary; --grid writes a PNG of the first N training samples:\n"
-        "per sample, the stored image with the crop window outlined (yellow) and the augmented crop\n"
-        "(un-normalised). Bar above the stored image: blue = not flipped, orange = flipped. Bar above\n"
-        "the crop: mid-grey + 10x the lighting offset delta. A legend goes to stdout.\n\noptions");
-    options.add_options()
-        ("help,h", "print this help")
-        ("file", po::value(&path), "the HDF5 file")
-        ("grid", po::value(&grid), "write a PNG grid of augmented samples here")
-        ("samples", po::value(&samples)->default_value(16), "number of samples in the grid (the first N indices)")
-        ("seed", po::value(&seed)->default_value(1), "augmentation seed")
-        ("epoch", po::value(&epoch)->default_value(0), "augmentation epoch")
-        ("crop", po::value(&crop)->default_value(227),
-         "crop size (capped at the image size; 1-channel sets are shown uncropped unless given)")
-        ("pca", po::value(&pca)->default_value("dataset"), "PCA lighting: dataset | image | off")
-        ("pca-sigma", convoy::option_value(&pca_sigma), "lighting alpha ~ N(0, sigma)");
-    po::positional_options_description positional;
-    positional.add("file", 1);
-    po::variables_map vm;
-    if (!convoy::parse_command_line(argc, argv, options, &positional, vm)) return 0;
-    if (path.empty()) CONVOY_USER_ERROR("give an HDF5 file (see --help)");
-
-    const ImageDataset ds = ImageDataset::open(path, CacheMode::kOff);
+    std::optional<InspectOptions> o = parse_options(argc, argv);
+    if (!o) return 0;
+    const ImageDataset ds = ImageDataset::open(o->path, CacheMode::kOff);
     print_summary(ds);
-    if (grid.empty()) return 0;
-
-    if (samples < 1) CONVOY_USER_ERROR("--samples must be at least 1");
-    samples = std::min(samples, ds.size());
-    const int64_t channels = ds.channels();
-    TransformOptions t;
-    t.pca = parse_pca_mode(pca);
-    t.pca_sigma = pca_sigma;
-    if (channels == 1) {
-      // MNIST: no crop (unless asked), no flip, no lighting: what train_lenet does.
-      if (vm["crop"].defaulted()) crop = ds.height();
-      t.flip = !vm["crop"].defaulted();
-      t.pca = PcaMode::kOff;
-    } else if (channels != 3) {
-      CONVOY_USER_ERROR(path, " holds ", channels, "-channel images; expected 1 or 3");
-    }
-    if (t.pca == PcaMode::kDataset) {
-      if (!ds.has_pca()) CONVOY_USER_ERROR(path, " has no pca_eigval/pca_eigvec; use --pca image or off");
-      t.dataset_pca = ds.pca();
-    }
-    crop = std::min({crop, ds.height(), ds.width()});
-    if (crop < 1) CONVOY_USER_ERROR("--crop must be at least 1");
-    t.crop_size = crop;
-    for (int64_t c = 0; c < channels; ++c) {
-      t.mean[static_cast<size_t>(c)] = ds.channel_mean()[static_cast<size_t>(c)];
-      t.std[static_cast<size_t>(c)] = ds.channel_std()[static_cast<size_t>(c)];
-    }
-
-    const int64_t scale = std::max<int64_t>(1, 128 / std::max(ds.height(), ds.width()));
-    const int64_t gap = 6, bar = 10, margin = 12;
-    const int64_t tile_w = ds.width() * scale + gap + crop * scale;
-    const int64_t tile_h = bar + 2 + std::max(ds.height(), crop) * scale;
-    const int64_t cols = static_cast<int64_t>(std::ceil(std::sqrt(static_cast<double>(samples))));
-    const int64_t rows = (samples + cols - 1) / cols;
-    Canvas canvas(margin + cols * (tile_w + margin), margin + rows * (tile_h + margin));
-
-    JpegCodec codec;
-    std::vector<uint8_t> scratch;
-    Image stored, augmented;
-    std::vector<float> chw(static_cast<size_t>(channels * crop * crop));
-    std::printf("\ngrid %s: %lld samples, crop %lld, pca %s (sigma %g), seed %llu, epoch %lld\n", grid.c_str(),
-                static_cast<long long>(samples), static_cast<long long>(crop), pca_mode_name(t.pca), t.pca_sigma,
-                static_cast<unsigned long long>(seed), static_cast<long long>(epoch));
-    std::printf("tile row col sample label class                     top left flip alpha                      delta\n");
-    for (int64_t i = 0; i < samples; ++i) {
-      ds.read_image(i, stored, codec, scratch);
-      const AugmentDraw draw = draw_augmentation(seed, epoch, i, stored.height, stored.width, t);
-      apply_train_transform(stored, draw, t, chw.data());
-      const std::array<double, 3> delta = lighting_delta(stored, draw, t);
-      augmented.resize(crop, crop, channels);
-      for (int64_t c = 0; c < channels; ++c)
-        for (int64_t y = 0; y < crop; ++y)
-          for (int64_t x = 0; x < crop; ++x) {
-            const double v = chw[static_cast<size_t>((c * crop + y) * crop + x)] * t.std[static_cast<size_t>(c)] +
-                             t.mean[static_cast<size_t>(c)];
-            augmented.row(y)[x * channels + c] =
-                static_cast<uint8_t>(std::lround(std::clamp(v, 0.0, 1.0) * 255.0));
-          }
-
-      const int64_t row = i / cols, col = i % cols;
-      const int64_t x0 = margin + col * (tile_w + margin), y0 = margin + row * (tile_h + margin);
-      const int64_t img_y = y0 + bar + 2;
-      // (a) the stored image, crop window outlined; its bar tells the flip.
-      if (draw.flip) canvas.fill_rect(x0, y0, ds.width() * scale, bar, 255, 140, 0);
-      else canvas.fill_rect(x0, y0, ds.width() * scale, bar, 40, 110, 255);
-      blit(canvas, stored, x0, img_y, scale);
-      if (crop < ds.height() || crop < ds.width())
-        canvas.outline(x0 + draw.left * scale, img_y + draw.top * scale, crop * scale, crop * scale, 2, 255, 230, 0);
-      // (b) the crop as the network sees it (un-normalised); its bar shows 0.5 + 10 * delta.
-      const int64_t bx = x0 + ds.width() * scale + gap;
-      auto swatch = [&](int c) {
-        const double d = channels == 3 ? delta[static_cast<size_t>(c)] : delta[0];
-        return static_cast<uint8_t>(std::lround(std::clamp(0.5 + 10.0 * d, 0.0, 1.0) * 255.0));
-      };
-      canvas.fill_rect(bx, y0, crop * scale, bar, swatch(0), swatch(1), swatch(2));
-      blit(canvas, augmented, bx, img_y, scale);
-
-      const int32_t label = ds.label(i);
-      const auto& names = ds.class_names();
-      std::string name = label < static_cast<int32_t>(names.size()) ? names[static_cast<size_t>(label)] : "-";
-      if (name.size() > 25) name = name.substr(0, 22) + "...";
-      std::printf("%4lld %3lld %3lld %6lld %5d %-25s %4lld %4lld %-4s [%+.4f %+.4f %+.4f] [%+.4f %+.4f %+.4f]\n",
-                  static_cast<long long>(i), static_cast<long long>(row), static_cast<long long>(col),
-                  static_cast<long long>(i), label, name.c_str(), static_cast<long long>(draw.top),
-                  static_cast<long long>(draw.left), draw.flip ? "yes" : "no", draw.alpha[0], draw.alpha[1],
-                  draw.alpha[2], delta[0], delta[1], delta[2]);
-    }
-    write_png(grid, canvas);
-    std::printf("wrote %s (%lld x %lld)\n", grid.c_str(), static_cast<long long>(canvas.width),
-                static_cast<long long>(canvas.height));
+    if (!o->grid.empty()) write_grid(ds, *o);
     return 0;
   });
 }
