@@ -49,6 +49,44 @@ std::string human(int64_t bytes) {
   return text;
 }
 
+
+// The slowest rank's mean time of one all-reduce of `count` floats, in us:
+// rank 0's estimate of one decides everyone's iteration count (about
+// `seconds` in all), and the all-reduces are queued back to back.
+double time_all_reduce(Communicator& comm, std::vector<float>& buffer, int64_t count, int warmup, double seconds,
+                       int64_t& iterations) {
+  for (int i = 0; i < warmup; ++i) comm.all_reduce_sum(buffer.data(), count, DataType::kFloat32, "warm-up");
+  comm.barrier("bench");
+  auto start = Clock::now();
+  comm.all_reduce_sum(buffer.data(), count, DataType::kFloat32, "probe");
+  iterations = std::clamp<int64_t>(static_cast<int64_t>(seconds * 1000.0 / std::max(bench::ms_since(start), 1e-3)), 5,
+                                   10000);
+  comm.broadcast(&iterations, sizeof iterations, 0, "iterations");
+  comm.barrier("bench");
+  start = Clock::now();
+  std::shared_ptr<Work> last;
+  for (int64_t i = 0; i < iterations; ++i)
+    last = comm.all_reduce_sum_async(buffer.data(), count, DataType::kFloat32, "timed all-reduce");
+  last->wait();
+  const double mine_us = bench::ms_since(start) * 1000.0 / static_cast<double>(iterations);
+  double time_us = 0;
+  for (const double t : all_gather_values(comm, mine_us, "times")) time_us = std::max(time_us, t);
+  return time_us;
+}
+
+// Correctness: rank r contributes (r + 1) * (i % 13 + 1); the elements whose
+// sum is not what it must be (the buffer is all ones again afterwards).
+int64_t count_wrong_sums(Communicator& comm, std::vector<float>& buffer, int64_t count) {
+  const int n = comm.size();
+  for (int64_t i = 0; i < count; ++i) buffer[static_cast<size_t>(i)] = static_cast<float>((comm.rank() + 1) * (i % 13 + 1));
+  comm.all_reduce_sum(buffer.data(), count, DataType::kFloat32, "check");
+  const float ranks_sum = static_cast<float>(n * (n + 1) / 2);
+  int64_t wrong = 0;
+  for (int64_t i = 0; i < count; ++i) wrong += buffer[static_cast<size_t>(i)] != ranks_sum * static_cast<float>(i % 13 + 1);
+  for (int64_t i = 0; i < count; ++i) buffer[static_cast<size_t>(i)] = 1.0f;
+  return wrong;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -99,30 +137,9 @@ int main(int argc, char** argv) {
     double peak_busbw = 0, small_us = 0;
     for (double size = static_cast<double>(min_bytes); size <= static_cast<double>(max_bytes) * 1.0001; size *= factor) {
       const int64_t count = std::max<int64_t>(1, static_cast<int64_t>(size) / 4), bytes = count * 4;
-      for (int i = 0; i < warmup; ++i) comm->all_reduce_sum(buffer.data(), count, DataType::kFloat32, "warm-up");
-      // Rank 0's estimate of one all-reduce decides everyone's iteration count.
-      comm->barrier("bench");
-      auto start = Clock::now();
-      comm->all_reduce_sum(buffer.data(), count, DataType::kFloat32, "probe");
-      int64_t iterations = std::clamp<int64_t>(static_cast<int64_t>(seconds_per_size * 1000.0 / std::max(bench::ms_since(start), 1e-3)), 5, 10000);
-      comm->broadcast(&iterations, sizeof iterations, 0, "iterations");
-      comm->barrier("bench");
-      start = Clock::now();
-      std::shared_ptr<Work> last;
-      for (int64_t i = 0; i < iterations; ++i)
-        last = comm->all_reduce_sum_async(buffer.data(), count, DataType::kFloat32, "timed all-reduce");
-      last->wait();
-      const double mine_us = bench::ms_since(start) * 1000.0 / static_cast<double>(iterations);
-      double time_us = 0;
-      for (const double t : all_gather_values(*comm, mine_us, "times")) time_us = std::max(time_us, t);
-      // Correctness: rank r contributes (r + 1) * (i % 13 + 1).
-      for (int64_t i = 0; i < count; ++i)
-        buffer[static_cast<size_t>(i)] = static_cast<float>((comm->rank() + 1) * (i % 13 + 1));
-      comm->all_reduce_sum(buffer.data(), count, DataType::kFloat32, "check");
-      const float ranks_sum = static_cast<float>(n * (n + 1) / 2);
-      int64_t wrong = 0;
-      for (int64_t i = 0; i < count; ++i) wrong += buffer[static_cast<size_t>(i)] != ranks_sum * static_cast<float>(i % 13 + 1);
-      for (int64_t i = 0; i < count; ++i) buffer[static_cast<size_t>(i)] = 1.0f;
+      int64_t iterations = 0;
+      const double time_us = time_all_reduce(*comm, buffer, count, warmup, seconds_per_size, iterations);
+      const int64_t wrong = count_wrong_sums(*comm, buffer, count);
       const double algbw = static_cast<double>(bytes) / (time_us * 1e-6) / 1e9;
       const double busbw = algbw * 2.0 * (n - 1) / std::max(n, 1);
       peak_busbw = std::max(peak_busbw, busbw);

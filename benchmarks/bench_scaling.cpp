@@ -177,19 +177,15 @@ nlohmann::json run_config(const Config& c, int64_t steps) {
   CONVOY_USER_ERROR("the measurement '", command.str(), "' failed (status ", status, "):\n", output);
 }
 
-int run_sweep(int rounds, int max_ranks, const std::string& csv, const std::string& png) {
-  const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-  if (max_ranks <= 0) max_ranks = cores;
-  if (::geteuid() == 0) {  // mpirun refuses root unless told; a detail of CI machines
-    setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 0);
-    setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 0);
-  }
-  setenv("OMP_WAIT_POLICY", "ACTIVE", 0);
-  struct ModelSetup {
-    std::string name;
-    int64_t batch, strong_batch, steps;
-  };
-  const std::vector<ModelSetup> models{{"lenet5", 64, 256, 200}, {"alexnet", 32, 64, 6}};
+struct ModelSetup {
+  std::string name;
+  int64_t batch, strong_batch, steps;
+};
+const std::vector<ModelSetup> kModels{{"lenet5", 64, 256, 200}, {"alexnet", 32, 64, 6}};
+
+// Weak and strong scaling at 1, 2, 4 ... max_ranks ranks (one run where both
+// ask the same), and AlexNet without overlap at max_ranks.
+std::vector<Config> plan_configs(int max_ranks, int cores) {
   std::vector<Config> configs;
   auto add = [&](Config c) {
     for (Config& existing : configs)
@@ -199,7 +195,7 @@ int run_sweep(int rounds, int max_ranks, const std::string& csv, const std::stri
       }
     configs.push_back(std::move(c));
   };
-  for (const ModelSetup& m : models) {
+  for (const ModelSetup& m : kModels) {
     for (int ranks = 1; ranks <= max_ranks; ranks *= 2) {
       const int threads = std::max(1, cores / ranks);
       add({m.name, "weak", ranks, m.batch, threads});
@@ -211,6 +207,76 @@ int run_sweep(int rounds, int max_ranks, const std::string& csv, const std::stri
       add(c);
     }
   }
+  return configs;
+}
+
+double median_of(const Config& c, const char* field) {
+  std::vector<double> v;
+  for (const auto& r : c.results) v.push_back(r[field].get<double>());
+  return median(v);
+}
+
+const Config* find_config(const std::vector<Config>& configs, const std::string& model, int ranks, int64_t batch,
+                          bool overlap = true) {
+  for (const Config& c : configs)
+    if (c.model == model && c.ranks == ranks && c.batch == batch && c.overlap == overlap) return &c;
+  return nullptr;
+}
+
+// The table on stdout and in the CSV: each configuration's medians and its
+// ratio against 1 rank (weak: same batch per rank; strong: same global batch).
+void print_table(const std::vector<Config>& configs, const std::string& csv) {
+  std::printf("\n%-8s %-11s %5s %7s %10s %12s %10s %10s %12s %11s %9s\n", "model", "scaling", "ranks", "threads",
+              "batch/rank", "global batch", "images/s", "step ms", "exposed ms", "alone ms", "ratio");
+  std::ofstream out(csv);
+  out << "model,scaling,ranks,threads,batch_per_rank,global_batch,images_per_sec,step_ms,exposed_ms,alone_ms,ratio\n";
+  for (const ModelSetup& m : kModels)
+    for (const Config& c : configs) {
+      if (c.model != m.name) continue;
+      const bool strong = c.kind.find("strong") != std::string::npos;
+      const Config* base = strong && c.kind.find("weak") == std::string::npos
+                               ? find_config(configs, m.name, 1, m.strong_batch)
+                               : find_config(configs, m.name, 1, m.batch);
+      const double rate = median_of(c, "images_per_sec");
+      const double ratio = base ? rate / median_of(*base, "images_per_sec") : 0.0;  // efficiency or speedup
+      std::printf("%-8s %-11s %5d %7d %10lld %12lld %10.1f %10.2f %12.2f %11.2f %9.3f\n", c.model.c_str(),
+                  c.kind.c_str(), c.ranks, c.threads, static_cast<long long>(c.batch),
+                  static_cast<long long>(c.batch * c.ranks), rate, median_of(c, "step_ms"), median_of(c, "wait_ms"),
+                  median_of(c, "alone_ms"), ratio);
+      out << c.model << "," << c.kind << "," << c.ranks << "," << c.threads << "," << c.batch << ","
+          << c.batch * c.ranks << "," << rate << "," << median_of(c, "step_ms") << "," << median_of(c, "wait_ms")
+          << "," << median_of(c, "alone_ms") << "," << ratio << "\n";
+    }
+}
+
+// The summary line's figures at max_ranks.
+std::map<std::string, double> summarise(const std::vector<Config>& configs, int max_ranks) {
+  std::map<std::string, double> summary;
+  if (max_ranks < 2) return summary;
+  for (const ModelSetup& m : kModels) {
+    const std::string short_name = m.name == "lenet5" ? "lenet" : "alexnet";
+    if (const Config* weak = find_config(configs, m.name, max_ranks, m.batch)) {
+      summary[short_name + "_weak_eff"] =
+          median_of(*weak, "images_per_sec") / median_of(*find_config(configs, m.name, 1, m.batch), "images_per_sec");
+      if (m.name == "alexnet")
+        summary["alexnet_hidden"] = 1.0 - median_of(*weak, "wait_ms") / median_of(*weak, "alone_ms");
+    }
+    if (const Config* strong = find_config(configs, m.name, max_ranks, m.strong_batch / max_ranks))
+      summary[short_name + "_strong_speedup"] = median_of(*strong, "images_per_sec") /
+                                                median_of(*find_config(configs, m.name, 1, m.strong_batch), "images_per_sec");
+  }
+  return summary;
+}
+
+int run_sweep(int rounds, int max_ranks, const std::string& csv, const std::string& png) {
+  const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  if (max_ranks <= 0) max_ranks = cores;
+  if (::geteuid() == 0) {  // mpirun refuses root unless told; a detail of CI machines
+    setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 0);
+    setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 0);
+  }
+  setenv("OMP_WAIT_POLICY", "ACTIVE", 0);
+  std::vector<Config> configs = plan_configs(max_ranks, cores);
   std::printf("bench_scaling: %zu configurations x %d rounds (alternating), %d cores, OMP_WAIT_POLICY=%s\n",
               configs.size(), rounds, cores, std::getenv("OMP_WAIT_POLICY"));
   for (int round = 0; round < rounds; ++round)
@@ -221,47 +287,8 @@ int run_sweep(int rounds, int max_ranks, const std::string& csv, const std::stri
                    rounds, c.model.c_str(), c.ranks, c.threads, static_cast<long long>(c.batch),
                    c.overlap ? "" : " (no overlap)", c.results.back()["images_per_sec"].get<double>());
     }
-  auto med = [](const Config& c, const char* field) {
-    std::vector<double> v;
-    for (const auto& r : c.results) v.push_back(r[field].get<double>());
-    return median(v);
-  };
-  auto find = [&](const std::string& model, int ranks, int64_t batch, bool overlap = true) -> const Config* {
-    for (const Config& c : configs)
-      if (c.model == model && c.ranks == ranks && c.batch == batch && c.overlap == overlap) return &c;
-    return nullptr;
-  };
-  std::printf("\n%-8s %-11s %5s %7s %10s %12s %10s %10s %12s %11s %9s\n", "model", "scaling", "ranks", "threads",
-              "batch/rank", "global batch", "images/s", "step ms", "exposed ms", "alone ms", "ratio");
-  std::ofstream out(csv);
-  out << "model,scaling,ranks,threads,batch_per_rank,global_batch,images_per_sec,step_ms,exposed_ms,alone_ms,ratio\n";
-  std::map<std::string, double> summary;
-  for (const ModelSetup& m : models) {
-    for (const Config& c : configs) {
-      if (c.model != m.name) continue;
-      const bool strong = c.kind.find("strong") != std::string::npos;
-      const Config* base = strong && c.kind.find("weak") == std::string::npos ? find(m.name, 1, m.strong_batch)
-                                                                              : find(m.name, 1, m.batch);
-      const double rate = med(c, "images_per_sec");
-      const double ratio = base ? rate / med(*base, "images_per_sec") : 0.0;  // efficiency or speedup
-      std::printf("%-8s %-11s %5d %7d %10lld %12lld %10.1f %10.2f %12.2f %11.2f %9.3f\n", c.model.c_str(),
-                  c.kind.c_str(), c.ranks, c.threads, static_cast<long long>(c.batch),
-                  static_cast<long long>(c.batch * c.ranks), rate, med(c, "step_ms"), med(c, "wait_ms"),
-                  med(c, "alone_ms"), ratio);
-      out << c.model << "," << c.kind << "," << c.ranks << "," << c.threads << "," << c.batch << ","
-          << c.batch * c.ranks << "," << rate << "," << med(c, "step_ms") << "," << med(c, "wait_ms") << ","
-          << med(c, "alone_ms") << "," << ratio << "\n";
-    }
-    const std::string short_name = m.name == "lenet5" ? "lenet" : "alexnet";
-    if (const Config* weak = find(m.name, max_ranks, m.batch); weak && max_ranks > 1) {
-      summary[short_name + "_weak_eff"] = med(*weak, "images_per_sec") / med(*find(m.name, 1, m.batch), "images_per_sec");
-      if (m.name == "alexnet") summary["alexnet_hidden"] = 1.0 - med(*weak, "wait_ms") / med(*weak, "alone_ms");
-    }
-    if (const Config* strong = find(m.name, max_ranks, m.strong_batch / max_ranks); strong && max_ranks > 1)
-      summary[short_name + "_strong_speedup"] =
-          med(*strong, "images_per_sec") / med(*find(m.name, 1, m.strong_batch), "images_per_sec");
-  }
-  out.close();
+  print_table(configs, csv);
+  std::map<std::string, double> summary = summarise(configs, max_ranks);
   std::printf("\nratio: weak-scaling efficiency against 1 rank x %d threads at the same per-rank batch, or (strong "
               "only) speedup against 1 rank at the same global batch (on one machine the cores stay the same: ideal "
               "1.0); exposed: the optimizer's wait for the all-reduce; alone: the same buckets' all-reduce run by "
