@@ -202,23 +202,16 @@ class CudaConvolution final : public Convolution2dOp {
     size_t workspace_bytes = 0;
   };
 
-  // The state of x_shape, made on its first use and kept: training and
-  // evaluation batches take turns without choosing their algorithms again.
-  State& state_for(const Shape& x_shape) {
-    if (state_ && state_->x_shape == x_shape) return *state_;
-    for (const auto& kept : states_)
-      if (kept->x_shape == x_shape) return *(state_ = kept.get());
-    CONVOY_CHECK(x_shape.rank() == 4 && x_shape[1] == config_.in_channels, "convolution expects (N, ",
-                 config_.in_channels, ", H, W), got ", x_shape.to_string());
-    DeviceContext& c = context(device_);
-    auto s = std::make_unique<State>();
-    s->x_shape = x_shape;
+  // The cuDNN descriptors of t.x_shape: input, weight, output and bias
+  // tensors, and one convolution descriptor per direction.
+  void describe(State& s) {
+    const Shape& x_shape = s.x_shape;
     const cudnnDataType_t type = bf16() ? CUDNN_DATA_BFLOAT16 : CUDNN_DATA_FLOAT;
-    set_nchw(s->x, x_shape, "convolution input", type);
-    CONVOY_CUDA(cudnnSetFilter4dDescriptor, "convolution weight", s->w, type, CUDNN_TENSOR_NCHW,
+    set_nchw(s.x, x_shape, "convolution input", type);
+    CONVOY_CUDA(cudnnSetFilter4dDescriptor, "convolution weight", s.w, type, CUDNN_TENSOR_NCHW,
                 static_cast<int>(config_.out_channels), static_cast<int>(config_.in_channels),
                 static_cast<int>(config_.kernel_h), static_cast<int>(config_.kernel_w));
-    for (ConvolutionDescriptor* conv : {&s->forward_conv, &s->data_conv, &s->filter_conv}) {
+    for (ConvolutionDescriptor* conv : {&s.forward_conv, &s.data_conv, &s.filter_conv}) {
       CONVOY_CUDA(cudnnSetConvolution2dDescriptor, "convolution", *conv, static_cast<int>(config_.pad_h),
                   static_cast<int>(config_.pad_w), static_cast<int>(config_.stride_h),
                   static_cast<int>(config_.stride_w), 1, 1, CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT);
@@ -230,16 +223,21 @@ class CudaConvolution final : public Convolution2dOp {
                                          : CUDNN_TENSOR_OP_MATH);
     }
     int n = 0, ch = 0, h = 0, w = 0;
-    CONVOY_CUDA(cudnnGetConvolution2dForwardOutputDim, "convolution", s->forward_conv, s->x, s->w, &n, &ch, &h, &w);
-    s->y_shape = Shape{n, ch, h, w};
-    set_nchw(s->y, s->y_shape, "convolution output", type);
-    set_nchw(s->y32, s->y_shape, "convolution output");
-    CONVOY_CUDA(cudnnSetTensor4dDescriptor, "convolution bias", s->bias, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, 1, ch, 1,
+    CONVOY_CUDA(cudnnGetConvolution2dForwardOutputDim, "convolution", s.forward_conv, s.x, s.w, &n, &ch, &h, &w);
+    s.y_shape = Shape{n, ch, h, w};
+    set_nchw(s.y, s.y_shape, "convolution output", type);
+    set_nchw(s.y32, s.y_shape, "convolution output");
+    CONVOY_CUDA(cudnnSetTensor4dDescriptor, "convolution bias", s.bias, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, 1, ch, 1,
                 1);
+  }
 
+  // Each direction's algorithm (measured or from the heuristics, within
+  // precision's bounds), each descriptor in the math its algorithm was ranked
+  // in, and the workspace for the largest.
+  void choose_algorithms(State& t) {
+    const Shape& x_shape = t.x_shape;
     const std::string what = "convolution " + x_shape.to_string();
-    cudnnHandle_t handle = c.cudnn;
-    State& t = *s;
+    cudnnHandle_t handle = context(device_).cudnn;
     const bool filter_3x3 = config_.kernel_h == 3 && config_.kernel_w == 3;
     int forward_count = 0, data_count = 0, filter_count = 0;
     CONVOY_CUDA(cudnnGetConvolutionForwardAlgorithmMaxCount, what, handle, &forward_count);
@@ -285,6 +283,21 @@ class CudaConvolution final : public Convolution2dOp {
     t.data_algo = d.algo;
     t.filter_algo = g.algo;
     t.workspace_bytes = std::max({forward_bytes, data_bytes, filter_bytes});
+  }
+
+  // The state of x_shape, made on its first use and kept: training and
+  // evaluation batches take turns without choosing their algorithms again.
+  State& state_for(const Shape& x_shape) {
+    if (state_ && state_->x_shape == x_shape) return *state_;
+    for (const auto& kept : states_)
+      if (kept->x_shape == x_shape) return *(state_ = kept.get());
+    CONVOY_CHECK(x_shape.rank() == 4 && x_shape[1] == config_.in_channels, "convolution expects (N, ",
+                 config_.in_channels, ", H, W), got ", x_shape.to_string());
+    context(device_);  // the device context first: the descriptors and the handle belong to it
+    auto s = std::make_unique<State>();
+    s->x_shape = x_shape;
+    describe(*s);
+    choose_algorithms(*s);
     if (states_.size() == kShapesKept) states_.erase(states_.begin());  // the oldest
     states_.push_back(std::move(s));
     return *(state_ = states_.back().get());
