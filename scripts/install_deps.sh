@@ -34,6 +34,7 @@ tests=(
   slurm-wlm munge                         # the Slurm launch template's test (a one-node cluster)
   iproute2 procps                         # the namespace-cluster and whole-job tests (ip, tc; pgrep, ps)
   clang libclang-rt-14-dev                # libFuzzer targets (scripts/fuzz.sh)
+  clang-tidy                              # function sizes (tests/architecture/check_function_sizes.sh)
   python3-matplotlib                      # scripts/plot_metrics.py and the other plots
 )
 packages=("${build[@]}")

@@ -2,9 +2,9 @@
 # The test suite under sanitizers (GCC's; CUDA off, benchmarks not built):
 #   scripts/sanitize.sh [asan|tsan|all]      (default: all)
 # asan: AddressSanitizer + UndefinedBehaviorSanitizer (with LeakSanitizer) in
-#       build-asan/: every test except the namespace cluster, the one-node Slurm
-#       and the installed-package example (those test launchers and networks,
-#       and run in the normal build).
+#       build-asan/: every test except the namespace cluster, the one-node Slurm,
+#       the installed-package example (those test launchers and networks,
+#       and run in the normal build) and the source checks (label lint).
 # tsan: ThreadSanitizer in build-tsan/: the loader, the converter, the
 #       reducer/DataParallel and trainer tests, and the MPI communicator's
 #       collectives under mpirun -np 2 and 3 (our threads: loader workers,
@@ -35,7 +35,7 @@ run_asan() {
   export LSAN_OPTIONS="suppressions=$here/tests/sanitizers/lsan.supp:print_suppressions=0:fast_unwind_on_malloc=0"
   export OMPI_MCA_mca_base_component_disable_dlclose=1
   export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
-  (cd build-asan && ctest --output-on-failure -j "$jobs" -LE "cluster|slurm" -E ExampleBuildsAgainstInstalledPackage)
+  (cd build-asan && ctest --output-on-failure -j "$jobs" -LE "cluster|slurm|lint" -E ExampleBuildsAgainstInstalledPackage)
   echo "sanitize: ASan+UBSan clean"
 }
 
