@@ -66,7 +66,8 @@ if has peer && [[ ! -f torch.log ]]; then
     --weights step0_kaiming/*.h5 --layer-report > kaiming_layers.log 2>&1
 fi
 if has plot; then
-  /usr/bin/python3 "$here/scripts/plot_metrics.py" r2.jsonl r1.jsonl -o "$here/docs/images/alexnet_mnist_ranks.png"
+  /usr/bin/python3 "$here/scripts/plot_metrics.py" r2.jsonl r1.jsonl --labels "2 ranks x 64" "1 process x 128" \
+    -o "$here/docs/images/alexnet_mnist_ranks.png"
   /usr/bin/python3 "$here/scripts/plot_metrics.py" r1.jsonl xavier.jsonl paper.jsonl torch.jsonl \
     --max-step "$curve_steps" --labels kaiming xavier paper "pytorch (kaiming, same step-0 weights)" \
     -o "$here/docs/images/alexnet_mnist_init.png"

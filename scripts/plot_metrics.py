@@ -39,25 +39,31 @@ def main():
     if args.labels and len(args.labels) != len(args.metrics):
         ap.error(f"{len(args.metrics)} files but {len(args.labels)} labels")
 
-    fig, (ax_loss, ax_lr, ax_acc) = plt.subplots(1, 3, figsize=(15, 4.2))
+    runs = []
     for i, path in enumerate(args.metrics):
         label = args.labels[i] if args.labels else os.path.splitext(os.path.basename(path))[0]
         steps, epochs = load(path)
         if args.max_step:
             steps = [r for r in steps if r["step"] <= args.max_step]
             epochs = [r for r in epochs if r["step"] <= args.max_step]
+        runs.append((label, steps, epochs))
+    with_epochs = any(epochs for _, _, epochs in runs)  # no accuracy panel for runs cut before an epoch ended
+    fig, axes = plt.subplots(1, 3 if with_epochs else 2, figsize=(15 if with_epochs else 10, 4.2))
+    ax_loss, ax_lr = axes[0], axes[1]
+    for label, steps, epochs in runs:
         if steps:
             ax_loss.plot([r["step"] for r in steps], [r["loss"] for r in steps], lw=0.8, label=label)
             ax_lr.plot([r["step"] for r in steps], [r["lr"] for r in steps], label=label)
         if epochs:
             xs = [r["epoch"] for r in epochs]
-            ax_acc.plot(xs, [100 * r["train_acc"] for r in epochs], "--", label=f"{label} train")
+            axes[2].plot(xs, [100 * r["train_acc"] for r in epochs], "--", label=f"{label} train")
             if epochs[0].get("val_acc") is not None:
-                ax_acc.plot(xs, [100 * r["val_acc"] for r in epochs], "o-", ms=3, label=f"{label} val")
+                axes[2].plot(xs, [100 * r["val_acc"] for r in epochs], "o-", ms=3, label=f"{label} val")
     ax_loss.set(xlabel="step", ylabel="training loss", yscale="log", title="loss")
     ax_lr.set(xlabel="step", ylabel="learning rate", title="schedule")
-    ax_acc.set(xlabel="epoch", ylabel="accuracy (%)", title="accuracy")
-    for ax in (ax_loss, ax_lr, ax_acc):
+    if with_epochs:
+        axes[2].set(xlabel="epoch", ylabel="accuracy (%)", title="accuracy")
+    for ax in axes:
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     fig.tight_layout()
