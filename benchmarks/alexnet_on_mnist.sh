@@ -13,7 +13,7 @@
 # peer:   PyTorch's loss curve from convoy's step-0 kaiming weights, same
 #         recipe and data (benchmarks/peers/pytorch_alexnet_mnist.py), and
 #         the paper init's activations and gradients by layer;
-# plot:   the curves, docs/images/alexnet_mnist_*.png.
+# plot:   the curves, docs/images/alexnet_mnist_*.svg.
 # STAGES selects stages (default: all, in this order); a stage whose output
 # exists is skipped. Prints a table; the last line is "summary key=value ...".
 set -euo pipefail
@@ -67,10 +67,10 @@ if has peer && [[ ! -f torch.log ]]; then
 fi
 if has plot; then
   /usr/bin/python3 "$here/scripts/plot_metrics.py" r2.jsonl r1.jsonl --labels "2 ranks x 64" "1 process x 128" \
-    -o "$here/docs/images/alexnet_mnist_ranks.png"
+    -o "$here/docs/images/alexnet_mnist_ranks.svg"
   /usr/bin/python3 "$here/scripts/plot_metrics.py" r1.jsonl xavier.jsonl paper.jsonl torch.jsonl \
     --max-step "$curve_steps" --labels kaiming xavier paper "pytorch (kaiming, same step-0 weights)" \
-    -o "$here/docs/images/alexnet_mnist_init.png"
+    -o "$here/docs/images/alexnet_mnist_init.svg"
 fi
 
 final_acc() { grep -o '"val_acc":[0-9.]*' "$1" | tail -1 | cut -d: -f2; }

@@ -15,8 +15,7 @@ DevicePlatform* register_device_platform(DeviceKind kind, DevicePlatform* platfo
 DevicePlatform* find_device_platform(DeviceKind kind) { return registered.find(kind); }
 
 DevicePlatform& device_platform(DeviceKind kind, const std::string& what) {
-  if (DevicePlatform* platform = find_device_platform(kind)) return *platform;
-  no_backend_for(kind, what);
+  return *registered.require(kind, what);
 }
 
 }  // namespace convoy

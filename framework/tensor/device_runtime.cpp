@@ -14,9 +14,6 @@ DeviceRuntime* register_device_runtime(DeviceKind kind, DeviceRuntime* runtime) 
 
 DeviceRuntime* find_device_runtime(DeviceKind kind) { return registered.find(kind); }
 
-DeviceRuntime& device_runtime(DeviceKind kind, const std::string& what) {
-  if (DeviceRuntime* runtime = find_device_runtime(kind)) return *runtime;
-  no_backend_for(kind, what);
-}
+DeviceRuntime& device_runtime(DeviceKind kind, const std::string& what) { return *registered.require(kind, what); }
 
 }  // namespace convoy

@@ -12,6 +12,10 @@
 
 namespace convoy {
 
+// The user error for `what` on a kind of device this build has no backend for
+// ("a tensor on cuda:0: this build of convoy has no CUDA backend ...").
+[[noreturn]] void no_backend_for(DeviceKind kind, const std::string& what);
+
 template <class T>
 class PerDeviceKind {
  public:
@@ -19,15 +23,16 @@ class PerDeviceKind {
   // Sets the value of `kind` and returns the one it replaces.
   T exchange(DeviceKind kind, T value) { return slots_[index(kind)].exchange(value, std::memory_order_acq_rel); }
   T find(DeviceKind kind) const { return slots_[index(kind)].load(std::memory_order_acquire); }
+  // The value of `kind`; no_backend_for(kind, what) when there is none.
+  T require(DeviceKind kind, const std::string& what) const {
+    if (T value = find(kind)) return value;
+    no_backend_for(kind, what);
+  }
 
  private:
   static constexpr int kKinds = static_cast<int>(DeviceKind::kCUDA) + 1;
   static int index(DeviceKind kind) { return static_cast<int>(kind); }
   std::atomic<T> slots_[kKinds]{};
 };
-
-// The user error for `what` on a kind of device this build has no backend for
-// ("a tensor on cuda:0: this build of convoy has no CUDA backend ...").
-[[noreturn]] void no_backend_for(DeviceKind kind, const std::string& what);
 
 }  // namespace convoy
