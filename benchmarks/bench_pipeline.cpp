@@ -5,12 +5,17 @@
 // and their maps; the GPU normalises); plus the JPEG decode-only rate. Without --raw/--jpeg it converts --images (default
 // ../shared/data/imagenet-samples) once into --cache-dir. Medians of
 // --repeats runs. Last line: "summary key=value ...".
+// --epoch instead reads one whole epoch of --jpeg (this process's share with
+// --rank/--world, as a rank of a distributed run reads it) and reports the
+// time to the first batch (open included), the rate and the resident memory
+// at 10%, 50% and 100% of the epoch: run two at once for two ranks on one file.
 #include <algorithm>
 #include <boost/program_options.hpp>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 
 #include "benchmarks/bench_stats.h"
@@ -87,6 +92,60 @@ double decode_rate(const ImageDataset& jpeg, int64_t images, bool window) {
   return static_cast<double>(images) / seconds_since(start);
 }
 
+double resident_mb() {
+  std::ifstream status("/proc/self/status");
+  std::string key;
+  double kb = 0;
+  while (status >> key)
+    if (key == "VmRSS:") return (status >> kb), kb / 1024.0;
+  return 0;
+}
+
+struct EpochOptions {
+  std::string jpeg;
+  CacheMode cache = CacheMode::kOff;
+  int workers = 1;
+  int64_t batch = 128, rank = 0, world = 1;
+};
+
+// One epoch's share of --jpeg through the loader (8-bit batches, as a GPU run's).
+void epoch_run(const EpochOptions& o) {
+  const auto start = Clock::now();
+  const auto set = std::make_shared<const ImageDataset>(ImageDataset::open(o.jpeg, o.cache));
+  const double open_s = seconds_since(start);
+  AugmentedSourceOptions so;
+  so.transform.crop_size = 227;
+  so.transform.pca = PcaMode::kDataset;
+  use_dataset_statistics(*set, so.transform);
+  auto source = make_augmented_source(set, so);
+  Loader loader(*source, o.batch, o.workers, std::max(2, o.workers), BatchFormat::kPixels);
+  const std::vector<int64_t> order = distributed_order(set->size(), o.rank, o.world, true, 1, 0, false);
+  loader.start(order, 0, 0, true);
+  const int64_t batches = (static_cast<int64_t>(order.size()) + o.batch - 1) / o.batch;
+  double first_batch_s = 0;
+  std::vector<std::pair<int, double>> rss;  // (percent of the epoch, MB)
+  int64_t done = 0, seen = 0;
+  for (const LoadedBatch* b = loader.next(); b; b = loader.next()) {
+    if (seen++ == 0) first_batch_s = seconds_since(start);
+    done += static_cast<int64_t>(b->labels.size());
+    for (const int percent : {10, 50, 100})
+      if (seen == std::max<int64_t>(1, batches * percent / 100)) rss.emplace_back(percent, resident_mb());
+  }
+  const double seconds = seconds_since(start) - first_batch_s;
+  std::printf("%s: %lld images (rank %lld of %lld), %d workers, --cache-in-memory %s\n", o.jpeg.c_str(),
+              static_cast<long long>(done), static_cast<long long>(o.rank), static_cast<long long>(o.world), o.workers,
+              o.cache == CacheMode::kOn ? "on" : o.cache == CacheMode::kOff ? "off" : "auto");
+  std::printf("%-28s %12.3f\n%-28s %12.3f\n%-28s %12.0f\n", "open (s)", open_s, "first batch (s)", first_batch_s,
+              "images/s after it", static_cast<double>(done - o.batch) / seconds);
+  std::string summary;
+  for (const auto& [percent, mb] : rss) {
+    std::printf("resident MB at %3d%%          %12.1f\n", percent, mb);
+    summary += " rss_mb_" + std::to_string(percent) + "=" + std::to_string(mb);
+  }
+  std::printf("summary images=%lld open_s=%.3f first_batch_s=%.3f img_per_s=%.0f%s\n", static_cast<long long>(done),
+              open_s, first_batch_s, static_cast<double>(done - o.batch) / seconds, summary.c_str());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -95,6 +154,8 @@ int main(int argc, char** argv) {
     std::string cache_dir = (fs::path(std::getenv("HOME") ? std::getenv("HOME") : ".") / ".cache" / "convoy" / "bench_pipeline").string();
     int max_workers = 2;
     int64_t batch = 128, count = 2048, repeats = 3;
+    bool epoch_mode = false;
+    EpochOptions epoch;
     po::options_description desc("bench_pipeline options");
     desc.add_options()("raw", po::value(&raw), "raw-storage HDF5 file (256x256)")
         ("jpeg", po::value(&jpeg), "JPEG-storage HDF5 file (256x256)")
@@ -105,9 +166,18 @@ int main(int argc, char** argv) {
         ("batch-size", convoy::option_value(&batch), "images per batch")
         ("images-per-run", convoy::option_value(&count), "images per measurement")
         ("repeats", convoy::option_value(&repeats), "runs per figure (the median is reported)")
+        ("epoch", po::bool_switch(&epoch_mode), "one whole epoch of --jpeg with --max-workers workers instead")
+        ("rank", convoy::option_value(&epoch.rank), "--epoch: this process's share, as rank R ...")
+        ("world", convoy::option_value(&epoch.world), "--epoch: ... of this many")
         ("help,h", "show this help");
     po::variables_map vm;
     if (!convoy::parse_command_line(argc, argv, desc, nullptr, vm)) return 0;
+    if (epoch_mode) {
+      if (jpeg.empty()) CONVOY_USER_ERROR("--epoch needs --jpeg FILE");
+      epoch.jpeg = jpeg, epoch.cache = parse_cache_mode(cache_mode), epoch.workers = max_workers, epoch.batch = batch;
+      epoch_run(epoch);
+      return 0;
+    }
     if (raw.empty()) raw = converted(images, cache_dir, ImageStorage::kRaw);
     if (jpeg.empty()) jpeg = converted(images, cache_dir, ImageStorage::kJpeg);
     const CacheMode cache = parse_cache_mode(cache_mode);

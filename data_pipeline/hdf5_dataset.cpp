@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "data_pipeline/image_codec.h"
+#include "data_pipeline/encoded_images.h"
 #include "data_pipeline/jpeg_cache.h"
 #include "formats/hdf5_file.h"
 
@@ -68,11 +69,11 @@ ImageDataset ImageDataset::open(const std::string& path, CacheMode cache, int sh
   auto file = std::make_shared<const Hdf5File>(path, Hdf5File::Mode::kRead);
   ImageDataset d;
   d.path_ = path;
-  d.jpeg_ = !file->has("/images") && file->has("/jpeg");
+  d.jpeg_ = !file->has("/images") && EncodedImages::present(*file);
   if (!file->has("/images") && !d.jpeg_) CONVOY_USER_ERROR("dataset file '", path, "' has no /images dataset");
   if (!file->has("/labels")) CONVOY_USER_ERROR("dataset file '", path, "' has no /labels dataset");
   d.read_attributes(*file);
-  d.read_image_count(*file);
+  d.read_image_count(file);
   d.read_labels(*file);
   d.cached_ = cache == CacheMode::kOn || (cache == CacheMode::kAuto && fits_in_memory(path, sharing_processes));
   if (d.cached_ && !d.jpeg_) {
@@ -84,8 +85,7 @@ ImageDataset ImageDataset::open(const std::string& path, CacheMode cache, int sh
     std::error_code ec;
     const auto file_bytes = std::filesystem::file_size(path, ec);
     if (ec) CONVOY_USER_ERROR("cannot size dataset file '", path, "': ", ec.message());
-    d.jpeg_cache_ = std::make_unique<JpegCache>(d.file_, d.size_, static_cast<size_t>(file_bytes),
-                                                d.max_encoded_bytes());
+    d.jpeg_cache_ = std::make_unique<JpegCache>(d.encoded_, static_cast<size_t>(file_bytes));
   }
   return d;
 }
@@ -114,19 +114,13 @@ void ImageDataset::read_attributes(const Hdf5File& f) {
   }
 }
 
-// How many images: the length of /jpeg, or of /images checked against the attributes.
-void ImageDataset::read_image_count(const Hdf5File& f) {
+// How many images: the encoded images', or /images' checked against the attributes.
+void ImageDataset::read_image_count(const std::shared_ptr<const Hdf5File>& f) {
   if (jpeg_) {
-    if (!f.is_vlen_bytes("/jpeg"))
-      CONVOY_USER_ERROR("dataset file '", path_, "' has a /jpeg dataset that is not variable-length uint8 ",
-                        "(one encoded image per element)");
-    const Shape blobs = f.dataset_shape("/jpeg");
-    if (blobs.rank() != 1)
-      CONVOY_USER_ERROR("dataset file '", path_, "' has /jpeg of shape ", blobs.to_string(),
-                        "; expected one variable-length JPEG per image");
-    size_ = blobs[0];
+    encoded_ = EncodedImages::open(f, max_encoded_bytes());
+    size_ = encoded_->size();
   } else {
-    const Shape images = f.dataset_shape("/images");
+    const Shape images = f->dataset_shape("/images");
     const Shape expected{images.rank() > 0 ? images[0] : 0, height_, width_, channels_};
     if (images.rank() != 4 || images != expected)
       CONVOY_USER_ERROR("dataset file '", path_, "' has /images of shape ", images.to_string(),
@@ -176,8 +170,7 @@ std::span<const uint8_t> ImageDataset::jpeg_bytes(int64_t i, std::vector<uint8_t
     const std::span<const uint8_t> cached = jpeg_cache_->find(i);
     if (!cached.empty()) return cached;
   }
-  file_->read_vlen_uint8("/jpeg", i, scratch, max_encoded_bytes());
-  return scratch;
+  return encoded_->read(i, scratch);
 }
 
 void ImageDataset::wait_until_cached() const {

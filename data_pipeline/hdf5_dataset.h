@@ -1,4 +1,5 @@
-// ImageDataset: one docs/data.md HDF5 split, raw (/images) or JPEG-encoded (/jpeg),
+// ImageDataset: one docs/data.md HDF5 split, raw (/images) or JPEG-encoded
+// (/jpeg_bytes + /jpeg_offsets, or an older file's /jpeg: encoded_images.h),
 // read by index from any number of threads. Validated on open: datasets and
 // attributes present, shapes consistent, labels within num_classes; otherwise
 // a user error naming the file and the problem. Sets that fit in memory are
@@ -19,6 +20,7 @@
 namespace convoy {
 
 class Hdf5File;
+class EncodedImages;
 class JpegCache;
 
 // One thread's decoders and buffers for ImageDataset reads, reused for every image.
@@ -83,7 +85,7 @@ class ImageDataset {
 
  private:
   void read_attributes(const Hdf5File& f);
-  void read_image_count(const Hdf5File& f);
+  void read_image_count(const std::shared_ptr<const Hdf5File>& f);
   void read_labels(const Hdf5File& f);
   ImageDataset() = default;
   // The encoded bytes of image i of a JPEG set: in the cache, or read into scratch.
@@ -93,6 +95,7 @@ class ImageDataset {
   int64_t size_ = 0, height_ = 0, width_ = 0, channels_ = 0, num_classes_ = 0;
   bool jpeg_ = false, cached_ = false, has_pca_ = false;
   std::shared_ptr<const Hdf5File> file_;   // for reads by index while not cached
+  std::shared_ptr<const EncodedImages> encoded_;  // a JPEG set's images in the file
   std::vector<uint8_t> images_;            // cached raw pixels
   std::unique_ptr<JpegCache> jpeg_cache_;  // cached JPEG bytes (its thread holds file_ too)
   std::vector<int32_t> labels_;

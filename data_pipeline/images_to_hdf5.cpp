@@ -238,6 +238,44 @@ SpoolState convert_into(ConversionSpool& spool, const ImageListing& listing, con
   return state;
 }
 
+// The spool's records as /images, one image a chunk.
+void write_raw_images(ConversionSpool& spool, int64_t n, const ImagesToHdf5Options& options, Hdf5File& file) {
+  file.create_rows_uint8("/images", Shape{n, options.size, options.size, 3}, 1);
+  std::vector<uint8_t> bytes;
+  for (int64_t row = 0; row < n; ++row) {
+    spool.read(row, bytes);
+    file.write_rows("/images", row, 1, bytes.data());
+    if (row == n / 2) test_hook(options, "assembling", row);
+  }
+}
+
+// The spool's records as /jpeg_bytes (contiguous, written in blocks of about
+// 8 MiB) and /jpeg_offsets: the flat layout (encoded_images.h).
+void write_encoded_images(ConversionSpool& spool, const SpoolState& state, const ImagesToHdf5Options& options,
+                          Hdf5File& file) {
+  constexpr size_t kBlockBytes = size_t{8} << 20;
+  const int64_t n = state.records;
+  file.create_contiguous_bytes("/jpeg_bytes", state.bytes);
+  std::vector<int64_t> offsets(static_cast<size_t>(n) + 1, 0);
+  std::vector<uint8_t> bytes, block;
+  block.reserve(kBlockBytes);
+  int64_t block_start = 0;
+  for (int64_t row = 0; row < n; ++row) {
+    spool.read(row, bytes);
+    block.insert(block.end(), bytes.begin(), bytes.end());
+    offsets[static_cast<size_t>(row) + 1] = offsets[static_cast<size_t>(row)] + static_cast<int64_t>(bytes.size());
+    if (block.size() >= kBlockBytes || row + 1 == n) {
+      file.write_rows("/jpeg_bytes", block_start, static_cast<int64_t>(block.size()), block.data());
+      block_start += static_cast<int64_t>(block.size());
+      block.clear();
+    }
+    if (row == n / 2) test_hook(options, "assembling", row);
+  }
+  CONVOY_CHECK(offsets.back() == state.bytes, "the spool holds ", offsets.back(), " bytes, its state says ",
+               state.bytes);
+  file.write("/jpeg_offsets", Shape{n + 1}, offsets.data());
+}
+
 // Writes the finished HDF5 file from a complete spool to `path`.
 void assemble(ConversionSpool& spool, const SpoolState& state, const ImageListing& listing,
               const ImagesToHdf5Options& options, const std::string& path, ImagesToHdf5Report& report) {
@@ -248,20 +286,10 @@ void assemble(ConversionSpool& spool, const SpoolState& state, const ImageListin
   }
   Hdf5File file(path, Hdf5File::Mode::kCreate);
   const bool jpeg = options.storage == ImageStorage::kJpeg;
-  const std::string dataset = jpeg ? "/jpeg" : "/images";
   if (jpeg)
-    file.create_vlen_uint8(dataset, n, std::min<int64_t>(n, 1024));
+    write_encoded_images(spool, state, options, file);
   else
-    file.create_rows_uint8(dataset, Shape{n, size, size, 3}, 1);
-  std::vector<uint8_t> bytes;
-  for (int64_t row = 0; row < n; ++row) {
-    spool.read(row, bytes);
-    if (jpeg)
-      file.write_vlen_uint8(dataset, row, bytes.data(), bytes.size());
-    else
-      file.write_rows(dataset, row, 1, bytes.data());
-    if (row == n / 2) test_hook(options, "assembling", row);
-  }
+    write_raw_images(spool, n, options, file);
   std::vector<int32_t> labels;
   labels.reserve(static_cast<size_t>(n));
   for (int64_t i = 0, s = 0; i < state.total; ++i) {

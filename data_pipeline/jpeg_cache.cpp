@@ -4,22 +4,20 @@
 #include <cstring>
 
 #include "core/error.h"
-#include "formats/hdf5_file.h"
+#include "data_pipeline/encoded_images.h"
 
 namespace convoy {
 
 namespace {
-constexpr int64_t kBlock = 256;  // images a read: short, so that readers of the file wait little for its lock
+constexpr int64_t kBlock = 256;  // images a read: short, so that readers of a variable-length /jpeg wait little for libhdf5's lock
 }  // namespace
 
-JpegCache::JpegCache(std::shared_ptr<const Hdf5File> file, int64_t count, size_t capacity_bytes,
-                     size_t max_element_bytes)
-    : file_(std::move(file)),
-      count_(count),
+JpegCache::JpegCache(std::shared_ptr<const EncodedImages> images, size_t capacity_bytes)
+    : images_(std::move(images)),
+      count_(images_->size()),
       capacity_(capacity_bytes),
-      max_element_bytes_(max_element_bytes),
       bytes_(new uint8_t[std::max<size_t>(capacity_bytes, 1)]),
-      offsets_(new int64_t[static_cast<size_t>(count) + 1]) {
+      offsets_(new int64_t[static_cast<size_t>(count_) + 1]) {
   offsets_[0] = 0;
   thread_ = std::thread([this] { fill(); });
 }
@@ -42,12 +40,13 @@ void JpegCache::wait() const {
 
 void JpegCache::fill() {
   int64_t used = 0;
+  std::vector<uint8_t> scratch;  // one block's bytes, reused
   try {
     for (int64_t first = 0; first < count_ && !stop_.load(); first += kBlock) {
       const int64_t n = std::min(kBlock, count_ - first);
       bool full = false;
-      file_->read_vlen_uint8_block(
-          "/jpeg", first, n,
+      images_->read_block(
+          first, n, scratch,
           [&](int64_t index, const uint8_t* bytes, size_t size) {
             if (full || static_cast<size_t>(used) + size > capacity_) {
               full = true;
@@ -56,8 +55,7 @@ void JpegCache::fill() {
             if (size > 0) std::memcpy(bytes_.get() + used, bytes, size);
             used += static_cast<int64_t>(size);
             offsets_[index + 1] = used;
-          },
-          max_element_bytes_);
+          });
       if (full) break;
       filled_.store(first + n, std::memory_order_release);
     }

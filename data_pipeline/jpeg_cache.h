@@ -14,15 +14,14 @@
 
 namespace convoy {
 
-class Hdf5File;
+class EncodedImages;
 
 class JpegCache {
  public:
-  // Caches elements [0, count) of `file`'s /jpeg; capacity_bytes bounds their
-  // total (the file's size does); an element over max_element_bytes, a
-  // damaged one or a full cache ends the filling there (their reads then go
-  // to the file, which reports the problem).
-  JpegCache(std::shared_ptr<const Hdf5File> file, int64_t count, size_t capacity_bytes, size_t max_element_bytes);
+  // Caches every image of `images`; capacity_bytes bounds their total (the
+  // file's size does); a damaged image or a full cache ends the filling there
+  // (their reads then go to the file, which reports the problem).
+  JpegCache(std::shared_ptr<const EncodedImages> images, size_t capacity_bytes);
   ~JpegCache();
   JpegCache(const JpegCache&) = delete;
   JpegCache& operator=(const JpegCache&) = delete;
@@ -36,9 +35,9 @@ class JpegCache {
  private:
   void fill();
 
-  const std::shared_ptr<const Hdf5File> file_;
+  const std::shared_ptr<const EncodedImages> images_;
   const int64_t count_;
-  const size_t capacity_, max_element_bytes_;
+  const size_t capacity_;
   std::unique_ptr<uint8_t[]> bytes_;    // uninitialised: pages are touched as they fill
   std::unique_ptr<int64_t[]> offsets_;  // image i is [offsets_[i], offsets_[i + 1])
   std::atomic<int64_t> filled_{0};      // images [0, filled_) are in; published after their bytes

@@ -6,6 +6,7 @@
 #   benchmarks/peers/compare_pipeline.sh [RAW.h5 JPEG.h5]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source benchmarks/peers/torch_python.sh
 rounds="${ROUNDS:-3}"
 bench=build/bin/bench_pipeline
 peer=benchmarks/peers/torchvision_pipeline_bench.py
@@ -20,7 +21,7 @@ ours_raw=(); ours_jpeg=(); tv_raw=(); tv_jpeg=()
 for ((r = 0; r < rounds; r++)); do
   out=$($bench --raw "$raw" --jpeg "$jpeg" --max-workers 1 --repeats 1)
   ours_raw+=("$(field raw_img_per_s_per_core <<<"$out")"); ours_jpeg+=("$(field jpeg_img_per_s_per_core <<<"$out")")
-  out=$(OMP_NUM_THREADS=1 /usr/bin/python3 $peer --raw "$raw" --jpeg "$jpeg" --repeats 1)
+  out=$(OMP_NUM_THREADS=1 "$python" $peer --raw "$raw" --jpeg "$jpeg" --repeats 1)
   tv_raw+=("$(field raw_img_per_s_per_core <<<"$out")"); tv_jpeg+=("$(field jpeg_img_per_s_per_core <<<"$out")")
 done
 a=$(printf '%s\n' "${ours_raw[@]}" | median); b=$(printf '%s\n' "${tv_raw[@]}" | median)

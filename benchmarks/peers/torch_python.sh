@@ -7,5 +7,5 @@ python="${PYTHON:-$venv/bin/python}"
 if [[ ! -x $python ]]; then
   echo "${0##*/}: creating $venv with the newest torch from PyPI (about 2 GB, a few minutes)" >&2
   /usr/bin/python3 -m venv "$venv"
-  "$venv/bin/pip" install -q torch numpy
+  "$venv/bin/pip" install -q torch torchvision numpy pillow h5py
 fi

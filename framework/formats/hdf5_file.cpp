@@ -193,6 +193,10 @@ void Hdf5File::write(const std::string& dataset, const Shape& shape, const int32
   const auto lock = library_lock();
   write_raw(dataset, shape, H5T_NATIVE_INT32, data, 0);
 }
+void Hdf5File::write(const std::string& dataset, const Shape& shape, const int64_t* data) {
+  const auto lock = library_lock();
+  write_raw(dataset, shape, H5T_NATIVE_INT64, data, 0);
+}
 void Hdf5File::write(const std::string& dataset, const Shape& shape, const uint8_t* data,
                      int64_t chunk_rows) {
   const auto lock = library_lock();
@@ -227,6 +231,10 @@ void Hdf5File::read(const std::string& dataset, float* out, int64_t count) const
 void Hdf5File::read(const std::string& dataset, int32_t* out, int64_t count) const {
   const auto lock = library_lock();
   read_raw(dataset, H5T_NATIVE_INT32, H5T_INTEGER, out, count);
+}
+void Hdf5File::read(const std::string& dataset, int64_t* out, int64_t count) const {
+  const auto lock = library_lock();
+  read_raw(dataset, H5T_NATIVE_INT64, H5T_INTEGER, out, count);
 }
 void Hdf5File::read(const std::string& dataset, uint8_t* out, int64_t count) const {
   const auto lock = library_lock();
@@ -390,6 +398,38 @@ void Hdf5File::write_rows(const std::string& dataset, int64_t first, int64_t row
   Hdf5Id mem_space(H5Screate_simple(rank, count.data(), nullptr), H5Sclose);
   if (H5Dwrite(d.get(), H5T_NATIVE_UINT8, mem_space.get(), file_space.get(), H5P_DEFAULT, data) < 0)
     fail("cannot write rows of " + dataset + " (disk full?)");
+}
+
+void Hdf5File::create_contiguous_bytes(const std::string& dataset, int64_t count) {
+  const auto lock = library_lock();
+  if (count <= 0) fail("bad size for " + dataset);
+  hsize_t dims[1] = {static_cast<hsize_t>(count)};
+  Hdf5Id space(H5Screate_simple(1, dims, nullptr), H5Sclose);
+  Hdf5Id props(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+  H5Pset_layout(props.get(), H5D_CONTIGUOUS);
+  H5Pset_alloc_time(props.get(), H5D_ALLOC_TIME_EARLY);
+  H5Pset_fill_time(props.get(), H5D_FILL_TIME_NEVER);
+  Hdf5Id d(H5Dcreate2(file_.get(), dataset.c_str(), H5T_NATIVE_UINT8, space.get(), H5P_DEFAULT, props.get(),
+                      H5P_DEFAULT),
+           H5Dclose);
+  if (d.get() < 0) fail("cannot create " + dataset + " (disk full?)");
+}
+
+int64_t Hdf5File::contiguous_offset(const std::string& dataset) const {
+  const auto lock = library_lock();
+  Hdf5Id d = open_dataset(dataset);
+  Hdf5Id props(H5Dget_create_plist(d.get()), H5Pclose);
+  const haddr_t offset = H5Pget_layout(props.get()) == H5D_CONTIGUOUS ? H5Dget_offset(d.get()) : HADDR_UNDEF;
+  if (offset == HADDR_UNDEF || offset > static_cast<haddr_t>(INT64_MAX))
+    fail(dataset + " is not stored contiguously");
+  return static_cast<int64_t>(offset);
+}
+
+bool Hdf5File::is_bytes(const std::string& dataset) const {
+  const auto lock = library_lock();
+  Hdf5Id d = open_dataset(dataset);
+  Hdf5Id type(H5Dget_type(d.get()), H5Tclose);
+  return H5Tget_class(type.get()) == H5T_INTEGER && H5Tget_size(type.get()) == 1;
 }
 
 void Hdf5File::create_vlen_uint8(const std::string& dataset, int64_t count, int64_t chunk_rows) {

@@ -55,6 +55,7 @@ class Hdf5File {
   // chunk_rows > 0 chunks the outer axis by that many rows (one image per chunk: 1).
   void write(const std::string& dataset, const Shape& shape, const float* data);
   void write(const std::string& dataset, const Shape& shape, const int32_t* data);
+  void write(const std::string& dataset, const Shape& shape, const int64_t* data);
   void write(const std::string& dataset, const Shape& shape, const uint8_t* data,
              int64_t chunk_rows = 0);
   void write_strings(const std::string& dataset, const std::vector<std::string>& values);
@@ -62,6 +63,7 @@ class Hdf5File {
   // Reads a whole dataset, checking its type class and element count.
   void read(const std::string& dataset, float* out, int64_t count) const;
   void read(const std::string& dataset, int32_t* out, int64_t count) const;
+  void read(const std::string& dataset, int64_t* out, int64_t count) const;
   void read(const std::string& dataset, uint8_t* out, int64_t count) const;
   // Reads rows [first, first + rows) of a dataset's outer axis.
   void read_rows(const std::string& dataset, int64_t first, int64_t rows, uint8_t* out) const;
@@ -73,6 +75,15 @@ class Hdf5File {
   // A uint8 dataset of `shape`, outer axis chunked by chunk_rows (> 0); fill rows with write_rows.
   void create_rows_uint8(const std::string& dataset, const Shape& shape, int64_t chunk_rows);
   void write_rows(const std::string& dataset, int64_t first, int64_t rows, const uint8_t* data);
+  // A 1-D uint8 dataset of `count` bytes stored contiguously (no chunks, no
+  // fill: the writer fills every byte with write_rows), so that a reader can
+  // find its bytes in the file (contiguous_offset) and read them itself.
+  void create_contiguous_bytes(const std::string& dataset, int64_t count);
+  // Where a contiguous dataset's first byte lies in the file; refused for a
+  // chunked, compressed or unwritten one.
+  int64_t contiguous_offset(const std::string& dataset) const;
+  // Whether `dataset` holds 8-bit integers.
+  bool is_bytes(const std::string& dataset) const;
   // A 1-D dataset of `count` variable-length uint8 sequences (one encoded image each).
   void create_vlen_uint8(const std::string& dataset, int64_t count, int64_t chunk_rows);
   void write_vlen_uint8(const std::string& dataset, int64_t index, const uint8_t* data, size_t size);

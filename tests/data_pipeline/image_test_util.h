@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "data_pipeline/image.h"
+#include "formats/hdf5_file.h"
 #include "tests/common/test_support.h"
 
 namespace convoy::testing {
@@ -169,6 +170,30 @@ inline std::vector<uint8_t> png_with_claimed_size(std::vector<uint8_t> png, uint
   }
   put32(29, ~crc);
   return png;
+}
+
+// The two layouts of a JPEG set's encoded images (data_pipeline/encoded_images.h).
+enum class JpegLayout { kFlat, kVariableLength };
+
+// Writes `entries` as a JPEG set's images in `layout`, with libhdf5's own calls.
+inline void write_encoded_images(Hdf5File& file, const std::vector<std::vector<uint8_t>>& entries,
+                                 JpegLayout layout) {
+  const auto n = static_cast<int64_t>(entries.size());
+  if (layout == JpegLayout::kVariableLength) {
+    file.create_vlen_uint8("/jpeg", n, 64);
+    for (int64_t i = 0; i < n; ++i)
+      file.write_vlen_uint8("/jpeg", i, entries[static_cast<size_t>(i)].data(), entries[static_cast<size_t>(i)].size());
+    return;
+  }
+  std::vector<int64_t> offsets{0};
+  std::vector<uint8_t> bytes;
+  for (const auto& e : entries) {
+    bytes.insert(bytes.end(), e.begin(), e.end());
+    offsets.push_back(static_cast<int64_t>(bytes.size()));
+  }
+  file.create_contiguous_bytes("/jpeg_bytes", static_cast<int64_t>(bytes.size()));
+  file.write_rows("/jpeg_bytes", 0, static_cast<int64_t>(bytes.size()), bytes.data());
+  file.write("/jpeg_offsets", Shape{n + 1}, offsets.data());
 }
 
 }  // namespace convoy::testing

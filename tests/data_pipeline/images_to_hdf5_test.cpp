@@ -94,13 +94,16 @@ std::vector<Image> stored_images(const Hdf5File& file) {
       images.push_back(std::move(image));
     }
   } else {
+    // The flat layout through libhdf5's own reads (the loader reads it with pread).
     JpegCodec codec;
-    const Shape shape = file.dataset_shape("/jpeg");
-    std::vector<uint8_t> bytes;
-    for (int64_t i = 0; i < shape[0]; ++i) {
-      file.read_vlen_uint8("/jpeg", i, bytes);
+    const int64_t n = file.dataset_shape("/jpeg_offsets")[0] - 1;
+    std::vector<int64_t> offsets(static_cast<size_t>(n) + 1);
+    file.read("/jpeg_offsets", offsets.data(), n + 1);
+    std::vector<uint8_t> bytes(static_cast<size_t>(offsets.back()));
+    file.read("/jpeg_bytes", bytes.data(), offsets.back());
+    for (int64_t i = 0; i < n; ++i) {
       Image image;
-      codec.decode(bytes.data(), bytes.size(), "stored", image);
+      codec.decode(bytes.data() + offsets[i], static_cast<size_t>(offsets[i + 1] - offsets[i]), "stored", image);
       images.push_back(std::move(image));
     }
   }
@@ -210,7 +213,8 @@ TEST(ImagesToHdf5, JpegModeDecodesToTheRawImages) {
   EXPECT_EQ(report.written, 7);
   Hdf5File raw(f.dir / "raw.h5", Hdf5File::Mode::kRead), jpeg(f.dir / "jpeg.h5", Hdf5File::Mode::kRead);
   EXPECT_FALSE(jpeg.has("/images"));
-  EXPECT_EQ(jpeg.dataset_shape("/jpeg"), Shape{7});
+  EXPECT_FALSE(jpeg.has("/jpeg"));
+  EXPECT_EQ(jpeg.dataset_shape("/jpeg_offsets"), Shape{8});
   EXPECT_EQ(jpeg.attribute_int("/", "jpeg_quality"), 90);
   EXPECT_EQ(jpeg.attribute_int("/", "height"), 32);
   const auto raw_images = stored_images(raw), jpeg_images = stored_images(jpeg);
@@ -365,19 +369,25 @@ TEST(ImageDataset, ReadsRawAndJpegSetsCachedOrByIndex) {
 // A cached JPEG set opens at once and fills its cache behind the reads: the
 // bytes read while it fills, after it filled and from the file are the same,
 // and every image ends up in memory.
-TEST(ImageDataset, JpegCacheFillsInTheBackgroundBehindTheReads) {
+class EveryJpegLayout : public ::testing::TestWithParam<testing::JpegLayout> {};
+INSTANTIATE_TEST_SUITE_P(Layout, EveryJpegLayout,
+                         ::testing::Values(testing::JpegLayout::kFlat, testing::JpegLayout::kVariableLength),
+                         [](const auto& info) {
+                           return info.param == testing::JpegLayout::kFlat ? "Flat" : "VariableLength";
+                         });
+
+TEST_P(EveryJpegLayout, JpegCacheFillsInTheBackgroundBehindTheReads) {
   TempDir dir;
   const std::string jpeg = dir / "jpeg.h5";
   {
     Hdf5File file(jpeg, Hdf5File::Mode::kCreate);
     const int64_t n = 1500;  // several of the cache's blocks
-    file.create_vlen_uint8("/jpeg", n, 64);
     JpegCodec codec;
     std::vector<int32_t> labels(n, 0);
-    for (int64_t i = 0; i < n; ++i) {
-      const std::vector<uint8_t> bytes = codec.encode_jpeg(pattern_image(8, 8, static_cast<int>(i % 50)), 80);
-      file.write_vlen_uint8("/jpeg", i, bytes.data(), bytes.size());
-    }
+    std::vector<std::vector<uint8_t>> entries;
+    for (int64_t i = 0; i < n; ++i)
+      entries.push_back(codec.encode_jpeg(pattern_image(8, 8, static_cast<int>(i % 50)), 80));
+    testing::write_encoded_images(file, entries, GetParam());
     file.write("/labels", Shape{n}, labels.data());
     file.set_attribute("/", "num_classes", 1);
     file.set_attribute("/", "channels", 3);
@@ -623,7 +633,7 @@ TEST(Loader, PixelBatchesMapToTheFloatBatches) {
 // JPEG, one of the wrong size, a damaged one (clear errors naming the image
 // and file), a PNG and a CMYK JPEG (decoded whole, then windowed), in both
 // cache modes.
-TEST(ImageDataset, WindowedReadsOfOddJpegSetEntries) {
+TEST_P(EveryJpegLayout, WindowedReadsOfOddJpegSetEntries) {
   TempDir dir;
   JpegCodec codec;
   const Image rgb = pattern_image(64, 32, 21);  // tall: a cut near the end misses only low rows
@@ -638,9 +648,7 @@ TEST(ImageDataset, WindowedReadsOfOddJpegSetEntries) {
   const std::string path = dir / "odd.h5";
   {
     Hdf5File file(path, Hdf5File::Mode::kCreate);
-    file.create_vlen_uint8("/jpeg", 6, 6);
-    for (size_t i = 0; i < entries.size(); ++i)
-      file.write_vlen_uint8("/jpeg", static_cast<int64_t>(i), entries[i].data(), entries[i].size());
+    testing::write_encoded_images(file, entries, GetParam());
     const std::vector<int32_t> labels = {0, 1, 0, 1, 0, 1};
     file.write("/labels", Shape{6}, labels.data());
     file.set_attribute("/", "num_classes", int64_t{2});

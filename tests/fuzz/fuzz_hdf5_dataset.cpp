@@ -1,7 +1,8 @@
 // ImageDataset::open and its reads on HDF5 files whose contents the fuzz input
 // decides: raw or JPEG storage; each dataset and attribute present, missing,
 // of another type, shape or count; labels in or out of range; variable-length
-// elements holding real JPEGs, damaged ones or noise. The file is written
+// elements or the flat layout's bytes and offsets (contiguous or chunked)
+// holding real JPEGs, damaged ones or noise. The file is written
 // through the HDF5 API (libhdf5 itself is not what is fuzzed here: see
 // fuzz_hdf5_raw), then opened and read as training would.
 #include <fuzzer/FuzzedDataProvider.h>
@@ -19,6 +20,8 @@ namespace {
 // Each part of the file: 0 is the well-formed choice (an input that runs out
 // of bytes writes a valid file), the others are one way of getting it wrong.
 enum Part { kGood = 0, kMissing, kWrongValue, kWrongType, kWrongShape };
+// The encoded images' other layout (data_pipeline/encoded_images.h).
+enum FlatPart { kFlat = 5, kFlatWrongOffsets };
 
 std::vector<uint8_t> bytes_from(FuzzedDataProvider& in, size_t most) { return in.ConsumeBytes<uint8_t>(in.ConsumeIntegralInRange<size_t>(0, most)); }
 
@@ -113,8 +116,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           for (size_t k = 0; k < 8; ++k) blob[blob.size() / 2 + k] ^= in.ConsumeIntegral<uint8_t>();
         blobs.push_back(std::move(blob));
       }
-      switch (in.ConsumeIntegralInRange<int>(0, 4)) {
+      switch (in.ConsumeIntegralInRange<int>(0, 6)) {
         case kGood: fuzz::write_vlen(file, "/jpeg", H5T_NATIVE_UINT8, blobs); break;
+        case kFlat:
+        case kFlatWrongOffsets: {  // /jpeg_bytes + /jpeg_offsets, the offsets right or perturbed
+          std::vector<uint8_t> joined;
+          std::vector<int64_t> offsets{0};
+          for (const auto& b : blobs) joined.insert(joined.end(), b.begin(), b.end()), offsets.push_back(static_cast<int64_t>(joined.size()));
+          if (joined.empty()) joined.push_back(0);
+          for (size_t k = 0; k < offsets.size() && in.remaining_bytes() > 0; ++k)
+            if (in.ConsumeIntegralInRange<int>(0, 3) == 0 && k > 0) offsets[k] += in.ConsumeIntegralInRange<int64_t>(-200, 200);
+          fuzz::write_dataset(file, "/jpeg_bytes", H5T_NATIVE_UINT8, {joined.size()}, joined, in.ConsumeBool());
+          fuzz::write_dataset(file, "/jpeg_offsets", H5T_NATIVE_INT64, {offsets.size()},
+                              std::vector<uint8_t>(reinterpret_cast<uint8_t*>(offsets.data()), reinterpret_cast<uint8_t*>(offsets.data() + offsets.size())));
+          break;
+        }
         case kMissing: break;
         case kWrongValue: fuzz::write_dataset(file, "/jpeg", H5T_NATIVE_UINT8, {n}, pixels); break;
         case kWrongType: {
