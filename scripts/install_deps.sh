@@ -26,6 +26,7 @@ build=(
   libpng-dev                              # PNG input and the inspect_dataset grid
   libopenmpi-dev openmpi-bin              # multi-rank training on CPUs
   nlohmann-json3-dev                      # metrics JSON lines
+  libprotobuf-dev protobuf-compiler       # TensorBoard event files (--tensorboard)
 )
 # The test suite, fuzzing and plots.
 tests=(
@@ -36,6 +37,7 @@ tests=(
   clang libclang-rt-14-dev                # libFuzzer targets (scripts/fuzz.sh)
   clang-tidy                              # function sizes (tests/architecture/check_function_sizes.sh)
   python3-matplotlib                      # scripts/plot_metrics.py and the other plots
+  python3-venv                            # scripts/install_python_tools.sh: TensorBoard's reader for the tests
 )
 packages=("${build[@]}")
 if ((minimal)); then

@@ -33,7 +33,7 @@ nlohmann::json TrainOptions::to_json() const {
           {"min_lr", min_lr}, {"pca", pca}, {"pca_sigma", pca_sigma}, {"no_flip", no_flip},
           {"eval_crops", eval_crops}, {"cache_in_memory", cache_in_memory}, {"lr_step_size", lr_step_size}, {"lr_patience", lr_patience},
           {"lr_milestones", lr_milestones}, {"init", init}, {"seed", seed}, {"threads", threads}, {"workers", workers},
-          {"max_steps", max_steps}, {"log_every", log_every}, {"metrics", metrics},
+          {"max_steps", max_steps}, {"log_every", log_every}, {"metrics", metrics}, {"tensorboard", tensorboard},
           {"checkpoint_dir", checkpoint_dir}, {"keep_checkpoints", keep_checkpoints},
           {"accumulate_steps", accumulate_steps}, {"lr_scaling", lr_scaling}, {"lr_base_batch", lr_base_batch},
           {"bucket_mb", bucket_mb}, {"no_overlap", no_overlap}, {"grad_compression", grad_compression}, {"collective_timeout", collective_timeout},
@@ -45,7 +45,7 @@ nlohmann::json TrainOptions::to_json() const {
 nlohmann::json TrainOptions::shared_options() const {
   nlohmann::json shared = to_json();
   for (const char* local : {"data", "val", "cache_dir", "cache_in_memory", "threads", "workers", "log_every",
-                            "metrics", "checkpoint_dir", "keep_checkpoints", "no_overlap", "collective_timeout",
+                            "metrics", "tensorboard", "checkpoint_dir", "keep_checkpoints", "no_overlap", "collective_timeout",
                             "device", "conv_algorithms"})
     shared.erase(local);
   // Not part of a checkpoint's options, but they decide which collectives run
@@ -163,6 +163,8 @@ po::options_description running_options(TrainOptions& o) {
       ("max-steps", convoy::option_value(&o.max_steps), "stop (with a checkpoint) after this many steps in all (0: no limit)")
       ("log-every", convoy::option_value(&o.log_every), "steps between step metrics lines (the progress line: every 30 s without a terminal)")
       ("metrics", convoy::option_value(&o.metrics), "write JSON-lines metrics to this file")
+      ("tensorboard", convoy::option_value(&o.tensorboard),
+       "also write the metrics as TensorBoard scalars into this folder (tensorboard --logdir FOLDER)")
       ("checkpoint-dir", convoy::option_value(&o.checkpoint_dir), "where checkpoints go (empty: none)")
       ("keep-checkpoints", convoy::option_value(&o.keep_checkpoints), "how many recent checkpoints to keep (0: all)")
       ("resume", convoy::option_value(&o.resume), "a checkpoint file, or 'auto': the newest in --checkpoint-dir")

@@ -48,7 +48,7 @@ struct TrainOptions {
   int workers = 1;  // data-loading threads (0: load in the training thread)
   int64_t max_steps = 0;  // 0: no limit
   int64_t log_every = 10;
-  std::string metrics, checkpoint_dir, resume, evaluate, timeline;
+  std::string metrics, tensorboard, checkpoint_dir, resume, evaluate, timeline;
   int64_t keep_checkpoints = 2;
   bool resume_reset_position = false;  // resume weights and optimizer state, restart the saved epoch
   // A step whose summed gradients hold NaN or infinity: "stop" the job, or

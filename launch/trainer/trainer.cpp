@@ -346,7 +346,7 @@ int Trainer::run() {
   // source must not be shared by two loaders.
   if (!train_loader_)
     train_loader_ = make_feeding_loader(train_, options_.batch_size, options_.workers, 2, *uploader_);
-  TrainingReport report(options_, comm_.rank() == 0, resumed_ && position_.global_step > 0);
+  TrainingReport report(options_, comm_.rank() == 0, resumed_ && position_.global_step > 0, position_.global_step + 1);
   report.start_run(start_line(steps));
   RunTotals run;
   run.start = Clock::now();

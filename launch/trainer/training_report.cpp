@@ -16,9 +16,21 @@ std::string percent(const nlohmann::json& value) {
 }
 }  // namespace
 
-TrainingReport::TrainingReport(const TrainOptions& options, bool root, bool resuming)
+TrainingReport::TrainingReport(const TrainOptions& options, bool root, bool resuming, int64_t next_step)
     : options_(options), root_(root) {
   if (root_ && !options_.metrics.empty()) metrics_ = MetricsWriter(options_.metrics, resuming);
+  if (root_ && !options_.tensorboard.empty())
+    tensorboard_ = TensorBoardWriter(options_.tensorboard, resuming ? next_step : -1);
+}
+
+// The TensorBoard scalars of a metrics line: its fields named in `tags` (JSON key, tag), where not null.
+void TrainingReport::write_scalars(const nlohmann::json& row, int64_t step,
+                                   const std::vector<std::pair<const char*, const char*>>& tags) {
+  if (!tensorboard_.enabled()) return;
+  std::vector<std::pair<std::string, double>> values;
+  for (const auto& [key, tag] : tags)
+    if (row.contains(key) && row[key].is_number()) values.emplace_back(tag, row[key].get<double>());
+  tensorboard_.scalars(step, values);
 }
 
 void TrainingReport::start_run(const std::string& line) {
@@ -38,24 +50,29 @@ void TrainingReport::step(const StepFigures& f) {
   char status[128];
   std::snprintf(status, sizeof status, "loss %.4f  lr %.4g  %.0f img/s", f.loss, f.lr, f.images_per_sec);
   if (progress_) progress_->update(f.batch_in_epoch + 1, status);
-  if (!metrics_.enabled() || f.global_step % options_.log_every != 0) return;
-  metrics_.write_line(json_text(nlohmann::json{{"kind", "step"},
-                                     {"epoch", f.epoch + 1},
-                                     {"step", f.global_step},
-                                     {"loss", f.loss},
-                                     {"lr", f.lr},
-                                     {"images_per_sec", f.images_per_sec},
-                                     {"seconds", f.seconds},
-                                     {"data_ms", f.data_ms},
-                                     {"compute_ms", f.compute_ms},
-                                     {"allreduce_ms", f.allreduce_ms},
-                                     {"compute_ms_min", f.compute_min_ms},
-                                     {"compute_ms_max", f.compute_max_ms},
-                                     {"fastest_rank", f.fastest_rank},
-                                     {"slowest_rank", f.slowest_rank},
-                                     {"skipped", f.skipped},
-                                     {"skipped_steps", f.skipped_steps},
-                                     {"rss_mb", resident_memory_mb()}}));
+  if (!(metrics_.enabled() || tensorboard_.enabled()) || f.global_step % options_.log_every != 0) return;
+  const nlohmann::json row{{"kind", "step"},
+                           {"epoch", f.epoch + 1},
+                           {"step", f.global_step},
+                           {"loss", f.loss},
+                           {"lr", f.lr},
+                           {"images_per_sec", f.images_per_sec},
+                           {"seconds", f.seconds},
+                           {"data_ms", f.data_ms},
+                           {"compute_ms", f.compute_ms},
+                           {"allreduce_ms", f.allreduce_ms},
+                           {"compute_ms_min", f.compute_min_ms},
+                           {"compute_ms_max", f.compute_max_ms},
+                           {"fastest_rank", f.fastest_rank},
+                           {"slowest_rank", f.slowest_rank},
+                           {"skipped", f.skipped},
+                           {"skipped_steps", f.skipped_steps},
+                           {"rss_mb", resident_memory_mb()}};
+  metrics_.write_line(json_text(row));
+  write_scalars(row, f.global_step,
+                {{"loss", "train/loss"}, {"lr", "train/lr"}, {"images_per_sec", "train/images_per_sec"},
+                 {"skipped_steps", "train/skipped_steps"}, {"data_ms", "time/data_ms"},
+                 {"compute_ms", "time/compute_ms"}, {"allreduce_ms", "time/allreduce_ms"}});
 }
 
 void TrainingReport::interrupt() {
@@ -75,6 +92,9 @@ void TrainingReport::end_epoch(const EpochFigures& f) {
                      {"train_loss", f.train_loss}, {"train_acc", f.train_acc}, {"val_acc", val},
                      {"val_top5", top5},      {"seconds", f.seconds}};
   metrics_.write_line(json_text(row));
+  write_scalars(row, f.global_step,
+                {{"train_loss", "epoch/train_loss"}, {"train_acc", "epoch/train_acc"}, {"val_acc", "epoch/val_acc"},
+                 {"val_top5", "epoch/val_top5"}});
   epoch_rows_.push_back(row);
 }
 

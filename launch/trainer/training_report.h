@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "io/metrics_writer.h"
+#include "launch/trainer/tensorboard_writer.h"
 #include "core/progress.h"
 #include "launch/trainer/train_options.h"
 
@@ -41,8 +42,9 @@ struct EpochFigures {
 class TrainingReport {
  public:
   // Inactive (prints and writes nothing) on ranks other than 0. Metrics are
-  // appended to when resuming.
-  TrainingReport(const TrainOptions& options, bool root, bool resuming);
+  // appended to when resuming; TensorBoard's earlier events from next_step
+  // on are superseded.
+  TrainingReport(const TrainOptions& options, bool root, bool resuming, int64_t next_step);
 
   void start_run(const std::string& line);
   void start_epoch(int64_t epoch, int64_t steps_per_epoch);
@@ -53,9 +55,13 @@ class TrainingReport {
   void finish(int64_t global_step, double seconds, double images_per_sec, bool has_val, double best_top1);
 
  private:
+  void write_scalars(const nlohmann::json& row, int64_t step,
+                     const std::vector<std::pair<const char*, const char*>>& tags);
+
   const TrainOptions& options_;
   bool root_;
   MetricsWriter metrics_;
+  TensorBoardWriter tensorboard_;
   std::unique_ptr<ProgressBar> progress_;
   std::vector<nlohmann::json> epoch_rows_;
 };
