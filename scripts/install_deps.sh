@@ -27,6 +27,7 @@ build=(
   libopenmpi-dev openmpi-bin              # multi-rank training on CPUs
   nlohmann-json3-dev                      # metrics JSON lines
   libprotobuf-dev protobuf-compiler       # TensorBoard event files (--tensorboard)
+  libonnx-dev                             # export_onnx (ONNX's protobuf classes and checker)
 )
 # The test suite, fuzzing and plots.
 tests=(

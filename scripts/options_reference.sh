@@ -5,7 +5,7 @@
 # script's output, so the reference cannot drift from the programs.
 set -euo pipefail
 bin=${1:-build}/bin
-programs=(train_lenet train_alexnet mnist_to_hdf5 images_to_hdf5 inspect_dataset classify)
+programs=(train_lenet train_alexnet mnist_to_hdf5 images_to_hdf5 inspect_dataset classify export_onnx)
 cat <<'HEAD'
 # Options reference
 

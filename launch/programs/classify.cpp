@@ -7,18 +7,21 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <numeric>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "launch/trainer/checkpoint_model.h"
 #include "launch/trainer/command_line.h"
 #include "core/error.h"
 #include "data_pipeline/hdf5_dataset.h"
 #include "data_pipeline/image_codec.h"
 #include "data_pipeline/image_resize.h"
 #include "data_pipeline/transforms.h"
+#include "formats/atomic_file.h"
 #include "io/checkpoint.h"
 #include "formats/hdf5_file.h"
 #include "launch/trainer/train_program.h"
@@ -28,16 +31,6 @@ namespace po = boost::program_options;
 using namespace convoy;
 
 namespace {
-
-// ImageNet's usual statistics ([0,1] units) and MNIST's, when no --data is given.
-constexpr std::array<double, 3> kImageNetMean{0.485, 0.456, 0.406};
-constexpr std::array<double, 3> kImageNetStd{0.229, 0.224, 0.225};
-constexpr double kMnistMean = 0.1307, kMnistStd = 0.3081;
-
-int64_t json_int(const nlohmann::json& j, const char* key) {
-  if (j.is_object() && j.contains(key) && j[key].is_number_integer()) return j[key].get<int64_t>();
-  return 0;
-}
 
 // ITU-R BT.601 luma of an RGB image.
 void to_grey(const Image& rgb, Image& grey) {
@@ -50,10 +43,10 @@ void to_grey(const Image& rgb, Image& grey) {
   }
 }
 
-struct ClassifyOptions {
-  std::string checkpoint, model_name, data;
-  int64_t num_classes = 0, input_size = 0, top = 5;
+struct ClassifyOptions : CheckpointModelOptions {
+  int64_t top = 5;
   std::vector<std::string> images;
+  std::string save_input;
 };
 
 // The command line; empty after --help.
@@ -77,6 +70,8 @@ std::optional<ClassifyOptions> parse_options(int argc, char** argv) {
        "network input side (default: the checkpoint's options, else the model's default)")
       ("data", po::value(&o.data), "HDF5 file (docs/data.md) for class names and channel mean/std")
       ("top", po::value(&o.top)->default_value(5), "how many classes to print per image")
+      ("save-input", po::value(&o.save_input),
+       "write the network's input for the last image (normalised, float32 NCHW) to this file, to compare another runtime")
       ("image", po::value(&o.images), "image files");
   po::positional_options_description positional;
   positional.add("image", -1);
@@ -86,63 +81,6 @@ std::optional<ClassifyOptions> parse_options(int argc, char** argv) {
   if (o.images.empty()) CONVOY_USER_ERROR("give at least one image file");
   if (o.top < 1) CONVOY_USER_ERROR("--top must be at least 1");
   return o;
-}
-
-// The model the checkpoint holds (checked against --model, which it fills
-// when empty), with the class count and input size its run used.
-models::ModelSpec stored_model_spec(ClassifyOptions& o) {
-  std::string options_json;
-  int64_t stored_classes = 0;
-  std::unique_ptr<Hdf5File> file;
-  try {
-    file = std::make_unique<Hdf5File>(o.checkpoint, Hdf5File::Mode::kRead);
-  } catch (const Error& e) {
-    CONVOY_USER_ERROR("cannot read checkpoint '", o.checkpoint, "': ", e.message());
-  }
-  if (!file->has_attribute("/", "format_version") || !file->has_attribute("/", "model"))
-    CONVOY_USER_ERROR("'", o.checkpoint, "' is not a convoy checkpoint (no format_version/model attributes)");
-  const std::string stored_model = file->attribute_string("/", "model");
-  if (file->has_attribute("/", "options")) options_json = file->attribute_string("/", "options");
-  if (o.model_name.empty()) o.model_name = stored_model;
-  else if (o.model_name != stored_model)
-    CONVOY_USER_ERROR("'", o.checkpoint, "' holds model '", stored_model, "', not '", o.model_name, "'");
-  // The class count the run used: its last parameter's (the output layer's bias) length.
-  auto probe = models::make_model({o.model_name, 0, 0});
-  const std::vector<Parameter*> params = probe->parameters();
-  if (!params.empty()) {
-    const std::string last = "/parameters/" + params.back()->name;
-    if (file->has(last)) stored_classes = file->dataset_shape(last).numel();
-  }
-  const nlohmann::json opts = nlohmann::json::parse(options_json.empty() ? "{}" : options_json, nullptr, false);
-  int64_t num_classes = o.num_classes ? o.num_classes : json_int(opts, "num_classes");
-  if (!num_classes) num_classes = stored_classes;
-  const int64_t input_size = o.input_size ? o.input_size : json_int(opts, "input_size");
-  return {o.model_name, num_classes, input_size};
-}
-
-// Normalisation (and class names) from --data, else ImageNet's or MNIST's statistics.
-TransformOptions normalisation(const ClassifyOptions& o, int64_t channels, int64_t side,
-                               std::vector<std::string>& class_names) {
-  TransformOptions t;
-  t.crop_size = side;
-  t.flip = false;
-  if (!o.data.empty()) {
-    const ImageDataset ds = ImageDataset::open(o.data, CacheMode::kOff);
-    if (ds.channels() != channels)
-      CONVOY_USER_ERROR(o.data, " holds ", ds.channels(), "-channel images but ", o.model_name, " takes ", channels);
-    for (int64_t c = 0; c < channels; ++c) {
-      t.mean[static_cast<size_t>(c)] = ds.channel_mean()[static_cast<size_t>(c)];
-      t.std[static_cast<size_t>(c)] = ds.channel_std()[static_cast<size_t>(c)];
-    }
-    class_names = ds.class_names();
-  } else if (channels == 1) {
-    t.mean[0] = kMnistMean;
-    t.std[0] = kMnistStd;
-  } else {
-    t.mean = kImageNetMean;
-    t.std = kImageNetStd;
-  }
-  return t;
 }
 
 // The image's top classes by softmax probability: "  index  probability  name".
@@ -181,7 +119,7 @@ int main(int argc, char** argv) {
     const Shape in_shape = models::model_input_shape(spec);
     const int64_t channels = in_shape[1], side = in_shape[2];
     std::vector<std::string> class_names;
-    const TransformOptions t = normalisation(*o, channels, side, class_names);
+    const TransformOptions t = inference_normalisation(*o, channels, side, class_names);
     JpegCodec codec;
     Image decoded, grey, resized;
     Tensor input = Tensor::empty(in_shape);
@@ -197,6 +135,11 @@ int main(int argc, char** argv) {
       }
       center_crop_transform(resized, t, input.data());
       print_top(path, model->forward(input, StepContext{}), o->top, class_names);
+      if (!o->save_input.empty())
+        write_file_atomically(o->save_input, [&](const std::string& temporary) {
+          std::ofstream(temporary, std::ios::binary)
+              .write(reinterpret_cast<const char*>(input.data()), static_cast<std::streamsize>(input.numel() * 4));
+        });
     }
     return 0;
   });

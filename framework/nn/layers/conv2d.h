@@ -27,6 +27,8 @@ class Conv2d final : public Module {
   // Applies `kind` to the output inside the convolution (see Sequential::fuse_activations).
   void fuse_activation(ActivationKind kind);
 
+  const Convolution2dConfig& config() const { return config_; }  // what an exporter writes
+
  private:
   Convolution2dConfig config_;
   Parameter weight_, bias_;

@@ -19,6 +19,8 @@ class Lrn final : public Module {
   const Tensor& backward(const Tensor& dy, bool need_input_grad,
                          const BackwardContext& ctx) override;
 
+  const LrnConfig& config() const { return config_; }  // what an exporter writes
+
  private:
   LrnConfig config_;
   std::unique_ptr<LrnOp> op_;

@@ -19,6 +19,8 @@ class Pool2d final : public Module {
   const Tensor& backward(const Tensor& dy, bool need_input_grad,
                          const BackwardContext& ctx) override;
 
+  const Pooling2dConfig& config() const { return config_; }  // what an exporter writes
+
  private:
   Pooling2dConfig config_;
   std::unique_ptr<Pooling2dOp> op_;
