@@ -22,7 +22,6 @@
 #include "data_pipeline/image_resize.h"
 #include "data_pipeline/transforms.h"
 #include "formats/atomic_file.h"
-#include "io/checkpoint.h"
 #include "formats/hdf5_file.h"
 #include "launch/trainer/train_program.h"
 #include "models/registry.h"
@@ -113,10 +112,9 @@ int main(int argc, char** argv) {
   return run_guarded("classify", [&] {
     std::optional<ClassifyOptions> o = parse_options(argc, argv);
     if (!o) return 0;
-    const models::ModelSpec spec = stored_model_spec(*o);
-    auto model = models::make_model(spec);
-    load_checkpoint(o->checkpoint, model->parameters(), nullptr);
-    const Shape in_shape = models::model_input_shape(spec);
+    const TrainedModel trained = load_trained_model(*o);
+    Sequential& model = *trained.network;
+    const Shape& in_shape = trained.input;
     const int64_t channels = in_shape[1], side = in_shape[2];
     std::vector<std::string> class_names;
     const TransformOptions t = inference_normalisation(*o, channels, side, class_names);
@@ -134,7 +132,7 @@ int main(int argc, char** argv) {
         resize_shorter_side_and_center_crop(decoded, stored, stored, stored, resized);
       }
       center_crop_transform(resized, t, input.data());
-      print_top(path, model->forward(input, StepContext{}), o->top, class_names);
+      print_top(path, model.forward(input, StepContext{}), o->top, class_names);
       if (!o->save_input.empty())
         write_file_atomically(o->save_input, [&](const std::string& temporary) {
           std::ofstream(temporary, std::ios::binary)

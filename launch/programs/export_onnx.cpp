@@ -15,7 +15,6 @@
 #include <random>
 
 #include "core/error.h"
-#include "io/checkpoint.h"
 #include "io/onnx_export.h"
 #include "launch/trainer/checkpoint_model.h"
 #include "launch/trainer/command_line.h"
@@ -103,21 +102,21 @@ int main(int argc, char** argv) {
   return run_guarded("export_onnx", [&] {
     std::optional<ExportOptions> o = parse_options(argc, argv);
     if (!o) return 0;
-    const models::ModelSpec spec = stored_model_spec(*o);
-    auto model = models::make_model(spec);
-    load_checkpoint(o->checkpoint, model->parameters(), nullptr);
-    const Shape in = models::model_input_shape(spec);
+    const TrainedModel trained = load_trained_model(*o);
+    const models::ModelSpec& spec = trained.spec;
+    Sequential& model = *trained.network;
+    const Shape& in = trained.input;
     OnnxExportOptions e;
     e.model_name = spec.name;
     e.softmax = o->softmax;
     const TransformOptions t = inference_normalisation(*o, in[1], in[2], e.class_names);
     e.mean.assign(t.mean.begin(), t.mean.begin() + in[1]);
     e.std.assign(t.std.begin(), t.std.begin() + in[1]);
-    const std::string what = export_onnx(*model, Shape{in[1], in[2], in[3]}, e, o->out);
+    const std::string what = export_onnx(model, Shape{in[1], in[2], in[3]}, e, o->out);
     std::printf("wrote %s: %s from %s (%s, %lld classes, input %lldx%lldx%lld)\n", o->out.c_str(), what.c_str(),
-                o->checkpoint.c_str(), spec.name.c_str(), static_cast<long long>(model->output_shape(in)[1]),
+                o->checkpoint.c_str(), spec.name.c_str(), static_cast<long long>(model.output_shape(in)[1]),
                 static_cast<long long>(in[1]), static_cast<long long>(in[2]), static_cast<long long>(in[3]));
-    if (!o->reference.empty()) write_reference(*model, in, t, *o, model->output_shape(in)[1]);
+    if (!o->reference.empty()) write_reference(model, in, t, *o, model.output_shape(in)[1]);
     return 0;
   });
 }

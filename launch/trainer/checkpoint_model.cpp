@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "data_pipeline/hdf5_dataset.h"
 #include "formats/hdf5_file.h"
+#include "io/checkpoint.h"
 
 namespace convoy {
 
@@ -53,6 +54,15 @@ models::ModelSpec stored_model_spec(CheckpointModelOptions& o) {
   if (!num_classes) num_classes = stored_classes;
   const int64_t input_size = o.input_size ? o.input_size : json_int(opts, "input_size");
   return {o.model_name, num_classes, input_size};
+}
+
+TrainedModel load_trained_model(CheckpointModelOptions& o) {
+  TrainedModel m;
+  m.spec = stored_model_spec(o);
+  m.network = models::make_model(m.spec);
+  load_checkpoint(o.checkpoint, m.network->parameters(), nullptr);
+  m.input = models::model_input_shape(m.spec);
+  return m;
 }
 
 TransformOptions inference_normalisation(const CheckpointModelOptions& o, int64_t channels, int64_t side,

@@ -5,11 +5,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "data_pipeline/transforms.h"
 #include "models/registry.h"
+#include "nn/sequential.h"
 
 namespace convoy {
 
@@ -22,6 +24,14 @@ struct CheckpointModelOptions {
 // when empty), with the class count and input size its run used; a user
 // error naming the file when it is not a convoy checkpoint.
 models::ModelSpec stored_model_spec(CheckpointModelOptions& o);
+
+// The checkpoint's network with its trained parameters, and its input shape (1, C, H, W).
+struct TrainedModel {
+  models::ModelSpec spec;
+  std::unique_ptr<Sequential> network;
+  Shape input;
+};
+TrainedModel load_trained_model(CheckpointModelOptions& o);
 
 // Normalisation (and class names) from o.data, else ImageNet's or MNIST's
 // statistics; the crop is `side`, no flip.
