@@ -24,6 +24,7 @@ class FlatEncodedImages final : public EncodedImages {
     if (fd_ < 0) CONVOY_USER_ERROR("cannot open dataset file '", file_->path(), "': ", std::strerror(errno));
   }
   ~FlatEncodedImages() override { ::close(fd_); }
+  const char* layout() const override { return "flat"; }
   FlatEncodedImages(const FlatEncodedImages&) = delete;
   FlatEncodedImages& operator=(const FlatEncodedImages&) = delete;
 
@@ -111,6 +112,8 @@ class VlenEncodedImages final : public EncodedImages {
                         "; expected one variable-length JPEG per image");
     size_ = shape[0];
   }
+
+  const char* layout() const override { return "variable-length"; }
 
   std::span<const uint8_t> read(int64_t i, std::vector<uint8_t>& scratch) const override {
     file_->read_vlen_uint8("/jpeg", i, scratch, max_element_bytes_);

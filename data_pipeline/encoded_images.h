@@ -30,6 +30,8 @@ class EncodedImages {
   virtual ~EncodedImages() = default;
 
   int64_t size() const { return size_; }
+  // "flat" or "variable-length": what inspect_dataset reports.
+  virtual const char* layout() const = 0;
   // Image i's bytes, read into scratch (the span points into it). Thread-safe.
   virtual std::span<const uint8_t> read(int64_t i, std::vector<uint8_t>& scratch) const = 0;
   // Images [first, first + count), handed in order to visit(index, bytes, size)

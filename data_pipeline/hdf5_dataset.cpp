@@ -173,6 +173,11 @@ std::span<const uint8_t> ImageDataset::jpeg_bytes(int64_t i, std::vector<uint8_t
   return encoded_->read(i, scratch);
 }
 
+std::string ImageDataset::storage() const {
+  if (!jpeg_) return "raw";
+  return encoded_->layout() == std::string("flat") ? "jpeg" : "jpeg, variable-length";
+}
+
 void ImageDataset::wait_until_cached() const {
   if (jpeg_cache_) jpeg_cache_->wait();
 }

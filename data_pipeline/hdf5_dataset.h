@@ -54,6 +54,9 @@ class ImageDataset {
   // element is refused as damaged rather than read into memory.
   size_t max_encoded_bytes() const { return static_cast<size_t>(4 * image_bytes() + (1 << 20)); }
   bool is_jpeg() const { return jpeg_; }
+  // "raw", "jpeg" (the flat layout) or "jpeg, variable-length" (a file written
+  // before 2026-12-07: converting it again makes reads from disk faster).
+  std::string storage() const;
   // Whether the set is held in memory. A JPEG set fills its cache in the
   // background after open (reads meanwhile go to the file): the first batch
   // does not wait for the whole set.

@@ -45,6 +45,7 @@ TEST(EncodedImages, BothLayoutsReadBackEveryImageFromSeveralThreadsAndByBlocks) 
   for (const JpegLayout layout : {JpegLayout::kFlat, JpegLayout::kVariableLength}) {
     const auto images = EncodedImages::open(written(dir / "set.h5", entries, layout), 1000);
     ASSERT_EQ(images->size(), 300);
+    EXPECT_STREQ(images->layout(), layout == JpegLayout::kFlat ? "flat" : "variable-length");
     std::vector<std::thread> readers;
     std::vector<int> mismatches(3, 0);
     for (int t = 0; t < 3; ++t)

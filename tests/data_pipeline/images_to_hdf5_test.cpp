@@ -399,6 +399,7 @@ TEST_P(EveryJpegLayout, JpegCacheFillsInTheBackgroundBehindTheReads) {
   const ImageDataset by_index = ImageDataset::open(jpeg, CacheMode::kOff);
   const ImageDataset cached = ImageDataset::open(jpeg, CacheMode::kOn);
   EXPECT_TRUE(cached.cached());
+  EXPECT_EQ(cached.storage(), GetParam() == testing::JpegLayout::kFlat ? "jpeg" : "jpeg, variable-length");
   JpegCodec codec;
   std::vector<uint8_t> scratch;
   Image expected, got;
