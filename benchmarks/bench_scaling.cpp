@@ -148,7 +148,7 @@ struct Config {
   int64_t batch;  // per rank
   int threads;
   bool overlap = true;
-  std::vector<nlohmann::json> results;
+  std::vector<nlohmann::json> results{};
   std::string key() const {
     return model + "/" + std::to_string(ranks) + "/" + std::to_string(batch) + "/" + (overlap ? "o" : "n");
   }
