@@ -75,7 +75,7 @@ class FlatEncodedImages final : public EncodedImages {
     base_ = file_->contiguous_offset("/jpeg_bytes");
     std::error_code ec;
     const auto file_bytes = static_cast<int64_t>(std::filesystem::file_size(path, ec));
-    if (ec || base_ + offsets_.back() > file_bytes)
+    if (ec || base_ > file_bytes || offsets_.back() > file_bytes - base_)  // no sum that could overflow
       CONVOY_USER_ERROR("dataset file '", path, "' ends before its /jpeg_bytes do (truncated?)");
   }
 
