@@ -16,10 +16,10 @@
 # Nothing else should run meanwhile. Prints each step's table; the last line
 # is "summary key=value ...".
 set -euo pipefail
-file=$1 tree=$2 old=${3:-} build=${4:-build}
+file=$(realpath "$1") tree=$(realpath "$2") old=${3:+$(realpath "$3")} build=$(realpath "${4:-build}")
 bin=$build/bin
 train=$tree/ILSVRC/Data/CLS-LOC/train
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.."  # the peer script's path; the arguments are absolute by now
 export OMP_WAIT_POLICY=ACTIVE
 summary="summary"
 field() { sed -n "s/^summary .*[ ]$1=\([0-9.]*\).*/\1/p" | tail -1; }
