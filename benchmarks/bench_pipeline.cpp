@@ -15,10 +15,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 
 #include "benchmarks/bench_stats.h"
+#include "core/memory.h"
 #include "launch/trainer/command_line.h"
 #include "data_pipeline/hdf5_dataset.h"
 #include "data_pipeline/image_codec.h"
@@ -92,15 +92,6 @@ double decode_rate(const ImageDataset& jpeg, int64_t images, bool window) {
   return static_cast<double>(images) / seconds_since(start);
 }
 
-double resident_mb() {
-  std::ifstream status("/proc/self/status");
-  std::string key;
-  double kb = 0;
-  while (status >> key)
-    if (key == "VmRSS:") return (status >> kb), kb / 1024.0;
-  return 0;
-}
-
 struct EpochOptions {
   std::string jpeg;
   CacheMode cache = CacheMode::kOff;
@@ -129,7 +120,7 @@ void epoch_run(const EpochOptions& o) {
     if (seen++ == 0) first_batch_s = seconds_since(start);
     done += static_cast<int64_t>(b->labels.size());
     for (const int percent : {10, 50, 100})
-      if (seen == std::max<int64_t>(1, batches * percent / 100)) rss.emplace_back(percent, resident_mb());
+      if (seen == std::max<int64_t>(1, batches * percent / 100)) rss.emplace_back(percent, resident_memory_mb());
   }
   const double seconds = seconds_since(start) - first_batch_s;
   std::printf("%s: %lld images (rank %lld of %lld), %d workers, --cache-in-memory %s\n", o.jpeg.c_str(),

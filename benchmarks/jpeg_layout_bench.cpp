@@ -17,7 +17,6 @@
 
 #include <boost/program_options.hpp>
 #include <cstdio>
-#include <fstream>
 #include <functional>
 #include <iostream>
 #include <mutex>
@@ -28,6 +27,7 @@
 #include <vector>
 
 #include "benchmarks/bench_stats.h"
+#include "core/memory.h"
 #include "core/error.h"
 #include "formats/hdf5_file.h"
 
@@ -36,18 +36,6 @@ using namespace convoy;
 using bench::Clock;
 
 namespace {
-
-double resident_mb() {
-  std::ifstream status("/proc/self/status");
-  std::string key;
-  double kb = 0;
-  while (status >> key)
-    if (key == "VmRSS:") {
-      status >> kb;
-      break;
-    }
-  return kb / 1024.0;
-}
 
 void evict_pages(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY);
@@ -62,36 +50,25 @@ void evict_pages(const std::string& path) {
 void make_flat(const std::string& vlen_path, const std::string& flat_path) {
   const Hdf5File in(vlen_path, Hdf5File::Mode::kRead);
   const int64_t n = in.dataset_shape("/jpeg")[0];
-  std::vector<uint64_t> offsets(static_cast<size_t>(n) + 1, 0);
+  std::vector<int64_t> offsets(static_cast<size_t>(n) + 1, 0);
   for (int64_t first = 0; first < n; first += 4096)
     in.read_vlen_uint8_block("/jpeg", first, std::min<int64_t>(4096, n - first),
-                             [&](int64_t i, const uint8_t*, size_t size) { offsets[i + 1] = size; });
+                             [&](int64_t i, const uint8_t*, size_t size) { offsets[i + 1] = static_cast<int64_t>(size); });
   std::partial_sum(offsets.begin(), offsets.end(), offsets.begin());
-  const hid_t file = H5Fcreate(flat_path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-  hsize_t total = offsets.back(), count = offsets.size();
-  const hid_t bytes_space = H5Screate_simple(1, &total, nullptr);
-  const hid_t bytes = H5Dcreate2(file, "/jpeg_bytes", H5T_NATIVE_UINT8, bytes_space, H5P_DEFAULT, H5P_DEFAULT,
-                                 H5P_DEFAULT);
-  const hid_t offsets_space = H5Screate_simple(1, &count, nullptr);
-  const hid_t offsets_set = H5Dcreate2(file, "/jpeg_offsets", H5T_NATIVE_UINT64, offsets_space, H5P_DEFAULT,
-                                       H5P_DEFAULT, H5P_DEFAULT);
-  H5Dwrite(offsets_set, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, offsets.data());
+  Hdf5File out(flat_path, Hdf5File::Mode::kCreate);
+  out.create_contiguous_bytes("/jpeg_bytes", offsets.back());
+  out.write("/jpeg_offsets", Shape{n + 1}, offsets.data());
   std::vector<uint8_t> block;
   for (int64_t first = 0; first < n; first += 4096) {
     const int64_t last = std::min<int64_t>(first + 4096, n);
-    block.resize(offsets[last] - offsets[first]);
+    block.resize(static_cast<size_t>(offsets[last] - offsets[first]));
     in.read_vlen_uint8_block("/jpeg", first, last - first, [&](int64_t i, const uint8_t* p, size_t size) {
       std::copy(p, p + size, block.data() + (offsets[i] - offsets[first]));
     });
-    hsize_t start = offsets[first], length = block.size();
-    const hid_t mem = H5Screate_simple(1, &length, nullptr);
-    H5Sselect_hyperslab(bytes_space, H5S_SELECT_SET, &start, nullptr, &length, nullptr);
-    CONVOY_CHECK(H5Dwrite(bytes, H5T_NATIVE_UINT8, mem, bytes_space, H5P_DEFAULT, block.data()) >= 0,
-                 "cannot write ", flat_path);
-    H5Sclose(mem);
+    out.write_rows("/jpeg_bytes", offsets[first], static_cast<int64_t>(block.size()), block.data());
   }
-  H5Dclose(offsets_set), H5Sclose(offsets_space), H5Dclose(bytes), H5Sclose(bytes_space), H5Fclose(file);
-  std::printf("wrote %s: %lld images, %.1f MB\n", flat_path.c_str(), static_cast<long long>(n), total / 1e6);
+  out.close();
+  std::printf("wrote %s: %lld images, %.1f MB\n", flat_path.c_str(), static_cast<long long>(n), offsets.back() / 1e6);
 }
 
 // One layout's reader: read(i, scratch) returns the element's size; thread-safe.
@@ -226,7 +203,7 @@ int main(int argc, char** argv) try {
         const double rate = read_rate(layout, order, threads, mb);
         const double seconds = static_cast<double>(order.size()) / rate;
         std::printf("%-12s %-5s %8d %12.0f %12.1f %8.1f\n", layout.name.c_str(), cold ? "cold" : "warm", threads,
-                    rate, mb / seconds, resident_mb());
+                    rate, mb / seconds, resident_memory_mb());
         summary += " " + layout.name + (cold ? "_cold" : "_warm") + "_t" + std::to_string(threads) + "=" +
                    std::to_string(static_cast<int64_t>(rate));
       }
