@@ -5,10 +5,9 @@
 
 namespace convoy {
 
-Backend& cpu_backend();  // backend/cpu/cpu_backend.cpp
-
 Backend& backend_for(Device device) {
-  if (device.is_cpu()) return cpu_backend();
+  // Every op asks: the message is made only when there is no platform.
+  if (DevicePlatform* platform = find_device_platform(device.kind)) return platform->backend(device.index);
   return device_platform(device.kind, "no backend serves tensors on " + to_string(device)).backend(device.index);
 }
 

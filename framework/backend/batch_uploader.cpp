@@ -9,15 +9,7 @@ const Tensor& BatchUploader::upload_pixels(const PixelBatch&) {
   CONVOY_THROW("8-bit batches need a device that normalises them (normalises_pixels() is false here)");
 }
 
-namespace {
-class HostBatchUploader final : public BatchUploader {
- public:
-  const Tensor& upload(const Tensor& host) override { return host; }
-};
-}  // namespace
-
 std::unique_ptr<BatchUploader> make_batch_uploader(Device device) {
-  if (device.is_cpu()) return std::make_unique<HostBatchUploader>();
   return device_platform(device.kind, "input batches on " + to_string(device)).make_batch_uploader(device.index);
 }
 

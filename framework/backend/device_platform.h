@@ -1,7 +1,7 @@
 // What a kind of device offers above its tensors: a Backend per device, the
 // uploader that feeds it batches, how many there are, its math settings and
-// the physical identity of each. backend/ serves the CPU itself; a device's
-// backend (backend/cuda) registers a DevicePlatform for its kind when the
+// the physical identity of each. Each device's backend (backend/cpu,
+// backend/cuda) registers a DevicePlatform for its kind when the
 // program starts, beside its tensor runtime (tensor/device_runtime.h), so
 // that nothing outside backend/cuda includes it or asks whether it was built.
 #pragma once

@@ -1,9 +1,12 @@
 #include "formats/hdf5_file.h"
 
+#include <hdf5.h>
+
 #include <atomic>
 #include <mutex>
 
 #include "core/error.h"
+#include "formats/hdf5_id.h"
 
 namespace convoy {
 
@@ -83,13 +86,15 @@ Hdf5File::Hdf5File(const std::string& path, Mode mode) : path_(path) {
     if (mode == Mode::kCreate) CONVOY_USER_ERROR("cannot create HDF5 file '", path, "' (is the folder writable?)");
     CONVOY_USER_ERROR("cannot open '", path, "' as an HDF5 file (missing, unreadable or not HDF5)");
   }
-  file_ = Hdf5Id(id, H5Fclose);
+  file_ = std::make_unique<Hdf5Id>(id, H5Fclose);
 }
+
+Hdf5File::~Hdf5File() = default;
 
 void Hdf5File::close() {
   const auto lock = library_lock();
-  if (file_.get() >= 0 && H5Fflush(file_.get(), H5F_SCOPE_GLOBAL) < 0) fail("flush failed");
-  file_.reset();
+  if (file_->get() >= 0 && H5Fflush(file_->get(), H5F_SCOPE_GLOBAL) < 0) fail("flush failed");
+  file_->reset();
 }
 
 void Hdf5File::fail(const std::string& what) const {
@@ -103,7 +108,7 @@ std::vector<std::string> Hdf5File::list(const std::string& group) const {
     static_cast<std::vector<std::string>*>(out)->emplace_back(name);
     return 0;
   };
-  if (H5Literate_by_name(file_.get(), group.c_str(), H5_INDEX_NAME, H5_ITER_INC, nullptr, collect, &names,
+  if (H5Literate_by_name(file_->get(), group.c_str(), H5_INDEX_NAME, H5_ITER_INC, nullptr, collect, &names,
                           H5P_DEFAULT) < 0)
     fail("cannot list the group " + group);
   return names;
@@ -117,7 +122,7 @@ bool Hdf5File::has(const std::string& object) const {
   while (pos != std::string::npos) {
     const size_t next = object.find('/', pos + 1);
     prefix = object.substr(0, next);
-    if (!prefix.empty() && prefix != "/" && H5Lexists(file_.get(), prefix.c_str(), H5P_DEFAULT) <= 0)
+    if (!prefix.empty() && prefix != "/" && H5Lexists(file_->get(), prefix.c_str(), H5P_DEFAULT) <= 0)
       return false;
     pos = next;
   }
@@ -126,14 +131,14 @@ bool Hdf5File::has(const std::string& object) const {
 
 void Hdf5File::create_group(const std::string& group) {
   const auto lock = library_lock();
-  hid_t id = H5Gcreate2(file_.get(), group.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  hid_t id = H5Gcreate2(file_->get(), group.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
   if (id < 0) fail("cannot create group " + group);
   H5Gclose(id);
 }
 
 Hdf5Id Hdf5File::open_dataset(const std::string& dataset) const {
   if (!has(dataset)) fail("dataset " + dataset + " is missing");
-  hid_t id = H5Dopen2(file_.get(), dataset.c_str(), H5P_DEFAULT);
+  hid_t id = H5Dopen2(file_->get(), dataset.c_str(), H5P_DEFAULT);
   if (id < 0) fail(dataset + " is not a readable dataset");
   ++datasets_opened_;
   return Hdf5Id(id, H5Dclose);
@@ -167,7 +172,7 @@ bool Hdf5File::is_vlen_bytes(const std::string& dataset) const {
   return holds_vlen_bytes(open_dataset(dataset));
 }
 
-void Hdf5File::write_raw(const std::string& dataset, const Shape& shape, hid_t type,
+void Hdf5File::write_raw(const std::string& dataset, const Shape& shape, int64_t type,
                          const void* data, int64_t chunk_rows) {
   std::vector<hsize_t> dims(shape.dims().begin(), shape.dims().end());
   Hdf5Id space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
@@ -177,7 +182,7 @@ void Hdf5File::write_raw(const std::string& dataset, const Shape& shape, hid_t t
     chunk[0] = static_cast<hsize_t>(std::min<int64_t>(chunk_rows, shape[0]));
     H5Pset_chunk(props.get(), static_cast<int>(chunk.size()), chunk.data());
   }
-  Hdf5Id d(H5Dcreate2(file_.get(), dataset.c_str(), type, space.get(), H5P_DEFAULT, props.get(),
+  Hdf5Id d(H5Dcreate2(file_->get(), dataset.c_str(), type, space.get(), H5P_DEFAULT, props.get(),
                       H5P_DEFAULT),
            H5Dclose);
   if (d.get() < 0) fail("cannot create dataset " + dataset);
@@ -211,7 +216,7 @@ void Hdf5File::write_strings(const std::string& dataset, const std::vector<std::
   write_raw(dataset, Shape{static_cast<int64_t>(values.size())}, type.get(), pointers.data(), 0);
 }
 
-void Hdf5File::read_raw(const std::string& dataset, hid_t mem_type, H5T_class_t expected,
+void Hdf5File::read_raw(const std::string& dataset, int64_t mem_type, int expected,
                         void* out, int64_t count) const {
   Hdf5Id d = open_dataset(dataset);
   Hdf5Id type(H5Dget_type(d.get()), H5Tclose);
@@ -277,21 +282,21 @@ std::vector<std::string> Hdf5File::read_strings(const std::string& dataset) cons
 }
 
 Hdf5Id Hdf5File::open_attribute(const std::string& object, const std::string& name) const {
-  if (H5Aexists_by_name(file_.get(), object.c_str(), name.c_str(), H5P_DEFAULT) <= 0)
+  if (H5Aexists_by_name(file_->get(), object.c_str(), name.c_str(), H5P_DEFAULT) <= 0)
     fail("attribute '" + name + "' of " + object + " is missing");
-  return Hdf5Id(H5Aopen_by_name(file_.get(), object.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT),
+  return Hdf5Id(H5Aopen_by_name(file_->get(), object.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT),
                 H5Aclose);
 }
 
 bool Hdf5File::has_attribute(const std::string& object, const std::string& name) const {
   const auto lock = library_lock();
-  return H5Aexists_by_name(file_.get(), object.c_str(), name.c_str(), H5P_DEFAULT) > 0;
+  return H5Aexists_by_name(file_->get(), object.c_str(), name.c_str(), H5P_DEFAULT) > 0;
 }
 
 void Hdf5File::set_attribute(const std::string& object, const std::string& name, int64_t value) {
   const auto lock = library_lock();
   Hdf5Id space(H5Screate(H5S_SCALAR), H5Sclose);
-  Hdf5Id a(H5Acreate_by_name(file_.get(), object.c_str(), name.c_str(), H5T_NATIVE_INT64,
+  Hdf5Id a(H5Acreate_by_name(file_->get(), object.c_str(), name.c_str(), H5T_NATIVE_INT64,
                              space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
            H5Aclose);
   if (a.get() < 0 || H5Awrite(a.get(), H5T_NATIVE_INT64, &value) < 0)
@@ -303,7 +308,7 @@ void Hdf5File::set_attribute(const std::string& object, const std::string& name,
   const auto lock = library_lock();
   const hsize_t n = values.size();
   Hdf5Id space(H5Screate_simple(1, &n, nullptr), H5Sclose);
-  Hdf5Id a(H5Acreate_by_name(file_.get(), object.c_str(), name.c_str(), H5T_NATIVE_DOUBLE,
+  Hdf5Id a(H5Acreate_by_name(file_->get(), object.c_str(), name.c_str(), H5T_NATIVE_DOUBLE,
                              space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
            H5Aclose);
   if (a.get() < 0 || H5Awrite(a.get(), H5T_NATIVE_DOUBLE, values.data()) < 0)
@@ -315,7 +320,7 @@ void Hdf5File::set_attribute(const std::string& object, const std::string& name,
   const auto lock = library_lock();
   Hdf5Id type = utf8_string_type();
   Hdf5Id space(H5Screate(H5S_SCALAR), H5Sclose);
-  Hdf5Id a(H5Acreate_by_name(file_.get(), object.c_str(), name.c_str(), type.get(), space.get(),
+  Hdf5Id a(H5Acreate_by_name(file_->get(), object.c_str(), name.c_str(), type.get(), space.get(),
                              H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
            H5Aclose);
   const char* p = value.c_str();
@@ -375,7 +380,7 @@ void Hdf5File::create_rows_uint8(const std::string& dataset, const Shape& shape,
   Hdf5Id space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), max_dims.data()), H5Sclose);
   Hdf5Id props(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
   H5Pset_chunk(props.get(), static_cast<int>(chunk.size()), chunk.data());
-  Hdf5Id d(H5Dcreate2(file_.get(), dataset.c_str(), H5T_NATIVE_UINT8, space.get(), H5P_DEFAULT,
+  Hdf5Id d(H5Dcreate2(file_->get(), dataset.c_str(), H5T_NATIVE_UINT8, space.get(), H5P_DEFAULT,
                       props.get(), H5P_DEFAULT),
            H5Dclose);
   if (d.get() < 0) fail("cannot create dataset " + dataset);
@@ -409,7 +414,7 @@ void Hdf5File::create_contiguous_bytes(const std::string& dataset, int64_t count
   H5Pset_layout(props.get(), H5D_CONTIGUOUS);
   H5Pset_alloc_time(props.get(), H5D_ALLOC_TIME_EARLY);
   H5Pset_fill_time(props.get(), H5D_FILL_TIME_NEVER);
-  Hdf5Id d(H5Dcreate2(file_.get(), dataset.c_str(), H5T_NATIVE_UINT8, space.get(), H5P_DEFAULT, props.get(),
+  Hdf5Id d(H5Dcreate2(file_->get(), dataset.c_str(), H5T_NATIVE_UINT8, space.get(), H5P_DEFAULT, props.get(),
                       H5P_DEFAULT),
            H5Dclose);
   if (d.get() < 0) fail("cannot create " + dataset + " (disk full?)");
@@ -441,7 +446,7 @@ void Hdf5File::create_vlen_uint8(const std::string& dataset, int64_t count, int6
   Hdf5Id props(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
   H5Pset_chunk(props.get(), 1, chunk);
   Hdf5Id type = vlen_uint8_type();
-  Hdf5Id d(H5Dcreate2(file_.get(), dataset.c_str(), type.get(), space.get(), H5P_DEFAULT, props.get(),
+  Hdf5Id d(H5Dcreate2(file_->get(), dataset.c_str(), type.get(), space.get(), H5P_DEFAULT, props.get(),
                       H5P_DEFAULT),
            H5Dclose);
   if (d.get() < 0) fail("cannot create dataset " + dataset);

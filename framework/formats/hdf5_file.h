@@ -2,11 +2,10 @@
 // group attributes. Every failure throws convoy::Error naming the file and the object.
 #pragma once
 
-#include <hdf5.h>
-
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -21,28 +20,13 @@ namespace convoy {
 bool hdf5_calls_serialized();
 void set_hdf5_calls_serialized(bool serialized);
 
-// Owns one HDF5 identifier and closes it with the matching H5*close.
-class Hdf5Id {
- public:
-  Hdf5Id() = default;
-  Hdf5Id(hid_t id, herr_t (*close)(hid_t)) : id_(id), close_(close) {}
-  ~Hdf5Id() { reset(); }
-  Hdf5Id(Hdf5Id&& other) noexcept { *this = std::move(other); }
-  Hdf5Id& operator=(Hdf5Id&& other) noexcept;
-  Hdf5Id(const Hdf5Id&) = delete;
-  Hdf5Id& operator=(const Hdf5Id&) = delete;
-  hid_t get() const { return id_; }
-  void reset();
-
- private:
-  hid_t id_ = H5I_INVALID_HID;
-  herr_t (*close_)(hid_t) = nullptr;
-};
+class Hdf5Id;  // formats/hdf5_id.h: HDF5's own types stay inside formats/
 
 class Hdf5File {
  public:
   enum class Mode { kRead, kCreate };
   Hdf5File(const std::string& path, Mode mode);
+  ~Hdf5File();
   const std::string& path() const { return path_; }
   void close();  // flushes; further use throws
 
@@ -120,14 +104,14 @@ class Hdf5File {
   void select_elements(const Hdf5Id& d, const std::string& dataset, int64_t first, int64_t count,
                        Hdf5Id& file_space, Hdf5Id& mem_space) const;
   Hdf5Id open_attribute(const std::string& object, const std::string& name) const;
-  void write_raw(const std::string& dataset, const Shape& shape, hid_t type, const void* data,
+  // `type` and `mem_type` are HDF5 type identifiers (hid_t), `expected` an H5T_class_t.
+  void write_raw(const std::string& dataset, const Shape& shape, int64_t type, const void* data,
                  int64_t chunk_rows);
-  void read_raw(const std::string& dataset, hid_t mem_type, H5T_class_t expected, void* out,
-                int64_t count) const;
+  void read_raw(const std::string& dataset, int64_t mem_type, int expected, void* out, int64_t count) const;
   [[noreturn]] void fail(const std::string& what) const;
 
   std::string path_;
-  Hdf5Id file_;
+  std::unique_ptr<Hdf5Id> file_;
   mutable std::atomic<int64_t> datasets_opened_{0};
 };
 

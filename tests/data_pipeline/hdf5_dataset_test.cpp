@@ -2,6 +2,7 @@
 #include "data_pipeline/hdf5_dataset.h"
 
 #include <gtest/gtest.h>
+#include <hdf5.h>  // H5is_library_threadsafe: what the serialised-calls test compares with
 #include <unistd.h>
 
 #include <algorithm>

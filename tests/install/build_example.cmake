@@ -1,5 +1,5 @@
-# Installs convoy into a scratch prefix, then configures, builds and runs
-# examples/ against it with find_package(convoy), as a user would; the
+# Installs convoy into a scratch prefix, checks that its headers are the
+# public ones and compile, then configures, builds and runs examples/ against it with find_package(convoy), as a user would; the
 # data-parallel example runs under mpirun -np 2.
 foreach(var BUILD_DIR SOURCE_DIR WORK_DIR MPIEXEC)
   if(NOT DEFINED ${var})
@@ -15,6 +15,31 @@ function(run)
   message(STATUS "${out}")
 endfunction()
 run(${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${WORK_DIR}/prefix)
+# Every installed header compiles against the package alone: none includes a
+# header that was not installed (a backend's internals, HDF5's own).
+file(GLOB_RECURSE headers RELATIVE ${WORK_DIR}/prefix/include/convoy ${WORK_DIR}/prefix/include/convoy/*.h)
+list(LENGTH headers header_count)
+if(header_count LESS 40)
+  message(FATAL_ERROR "only ${header_count} headers installed")
+endif()
+foreach(header ${headers})
+  if(header MATCHES "^backend/(cpu|cuda)/|^distributed/nccl/|hdf5_id.h$|onnx_export.h$")
+    message(FATAL_ERROR "installed a private header: ${header}")
+  endif()
+  string(APPEND all_headers "#include \"${header}\"\n")
+endforeach()
+file(WRITE ${WORK_DIR}/headers/all_headers.cpp "${all_headers}int main() { return 0; }\n")
+file(WRITE ${WORK_DIR}/headers/CMakeLists.txt "cmake_minimum_required(VERSION 3.25)
+project(convoy_headers LANGUAGES C CXX)
+set(CMAKE_CXX_STANDARD 20)
+find_package(convoy REQUIRED)
+add_executable(all_headers all_headers.cpp)
+target_link_libraries(all_headers PRIVATE convoy::convoy)
+")
+run(${CMAKE_COMMAND} -S ${WORK_DIR}/headers -B ${WORK_DIR}/headers/build -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix)
+run(${CMAKE_COMMAND} --build ${WORK_DIR}/headers/build)
+message(STATUS "${header_count} installed headers compile against the package")
+
 run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/examples -B ${WORK_DIR}/build -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix -DCMAKE_BUILD_TYPE=Release)
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/build)
 run(${WORK_DIR}/build/tiny_convnet)

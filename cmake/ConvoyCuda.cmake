@@ -1,0 +1,65 @@
+# Finds what the CUDA backend (framework/backend/cuda) needs and sets
+# CONVOY_HAS_CUDA: ON when nvcc, the CUDA runtime, cuBLAS, cuDNN and NCCL are
+# found (CONVOY_WITH_CUDA=AUTO) or required (ON); OFF otherwise. Sets
+# CUDNN_INCLUDE_DIR, CUDNN_LIBRARY, NCCL_INCLUDE_DIR and NCCL_LIBRARY for
+# framework/CMakeLists.txt, and enables the CUDA language when found.
+# nvcc is looked for on PATH, then in /usr/local/cuda; cuDNN and NCCL next to
+# the toolkit or under CUDNN_ROOT / NCCL_ROOT.
+set(CONVOY_WITH_CUDA AUTO CACHE STRING "Build the CUDA backend: AUTO, ON or OFF")
+set_property(CACHE CONVOY_WITH_CUDA PROPERTY STRINGS AUTO ON OFF)
+set(CONVOY_HAS_CUDA OFF)
+if(NOT CONVOY_WITH_CUDA STREQUAL "OFF")
+  include(CheckLanguage)
+  if(NOT DEFINED CMAKE_CUDA_COMPILER AND NOT DEFINED ENV{CUDACXX} AND EXISTS /usr/local/cuda/bin/nvcc)
+    set(CMAKE_CUDA_COMPILER /usr/local/cuda/bin/nvcc)
+  endif()
+  check_language(CUDA)
+  set(convoy_cuda_missing "")
+  if(CMAKE_CUDA_COMPILER)
+    find_package(CUDAToolkit)
+    get_filename_component(convoy_cuda_root "${CUDAToolkit_BIN_DIR}" DIRECTORY)
+    find_path(CUDNN_INCLUDE_DIR cudnn.h HINTS ${CUDNN_ROOT} ${CUDAToolkit_INCLUDE_DIRS} PATH_SUFFIXES include)
+    find_library(CUDNN_LIBRARY cudnn HINTS ${CUDNN_ROOT} ${CUDAToolkit_LIBRARY_DIR} PATH_SUFFIXES lib lib64)
+    find_path(NCCL_INCLUDE_DIR nccl.h HINTS ${NCCL_ROOT} ${CUDAToolkit_INCLUDE_DIRS} PATH_SUFFIXES include)
+    find_library(NCCL_LIBRARY nccl HINTS ${NCCL_ROOT} ${CUDAToolkit_LIBRARY_DIR} ${convoy_cuda_root}/lib
+                 PATH_SUFFIXES lib lib64)
+    if(NOT CUDAToolkit_FOUND OR NOT TARGET CUDA::cublas)
+      list(APPEND convoy_cuda_missing "the CUDA toolkit's runtime or cuBLAS")
+    endif()
+    if(NOT CUDNN_INCLUDE_DIR OR NOT CUDNN_LIBRARY)
+      list(APPEND convoy_cuda_missing "cuDNN (set CUDNN_ROOT)")
+    endif()
+    if(NOT NCCL_INCLUDE_DIR OR NOT NCCL_LIBRARY)
+      list(APPEND convoy_cuda_missing "NCCL (set NCCL_ROOT)")
+    endif()
+  else()
+    list(APPEND convoy_cuda_missing "nvcc (set CMAKE_CUDA_COMPILER)")
+  endif()
+  if(convoy_cuda_missing STREQUAL "")
+    if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
+      set(CMAKE_CUDA_ARCHITECTURES 80 90)  # A100, H100/H200
+    endif()
+    enable_language(CUDA)
+    if(NOT CMAKE_CUDA20_STANDARD_COMPILE_OPTION)  # CMake < 3.26 does not know that nvcc >= 12 has C++20
+      set(CMAKE_CUDA20_STANDARD_COMPILE_OPTION "-std=c++20")
+      set(CMAKE_CUDA20_EXTENSION_COMPILE_OPTION "-std=c++20")
+    endif()
+    set(CMAKE_CUDA_STANDARD 20)
+    set(CMAKE_CUDA_STANDARD_REQUIRED ON)
+    set(CONVOY_HAS_CUDA ON)
+    file(STRINGS "${CUDNN_INCLUDE_DIR}/cudnn_version.h" convoy_cudnn_version REGEX "define CUDNN_(MAJOR|MINOR|PATCHLEVEL) ")
+    string(REGEX REPLACE "[^0-9;]" "" convoy_cudnn_version "${convoy_cudnn_version}")
+    string(REPLACE ";" "." convoy_cudnn_version "${convoy_cudnn_version}")
+    get_target_property(convoy_cublas CUDA::cublas IMPORTED_LOCATION)
+    message(STATUS "convoy: CUDA backend ON: CUDA ${CUDAToolkit_VERSION}, cuBLAS (${convoy_cublas}, opened on first use), "
+                   "cuDNN ${convoy_cudnn_version} (${CUDNN_LIBRARY}), NCCL (${NCCL_LIBRARY}); "
+                   "architectures ${CMAKE_CUDA_ARCHITECTURES}")
+  elseif(CONVOY_WITH_CUDA STREQUAL "ON")
+    message(FATAL_ERROR "convoy: CONVOY_WITH_CUDA=ON but not found: ${convoy_cuda_missing}")
+  else()
+    string(REPLACE ";" ", " convoy_cuda_missing "${convoy_cuda_missing}")
+    message(STATUS "convoy: CUDA backend OFF: not found: ${convoy_cuda_missing}; building the CPU engine only")
+  endif()
+else()
+  message(STATUS "convoy: CUDA backend OFF (CONVOY_WITH_CUDA=OFF); building the CPU engine only")
+endif()
