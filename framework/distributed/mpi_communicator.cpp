@@ -4,21 +4,17 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
-#include <deque>
-#include <sstream>
-#include <thread>
 
 #include "core/bfloat16.h"
 #include "core/error.h"
+#include "distributed/communication_thread.h"
+#include "distributed/mpi_peer_query.h"
 
 namespace convoy {
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
 
 void mpi_check(int code, const char* call) {
   if (code == MPI_SUCCESS) return;
@@ -39,57 +35,6 @@ extern "C" void bf16_sum(void* in, void* inout, int* length, MPI_Datatype*) {
   for (int i = 0; i < *length; ++i) b[i] = float_to_bf16(bf16_to_float(a[i]) + bf16_to_float(b[i]));
 }
 
-class MpiWork final : public Work {
- public:
-  void wait() override {
-    std::unique_lock<std::mutex> lock(mutex_);
-    done_cv_.wait(lock, [&] { return done_; });
-    if (error_) std::rethrow_exception(error_);
-  }
-  bool is_completed() const override {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return done_;
-  }
-  void complete(std::exception_ptr error) {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      done_ = true;
-      error_ = std::move(error);
-    }
-    done_cv_.notify_all();
-  }
-
- private:
-  mutable std::mutex mutex_;
-  std::condition_variable done_cv_;
-  bool done_ = false;
-  std::exception_ptr error_;
-};
-
-struct Task {
-  std::string label;
-  int64_t bytes = 0;
-  int64_t step = -1;
-  std::function<void()> run;  // the MPI calls
-  std::shared_ptr<MpiWork> work;
-};
-
-// What a rank answers when a stalled rank asks where it is.
-struct Whereabouts {
-  int64_t sequence = 0;  // collectives started so far
-  int64_t step = -1;
-  int32_t in_collective = 0;
-  char label[60] = {};
-};
-
-constexpr int kQueryTag = 7001, kAnswerTag = 7002;
-
-std::string rank_list(const std::vector<int>& ranks) {
-  std::string text;
-  for (size_t i = 0; i < ranks.size(); ++i) text += (i ? ", " : "") + std::to_string(ranks[i]);
-  return text;
-}
-
 [[noreturn]] void abort_job(int exit_code, double grace_s) {
   std::fflush(stdout);
   std::fflush(stderr);
@@ -98,33 +43,6 @@ std::string rank_list(const std::vector<int>& ranks) {
   ExitDeadline deadline(grace_s, exit_code, "MPI_Abort");
   MPI_Abort(MPI_COMM_WORLD, exit_code);
   ::_exit(exit_code);
-}
-
-// "; ranks not arrived: 1 (...); rank 2 has not arrived: it is at step 7, ...; arrived: 0, 3":
-// where each peer was when `stuck` had waited too long, from their answers.
-std::string describe_answers(int rank, const Whereabouts& stuck, const std::vector<Whereabouts>& answers,
-                             const std::vector<int>& answered) {
-  std::vector<int> arrived{rank}, silent;
-  std::ostringstream text, elsewhere;
-  for (int peer = 0; peer < static_cast<int>(answers.size()); ++peer) {
-    const auto p = static_cast<size_t>(peer);
-    if (peer == rank) continue;
-    const Whereabouts& a = answers[p];
-    if (!answered[p]) {
-      silent.push_back(peer);
-    } else if (a.in_collective && a.sequence == stuck.sequence) {
-      arrived.push_back(peer);
-    } else {
-      elsewhere << "; rank " << peer << " has not arrived: it is at step " << a.step << ", "
-                << (a.in_collective ? std::string("in ") + a.label + " (collective #" + std::to_string(a.sequence) + ")"
-                                    : "computing (" + std::to_string(a.sequence) + " collectives started)");
-    }
-  }
-  std::sort(arrived.begin(), arrived.end());
-  if (!silent.empty())
-    text << "; ranks not arrived: " << rank_list(silent) << " (no answer within a few seconds: hung, dead or unreachable)";
-  text << elsewhere.str() << "; arrived: " << rank_list(arrived);
-  return text.str();
 }
 
 }  // namespace
@@ -137,7 +55,6 @@ bool launched_by_mpi_launcher() {
 
 struct MpiCommunicator::Impl {
   MpiOptions options;
-  std::atomic<double> timeout_s{600};
   MPI_Comm data = MPI_COMM_NULL, control = MPI_COMM_NULL;
   MPI_Op bf16_sum_op = MPI_OP_NULL;
   int rank = 0, size = 1, local_rank = 0, local_size = 1;
@@ -145,53 +62,53 @@ struct MpiCommunicator::Impl {
   std::string library;
   bool finalized = false;
   MpiCommunicator* owner = nullptr;
+  // The three concerns, each in a file of its own: where the peers are
+  // (mpi_peer_query), the watchdog (collective_watchdog), the thread that
+  // runs the collectives' MPI calls (communication_thread).
+  std::unique_ptr<MpiPeerQuery> peers;
+  std::unique_ptr<CollectiveWatchdog> watchdog;
+  std::unique_ptr<CommunicationThread> thread;
 
-  // The communication thread and its queue.
-  std::mutex queue_mutex;
-  std::condition_variable queue_cv;
-  std::deque<Task> queue;
-  bool stopping = false;
-  std::thread comm_thread;
-
-  // What the communication thread is doing, for the watchdog.
-  std::mutex state_mutex;
-  Whereabouts now;
-  Clock::time_point started;
-
-  // The watchdog.
-  std::mutex watch_mutex;
-  std::condition_variable watch_cv;
-  bool watch_stop = false;
-  std::thread watchdog;
-  std::mutex answer_mutex;  // the watchdog and a failing collective both answer
-  std::vector<Whereabouts> answers_out;  // one per peer: the send buffers of answers
-  std::vector<MPI_Request> answer_requests;
-
-  // One round of "where are you?": its buffers stay alive while MPI may still
-  // write into them, so a round with peers that did not answer is kept here
-  // (a late answer must not land in freed memory) until finalize cancels it.
-  struct PeerQuery {
-    std::vector<int64_t> query;
-    std::vector<Whereabouts> answers;
-    std::vector<MPI_Request> sends, receives;
-  };
-  std::mutex unfinished_mutex;
-  std::vector<std::unique_ptr<PeerQuery>> unfinished_queries;
-
-  void comm_loop();
-  void watch_loop();
-  void answer_queries();
-  // Asks every other rank where it is (answering their questions meanwhile)
-  // and says which ranks have not arrived at collective `stuck`.
-  std::string ask_peers(const Whereabouts& stuck);
-  [[noreturn]] void report_stall(const Whereabouts& stuck, double waited_s);
-  std::shared_ptr<MpiWork> enqueue(std::string label, int64_t bytes, std::function<void()> run);
+  // How long a rank waits for its peers' answers.
+  double answer_wait_s() const { return std::clamp(watchdog->timeout() / 4, 2.0, 10.0); }
+  void start_threads();
+  // A failed collective (a peer gone, a link down): said at once (mpirun may
+  // end this process any moment), then who is missing.
+  std::string explain_failure(const CollectivePosition& failed, const Error& error);
+  std::shared_ptr<Work> issue(std::string label, int64_t bytes, std::function<void()> run) {
+    return thread->issue({std::move(label), bytes, owner->step(), std::move(run)});
+  }
 };
+
+void MpiCommunicator::Impl::start_threads() {
+  peers = std::make_unique<MpiPeerQuery>(control, rank, size, can_query, [this] { return watchdog->position(); });
+  CollectiveWatchdog::Hooks hooks;
+  hooks.tick = [this] {
+    peers->answer();
+    return std::string();
+  };
+  hooks.ask_peers = [this](const CollectivePosition& stuck) { return peers->ask(stuck, answer_wait_s()); };
+  hooks.end_job = [grace = options.abort_grace_s](const std::string& message, int exit_code) {
+    std::fputs(message.c_str(), stderr);
+    abort_job(exit_code, grace);
+  };
+  watchdog = std::make_unique<CollectiveWatchdog>(rank, options.collective_timeout_s, std::move(hooks));
+  thread = std::make_unique<CommunicationThread>(
+      *watchdog, [this](const CollectivePosition& failed, const Error& e) { return explain_failure(failed, e); },
+      [this](const CollectiveRecord& record) { owner->notify(record); });
+}
+
+std::string MpiCommunicator::Impl::explain_failure(const CollectivePosition& failed, const Error& error) {
+  const std::string what =
+      std::string(failed.label) + " at step " + std::to_string(failed.step) + " failed: " + error.message();
+  std::fprintf(stderr, "convoy: rank %d: %s; asking the other ranks where they are\n", rank, what.c_str());
+  std::fflush(stderr);
+  return what + peers->ask(failed, answer_wait_s());
+}
 
 MpiCommunicator::MpiCommunicator(MpiOptions options) : impl_(std::make_unique<Impl>()) {
   Impl& s = *impl_;
   s.options = options;
-  s.timeout_s = options.collective_timeout_s;
   s.owner = this;
   int initialized = 0;
   MPI_Initialized(&initialized);
@@ -222,10 +139,7 @@ MpiCommunicator::MpiCommunicator(MpiOptions options) : impl_(std::make_unique<Im
   MPI_Get_library_version(version, &length);
   s.library = std::string(version, static_cast<size_t>(length));
   s.library = s.library.substr(0, s.library.find_first_of(",\n"));
-  s.answers_out.resize(static_cast<size_t>(s.size));
-  s.answer_requests.assign(static_cast<size_t>(s.size), MPI_REQUEST_NULL);
-  s.comm_thread = std::thread([&s] { s.comm_loop(); });
-  s.watchdog = std::thread([&s] { s.watch_loop(); });
+  s.start_threads();
 }
 
 MpiCommunicator::~MpiCommunicator() {
@@ -239,28 +153,9 @@ void MpiCommunicator::finalize() {
   Impl& s = *impl_;
   if (s.finalized) return;
   s.finalized = true;
-  {
-    std::lock_guard<std::mutex> lock(s.queue_mutex);
-    s.stopping = true;
-  }
-  s.queue_cv.notify_all();
-  s.comm_thread.join();
-  {
-    std::lock_guard<std::mutex> lock(s.watch_mutex);
-    s.watch_stop = true;
-  }
-  s.watch_cv.notify_all();
-  s.watchdog.join();
-  for (MPI_Request& request : s.answer_requests)
-    if (request != MPI_REQUEST_NULL) MPI_Wait(&request, MPI_STATUS_IGNORE);
-  // Questions nobody answered: cancel the receives; the buffers live on until
-  // the communicator is destroyed, after MPI_Finalize.
-  for (const auto& q : s.unfinished_queries) {
-    for (MPI_Request& request : q->receives)
-      if (request != MPI_REQUEST_NULL) MPI_Cancel(&request), MPI_Request_free(&request);
-    for (MPI_Request& request : q->sends)
-      if (request != MPI_REQUEST_NULL) MPI_Request_free(&request);
-  }
+  s.thread->stop();  // runs what is queued
+  s.watchdog->stop();
+  s.peers->finish();
   MPI_Op_free(&s.bf16_sum_op);
   MPI_Comm_free(&s.data);
   MPI_Comm_free(&s.control);
@@ -268,8 +163,7 @@ void MpiCommunicator::finalize() {
 }
 
 void MpiCommunicator::set_collective_timeout(double seconds) {
-  CONVOY_CHECK(seconds > 0, "collective timeout must be positive, got ", seconds);
-  impl_->timeout_s = seconds;
+  impl_->watchdog->set_timeout(seconds);
 }
 
 int MpiCommunicator::rank() const { return impl_->rank; }
@@ -281,169 +175,6 @@ std::string MpiCommunicator::describe() const {
   return "MPI (" + impl_->library + "), " + std::to_string(impl_->size) + " ranks";
 }
 
-std::shared_ptr<MpiWork> MpiCommunicator::Impl::enqueue(std::string label, int64_t bytes,
-                                                        std::function<void()> run) {
-  auto work = std::make_shared<MpiWork>();
-  {
-    std::lock_guard<std::mutex> lock(queue_mutex);
-    CONVOY_CHECK(!stopping, "collective '", label, "' after the communicator was finalised");
-    queue.push_back(Task{std::move(label), bytes, owner->step(), std::move(run), work});
-  }
-  queue_cv.notify_one();
-  return work;
-}
-
-void MpiCommunicator::Impl::comm_loop() {
-  while (true) {
-    Task task;
-    {
-      std::unique_lock<std::mutex> lock(queue_mutex);
-      queue_cv.wait(lock, [&] { return stopping || !queue.empty(); });
-      if (queue.empty()) return;
-      task = std::move(queue.front());
-      queue.pop_front();
-    }
-    const auto start = Clock::now();
-    {
-      std::lock_guard<std::mutex> lock(state_mutex);
-      ++now.sequence;
-      now.step = task.step;
-      now.in_collective = 1;
-      std::snprintf(now.label, sizeof now.label, "%s", task.label.c_str());
-      started = start;
-    }
-    std::exception_ptr error;
-    try {
-      task.run();
-    } catch (const Error& e) {
-      // A failed collective (a peer gone, a link down): say so at once (mpirun
-      // may end this process any moment), then name who is missing.
-      Whereabouts mine;
-      {
-        std::lock_guard<std::mutex> lock(state_mutex);
-        mine = now;
-      }
-      const std::string what = std::string(mine.label) + " at step " + std::to_string(mine.step) + " failed: " + e.message();
-      std::fprintf(stderr, "convoy: rank %d: %s; asking the other ranks where they are\n", rank, what.c_str());
-      std::fflush(stderr);
-      error = std::make_exception_ptr(Error::user(what + ask_peers(mine)));
-    } catch (...) {
-      error = std::current_exception();
-    }
-    const auto end = Clock::now();
-    {
-      std::lock_guard<std::mutex> lock(state_mutex);
-      now.in_collective = 0;
-    }
-    owner->notify(CollectiveRecord{task.label, task.bytes, task.step, start, end});
-    task.work->complete(error);
-  }
-}
-
-// Answers every pending "where are you?" from a stalled rank. Matched probes
-// (MPI_Improbe/MPI_Mrecv): two threads may answer at once.
-void MpiCommunicator::Impl::answer_queries() {
-  if (!can_query) return;
-  while (true) {
-    int pending = 0;
-    MPI_Message message;
-    MPI_Status status;
-    if (MPI_Improbe(MPI_ANY_SOURCE, kQueryTag, control, &pending, &message, &status) != MPI_SUCCESS || !pending)
-      return;
-    int64_t asked = 0;
-    MPI_Mrecv(&asked, 1, MPI_INT64_T, &message, MPI_STATUS_IGNORE);
-    const auto peer = static_cast<size_t>(status.MPI_SOURCE);
-    std::lock_guard<std::mutex> answering(answer_mutex);
-    if (answer_requests[peer] != MPI_REQUEST_NULL) {
-      int done = 0;
-      MPI_Test(&answer_requests[peer], &done, MPI_STATUS_IGNORE);
-      if (!done) continue;  // the previous answer to this peer is still on its way
-    }
-    {
-      std::lock_guard<std::mutex> lock(state_mutex);
-      answers_out[peer] = now;
-    }
-    MPI_Isend(&answers_out[peer], sizeof(Whereabouts), MPI_BYTE, status.MPI_SOURCE, kAnswerTag, control,
-              &answer_requests[peer]);
-  }
-}
-
-void MpiCommunicator::Impl::watch_loop() {
-  while (true) {
-    const double timeout = timeout_s.load();
-    const auto poll = std::chrono::duration<double>(std::clamp(timeout / 20.0, 0.05, 1.0));
-    {
-      std::unique_lock<std::mutex> lock(watch_mutex);
-      if (watch_cv.wait_for(lock, poll, [&] { return watch_stop; })) return;
-    }
-    answer_queries();
-    Whereabouts snapshot;
-    double waited = 0;
-    {
-      std::lock_guard<std::mutex> lock(state_mutex);
-      if (!now.in_collective) continue;
-      waited = std::chrono::duration<double>(Clock::now() - started).count();
-      snapshot = now;
-    }
-    if (waited > timeout) report_stall(snapshot, waited);
-  }
-}
-
-std::string MpiCommunicator::Impl::ask_peers(const Whereabouts& stuck) {
-  if (!can_query || size < 2) return "";
-  // Keep answering the others' questions meanwhile: they may be asking at the same time.
-  auto round = std::make_unique<PeerQuery>();
-  std::vector<int64_t>& query = round->query;
-  std::vector<Whereabouts>& answers = round->answers;
-  std::vector<MPI_Request>& sends = round->sends;
-  std::vector<MPI_Request>& receives = round->receives;
-  query.assign(static_cast<size_t>(size), stuck.sequence);
-  answers.resize(static_cast<size_t>(size));
-  sends.assign(static_cast<size_t>(size), MPI_REQUEST_NULL);
-  receives.assign(static_cast<size_t>(size), MPI_REQUEST_NULL);
-  std::vector<int> answered(static_cast<size_t>(size), 0);
-  for (int peer = 0; peer < size; ++peer) {
-    if (peer == rank) continue;
-    const auto p = static_cast<size_t>(peer);
-    MPI_Isend(&query[p], 1, MPI_INT64_T, peer, kQueryTag, control, &sends[p]);
-    MPI_Irecv(&answers[p], sizeof(Whereabouts), MPI_BYTE, peer, kAnswerTag, control, &receives[p]);
-  }
-  const auto deadline = Clock::now() + std::chrono::duration<double>(std::clamp(timeout_s.load() / 4, 2.0, 10.0));
-  int remaining = size - 1;
-  while (remaining > 0 && Clock::now() < deadline) {
-    answer_queries();
-    for (int peer = 0; peer < size; ++peer) {
-      const auto p = static_cast<size_t>(peer);
-      if (peer == rank || answered[p]) continue;
-      int done = 0;
-      MPI_Test(&receives[p], &done, MPI_STATUS_IGNORE);
-      if (done) answered[p] = 1, --remaining;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  bool pending = remaining > 0;
-  for (MPI_Request& request : sends) {
-    int done = 1;
-    if (request != MPI_REQUEST_NULL) MPI_Test(&request, &done, MPI_STATUS_IGNORE);
-    pending = pending || !done;
-  }
-  std::string text = describe_answers(rank, stuck, answers, answered);
-  if (pending) {
-    std::lock_guard<std::mutex> lock(unfinished_mutex);
-    unfinished_queries.push_back(std::move(round));
-  }
-  return text;
-}
-
-void MpiCommunicator::Impl::report_stall(const Whereabouts& stuck, double waited_s) {
-  std::ostringstream text;
-  text << "convoy: rank " << rank << ": " << stuck.label << " (collective #" << stuck.sequence << ") at step "
-       << stuck.step << " has not completed after " << static_cast<int64_t>(waited_s)
-       << " s (--collective-timeout)" << ask_peers(stuck) << ". Ending the job.\n";
-  std::fputs(text.str().c_str(), stderr);
-  abort_job(kExitCollectiveStalled, options.abort_grace_s);
-}
-
 std::shared_ptr<Work> MpiCommunicator::all_reduce_sum_async(void* data, int64_t count, DataType type,
                                                             const std::string& label) {
   CONVOY_CHECK(count >= 0, "all-reduce of ", count, " elements");
@@ -451,7 +182,7 @@ std::shared_ptr<Work> MpiCommunicator::all_reduce_sum_async(void* data, int64_t 
   const MPI_Datatype mpi_type = type == DataType::kFloat32 ? MPI_FLOAT : MPI_UINT16_T;
   const MPI_Op op = type == DataType::kFloat32 ? MPI_SUM : s.bf16_sum_op;
   const size_t width = element_size(type);
-  return s.enqueue(label, count * static_cast<int64_t>(width), [&s, data, count, mpi_type, op, width] {
+  return s.issue(label, count * static_cast<int64_t>(width), [&s, data, count, mpi_type, op, width] {
     for (int64_t done = 0; done < count; done += kMaxCount) {
       const int n = static_cast<int>(std::min(kMaxCount, count - done));
       CONVOY_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, static_cast<char*>(data) + done * static_cast<int64_t>(width),
@@ -463,7 +194,7 @@ std::shared_ptr<Work> MpiCommunicator::all_reduce_sum_async(void* data, int64_t 
 void MpiCommunicator::broadcast(void* data, int64_t bytes, int root, const std::string& label) {
   CONVOY_CHECK(bytes >= 0 && root >= 0 && root < size(), "broadcast of ", bytes, " bytes from rank ", root);
   Impl& s = *impl_;
-  s.enqueue(label, bytes, [&s, data, bytes, root] {
+  s.issue(label, bytes, [&s, data, bytes, root] {
      for (int64_t done = 0; done < bytes; done += kMaxCount) {
        const int n = static_cast<int>(std::min(kMaxCount, bytes - done));
        CONVOY_MPI_CHECK(MPI_Bcast(static_cast<char*>(data) + done, n, MPI_BYTE, root, s.data));
@@ -474,7 +205,7 @@ void MpiCommunicator::broadcast(void* data, int64_t bytes, int root, const std::
 std::vector<std::string> MpiCommunicator::all_gather(const std::string& mine, const std::string& label) {
   Impl& s = *impl_;
   std::vector<std::string> all(static_cast<size_t>(s.size));
-  s.enqueue(label, static_cast<int64_t>(mine.size()), [&s, &mine, &all] {
+  s.issue(label, static_cast<int64_t>(mine.size()), [&s, &mine, &all] {
      CONVOY_CHECK(mine.size() < static_cast<size_t>(kMaxCount), "all-gather of ", mine.size(), " bytes");
      const int length = static_cast<int>(mine.size());
      std::vector<int> lengths(static_cast<size_t>(s.size)), offsets(static_cast<size_t>(s.size));
@@ -496,7 +227,7 @@ std::vector<std::string> MpiCommunicator::all_gather(const std::string& mine, co
 
 void MpiCommunicator::barrier(const std::string& label) {
   Impl& s = *impl_;
-  s.enqueue(label, 0, [&s] { CONVOY_MPI_CHECK(MPI_Barrier(s.data)); })->wait();
+  s.issue(label, 0, [&s] { CONVOY_MPI_CHECK(MPI_Barrier(s.data)); })->wait();
 }
 
 void MpiCommunicator::abort(int exit_code) { abort_job(exit_code, impl_->options.abort_grace_s); }

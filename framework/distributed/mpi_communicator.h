@@ -1,15 +1,18 @@
 // The MPI communicator (Open MPI on CPUs, across nodes). Every MPI call of the
-// collectives runs on one communication thread, in the order the caller issued
-// them, so an all-reduce started during backward progresses while the compute
-// threads go on (Open MPI progresses a collective only inside MPI calls).
-// A watchdog thread ends the whole job when a collective has not finished
-// after the collective timeout, naming the operation, the step and the ranks
-// that have not arrived; MPI_Abort is backed by a bounded _exit, since a dead
-// link can keep the abort from reaching mpirun.
+// collectives runs on one communication thread (distributed/communication_thread.h),
+// in the order the caller issued them, so an all-reduce started during
+// backward progresses while the compute threads go on. The collective
+// watchdog (distributed/collective_watchdog.h) ends the whole job when a
+// collective has not finished after the collective timeout, naming the
+// operation, the step and the ranks that have not arrived, which it learns by
+// asking them over a control communicator (distributed/mpi_peer_query.h);
+// MPI_Abort is backed by a bounded _exit, since a dead link can keep the abort
+// from reaching mpirun.
 #pragma once
 
 #include <memory>
 
+#include "distributed/collective_watchdog.h"
 #include "distributed/communicator.h"
 #include "distributed/exit_deadline.h"
 
@@ -19,9 +22,6 @@ struct MpiOptions {
   double collective_timeout_s = 600;  // a collective unfinished after this long ends the job
   double abort_grace_s = kAbortGraceSeconds;  // _exit on our own if MPI_Abort has not ended us by then
 };
-
-// Exit code of a job ended by the watchdog.
-inline constexpr int kExitCollectiveStalled = 3;
 
 // Whether an MPI launcher (mpirun, srun --mpi=pmix) started this process.
 bool launched_by_mpi_launcher();

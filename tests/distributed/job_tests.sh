@@ -125,7 +125,7 @@ case "$case_name" in
     kill -STOP "$victim"
     wait_for_end $((timeout + 30))
     [[ $rc -ne 0 ]] || fail "the job exited 0"
-    grep -qE "rank 0: .* at step [0-9]+ has not completed after [0-9]+ s .*ranks not arrived: 1 " "$log" ||
+    grep -qE "rank 0: .* at step [0-9]+ has not completed after [0-9.]+ s .*ranks not arrived: 1 " "$log" ||
       fail "no watchdog report naming rank 1"
     no_ranks_left
     pass "ended with $rc after ${elapsed} s: $(grep -m1 'has not completed' "$log")"
