@@ -141,7 +141,8 @@ void epoch_run(const EpochOptions& o) {
 
 int main(int argc, char** argv) {
   return run_guarded("bench_pipeline", [&] {
-    std::string raw, jpeg, images = "../shared/data/imagenet-samples", cache_mode = "on";
+    std::string raw, jpeg, images = "../shared/data/imagenet-samples";
+    CacheMode cache_mode = CacheMode::kOn;
     std::string cache_dir = (fs::path(std::getenv("HOME") ? std::getenv("HOME") : ".") / ".cache" / "convoy" / "bench_pipeline").string();
     int max_workers = 2;
     int64_t batch = 128, count = 2048, repeats = 3;
@@ -165,13 +166,13 @@ int main(int argc, char** argv) {
     if (!convoy::parse_command_line(argc, argv, desc, nullptr, vm)) return 0;
     if (epoch_mode) {
       if (jpeg.empty()) CONVOY_USER_ERROR("--epoch needs --jpeg FILE");
-      epoch.jpeg = jpeg, epoch.cache = parse_cache_mode(cache_mode), epoch.workers = max_workers, epoch.batch = batch;
+      epoch.jpeg = jpeg, epoch.cache = cache_mode, epoch.workers = max_workers, epoch.batch = batch;
       epoch_run(epoch);
       return 0;
     }
     if (raw.empty()) raw = converted(images, cache_dir, ImageStorage::kRaw);
     if (jpeg.empty()) jpeg = converted(images, cache_dir, ImageStorage::kJpeg);
-    const CacheMode cache = parse_cache_mode(cache_mode);
+    const CacheMode cache = cache_mode;
     const auto raw_set = std::make_shared<const ImageDataset>(ImageDataset::open(raw, cache));
     const auto opening = std::chrono::steady_clock::now();
     const auto jpeg_set = std::make_shared<const ImageDataset>(ImageDataset::open(jpeg, cache));

@@ -73,8 +73,10 @@ struct LayerTimes {
 };
 
 struct BenchOptions {
-  std::string model_name = "lenet5", data_path, cache_mode = "auto", per_layer_csv, device_name = "cpu",
-              precision_name = "fp32", conv_algorithms = "measured";
+  std::string model_name = "lenet5", data_path, per_layer_csv, device_name = "cpu";
+  CacheMode cache_mode = CacheMode::kAuto;
+  Precision precision = Precision::kFp32;
+  ConvAlgorithms conv_algorithms = ConvAlgorithms::kMeasured;
   int64_t batch = 64, steps = 20, warmup = 3, repeats = 5, input_size = 0, classes = 0;
   int threads = 0, workers = 1;
   bool per_layer = false;
@@ -98,7 +100,7 @@ std::optional<BenchOptions> parse_options(int argc, char** argv) {
       ("workers", convoy::option_value(&o.workers), "loader threads with --data (0: load in the training thread)")
       ("cache-in-memory", convoy::option_value(&o.cache_mode), "with --data: auto | on | off")
       ("device", convoy::option_value(&o.device_name), "cpu | cuda | cuda:N")
-      ("precision", convoy::option_value(&o.precision_name), "GPU math: fp32 | tf32 | bf16")
+      ("precision", convoy::option_value(&o.precision), "GPU math: fp32 | tf32 | bf16")
       ("conv-algorithms", convoy::option_value(&o.conv_algorithms),
        "GPU: cuDNN's convolution algorithms measured (the fastest per shape) | heuristic")
       ("help,h", "show this help");
@@ -163,7 +165,7 @@ class TrainBench {
       source_ = make_synthetic_source(o_.batch, out[1], Shape{input[1], input[2], input[3]}, 7);
       return;
     }
-    dataset_ = std::make_shared<const ImageDataset>(ImageDataset::open(o_.data_path, parse_cache_mode(o_.cache_mode)));
+    dataset_ = std::make_shared<const ImageDataset>(ImageDataset::open(o_.data_path, o_.cache_mode));
     dataset_->wait_until_cached();  // from memory, as a long run's
     source_ = data_source(dataset_, input);
     if (source_->size() < o_.batch) CONVOY_USER_ERROR(o_.data_path, " holds fewer than one batch of images");
@@ -320,7 +322,7 @@ int TrainBench::print_results() const {
   std::printf("%-8s %-7s %6lld %8d %12.1f %5.0f..%-6.0f %10.1f\n", o_.model_name.c_str(), to_string(device_).c_str(),
               static_cast<long long>(o_.batch), compute_threads(), rate, *low, *high, gflops);
   std::string summary = "summary model=" + o_.model_name + " device=" + to_string(device_) +
-                        " precision=" + o_.precision_name + " batch=" + std::to_string(o_.batch) +
+                        " precision=" + name_of(o_.precision) + " batch=" + std::to_string(o_.batch) +
                         " threads=" + std::to_string(compute_threads());
   char figures[160];
   std::snprintf(figures, sizeof figures, " img_per_s=%.1f gflops=%.1f", rate, gflops);
@@ -350,7 +352,7 @@ int main(int argc, char** argv) {
     const std::optional<BenchOptions> o = parse_options(argc, argv);
     if (!o) return 0;
     set_compute_threads(o->threads);
-    configure_gpu_math(parse_precision(o->precision_name), false, parse_conv_algorithms(o->conv_algorithms));
+    configure_gpu_math(o->precision, false, o->conv_algorithms);
     TrainBench bench(*o);
     bench.run_rounds();
     if (o->per_layer) bench.print_layer_table(bench.profile_layers());

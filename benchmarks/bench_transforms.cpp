@@ -78,10 +78,10 @@ int main(int argc, char** argv) {
       rate[form][0] = static_cast<double>(done) / elapsed;
       rate[form][1] = static_cast<double>(done) / (thread_seconds() - cpu_start);
     }
-    std::printf("%-10s %16.0f %16.0f %16.0f %16.0f %8.2f\n", pca_mode_name(mode), rate[0][0], rate[0][1], rate[1][0],
+    std::printf("%-10s %16.0f %16.0f %16.0f %16.0f %8.2f\n", name_of(mode), rate[0][0], rate[0][1], rate[1][0],
                 rate[1][1], rate[1][1] / rate[0][1]);
-    summary += std::string(" ") + pca_mode_name(mode) + "_img_per_cpu_s=" + std::to_string(static_cast<int64_t>(rate[0][1])) +
-               " " + pca_mode_name(mode) + "_pixels_img_per_cpu_s=" + std::to_string(static_cast<int64_t>(rate[1][1]));
+    summary += std::string(" ") + name_of(mode) + "_img_per_cpu_s=" + std::to_string(static_cast<int64_t>(rate[0][1])) +
+               " " + name_of(mode) + "_pixels_img_per_cpu_s=" + std::to_string(static_cast<int64_t>(rate[1][1]));
   }
   std::printf("summary slots=%lld%s\n", static_cast<long long>(slots), summary.c_str());
   return 0;

@@ -54,11 +54,10 @@ bool fits_in_memory(const std::string& path, int sharing_processes) {
 
 }  // namespace
 
-CacheMode parse_cache_mode(const std::string& text) {
-  if (text == "auto") return CacheMode::kAuto;
-  if (text == "on") return CacheMode::kOn;
-  if (text == "off") return CacheMode::kOff;
-  CONVOY_USER_ERROR("unknown --cache-in-memory '", text, "': expected auto, on or off");
+std::span<const NamedValue<CacheMode>> named_values(CacheMode) {
+  static constexpr NamedValue<CacheMode> kNames[] = {
+      {CacheMode::kAuto, "auto"}, {CacheMode::kOn, "on"}, {CacheMode::kOff, "off"}};
+  return kNames;
 }
 
 ImageDataset::ImageDataset(ImageDataset&&) noexcept = default;

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "core/named_values.h"
 #include "data_pipeline/image.h"
 #include "data_pipeline/image_codec.h"
 #include "data_pipeline/jpeg_window_decoder.h"
@@ -32,7 +33,7 @@ struct ReadBuffers {
 };
 
 enum class CacheMode { kAuto, kOn, kOff };
-CacheMode parse_cache_mode(const std::string& text);  // "auto" | "on" | "off"
+std::span<const NamedValue<CacheMode>> named_values(CacheMode);  // auto | on | off
 
 class ImageDataset {
  public:

@@ -20,7 +20,7 @@ void check_image(const ImageView& in, const TransformOptions& options) {
     CONVOY_USER_ERROR("crop size ", options.crop_size, " does not fit in a ", in.height, "x",
                       in.width, " image");
   if (options.pca != PcaMode::kOff && in.channels != 3)
-    CONVOY_USER_ERROR("PCA lighting (--pca ", pca_mode_name(options.pca),
+    CONVOY_USER_ERROR("PCA lighting (--pca ", name_of(options.pca),
                       ") needs 3-channel images, got ", in.channels, " channel(s); use --pca off");
 }
 
@@ -126,20 +126,10 @@ void check_window(const ImageView& in, int64_t top, int64_t left, int64_t crop) 
 
 }  // namespace
 
-PcaMode parse_pca_mode(const std::string& text) {
-  if (text == "off") return PcaMode::kOff;
-  if (text == "image") return PcaMode::kImage;
-  if (text == "dataset") return PcaMode::kDataset;
-  CONVOY_USER_ERROR("--pca must be off, image or dataset, got '", text, "'");
-}
-
-const char* pca_mode_name(PcaMode mode) {
-  switch (mode) {
-    case PcaMode::kOff: return "off";
-    case PcaMode::kImage: return "image";
-    case PcaMode::kDataset: return "dataset";
-  }
-  return "?";
+std::span<const NamedValue<PcaMode>> named_values(PcaMode) {
+  static constexpr NamedValue<PcaMode> kNames[] = {
+      {PcaMode::kOff, "off"}, {PcaMode::kImage, "image"}, {PcaMode::kDataset, "dataset"}};
+  return kNames;
 }
 
 AugmentDraw draw_augmentation(uint64_t seed, int64_t epoch, int64_t sample_index,

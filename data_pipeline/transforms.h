@@ -13,8 +13,10 @@
 
 #include <array>
 #include <cstdint>
+#include <span>
 #include <string>
 
+#include "core/named_values.h"
 #include "core/pixel_batch.h"
 #include "data_pipeline/image.h"
 #include "data_pipeline/pca.h"
@@ -23,9 +25,7 @@ namespace convoy {
 
 enum class PcaMode { kOff, kImage, kDataset };
 
-// "off" | "image" | "dataset"; anything else is a user error.
-PcaMode parse_pca_mode(const std::string& text);
-const char* pca_mode_name(PcaMode mode);
+std::span<const NamedValue<PcaMode>> named_values(PcaMode);  // off | image | dataset
 
 struct TransformOptions {
   int64_t crop_size = 227;  // square crop; equal to the image size means no crop

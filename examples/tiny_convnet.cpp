@@ -49,7 +49,7 @@ int main() {
 
   initialize_parameters(net.parameters(), InitScheme::kKaiming, 1);
   Sgd sgd(net.parameters(), SgdOptions{0.9, 1e-4, false});
-  LrSchedule schedule(LrScheduleOptions{.kind = "cosine", .base_lr = 0.05, .total_epochs = 1});
+  LrSchedule schedule(LrScheduleOptions{.kind = LrScheduleKind::kCosine, .base_lr = 0.05, .total_epochs = 1});
   SoftmaxCrossEntropy loss;
   Tensor images;
   std::vector<int32_t> labels;

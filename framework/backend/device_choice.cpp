@@ -29,31 +29,15 @@ DeviceChoice choose_device(const std::string& option, int local_rank) {
   return {asked, ""};
 }
 
-Precision parse_precision(const std::string& text) {
-  if (text == "fp32") return Precision::kFp32;
-  if (text == "tf32") return Precision::kTf32;
-  if (text == "bf16") return Precision::kBf16;
-  CONVOY_USER_ERROR("unknown --precision '", text, "': expected fp32, tf32 or bf16");
+std::span<const NamedValue<ConvAlgorithms>> named_values(ConvAlgorithms) {
+  static constexpr NamedValue<ConvAlgorithms> kNames[] = {{ConvAlgorithms::kMeasured, "measured"},
+                                                         {ConvAlgorithms::kHeuristic, "heuristic"}};
+  return kNames;
 }
 
-const char* to_string(Precision precision) {
-  switch (precision) {
-    case Precision::kTf32: return "tf32";
-    case Precision::kBf16: return "bf16";
-    case Precision::kFp32: break;
-  }
-  return "fp32";
-}
-
-bool parse_conv_algorithms(const std::string& text) {
-  if (text == "measured") return true;
-  if (text == "heuristic") return false;
-  CONVOY_USER_ERROR("unknown --conv-algorithms '", text, "': expected measured or heuristic");
-}
-
-void configure_gpu_math(Precision precision, bool deterministic, bool measured_algorithms) {
+void configure_gpu_math(Precision precision, bool deterministic, ConvAlgorithms algorithms) {
   if (DevicePlatform* cuda = find_device_platform(DeviceKind::kCUDA))
-    cuda->configure_math(precision, deterministic, measured_algorithms);
+    cuda->configure_math(precision, deterministic, algorithms == ConvAlgorithms::kMeasured);
 }
 
 }  // namespace convoy

@@ -29,9 +29,9 @@ struct DeviceChoice {
 // A user error naming the option when a GPU is asked for and there is none.
 DeviceChoice choose_device(const std::string& option, int local_rank);
 
-// "fp32" | "tf32" | "bf16"; a user error otherwise.
-Precision parse_precision(const std::string& text);
-const char* to_string(Precision precision);
+// --conv-algorithms: how cuDNN's convolution algorithms are chosen.
+enum class ConvAlgorithms { kMeasured, kHeuristic };
+std::span<const NamedValue<ConvAlgorithms>> named_values(ConvAlgorithms);  // measured | heuristic
 
 // Before a model's first GPU op: fp32 is true fp32; tf32 lets cuDNN
 // convolutions and cuBLAS products use TF32 tensor cores; bf16 computes them
@@ -39,12 +39,10 @@ const char* to_string(Precision precision);
 // fp32 elsewhere (backend/cuda/cuda_context.h). deterministic makes cuDNN
 // use deterministic algorithms only. The CPU backend computes in fp32
 // whatever the precision.
-// measured_algorithms: cuDNN's convolution algorithms are timed once per shape
-// and the fastest taken (as PyTorch's cudnn.benchmark); else cuDNN's
-// heuristics choose, with no trial runs.
-void configure_gpu_math(Precision precision, bool deterministic, bool measured_algorithms = true);
-
-// --conv-algorithms: "measured" (true) | "heuristic" (false); a user error otherwise.
-bool parse_conv_algorithms(const std::string& text);
+// ConvAlgorithms::kMeasured: cuDNN's convolution algorithms are timed once
+// per shape and the fastest taken (as PyTorch's cudnn.benchmark); kHeuristic:
+// cuDNN's heuristics choose, with no trial runs.
+void configure_gpu_math(Precision precision, bool deterministic,
+                        ConvAlgorithms algorithms = ConvAlgorithms::kMeasured);
 
 }  // namespace convoy

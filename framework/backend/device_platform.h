@@ -7,8 +7,10 @@
 #pragma once
 
 #include <memory>
+#include <span>
 #include <string>
 
+#include "core/named_values.h"
 #include "tensor/device.h"
 
 namespace convoy {
@@ -19,6 +21,7 @@ class BatchUploader;
 // The math of convolutions and fully connected layers on a device
 // (--precision); the CPU computes in fp32 whatever is asked.
 enum class Precision { kFp32, kTf32, kBf16 };
+std::span<const NamedValue<Precision>> named_values(Precision);  // fp32 | tf32 | bf16
 
 class DevicePlatform {
  public:

@@ -7,20 +7,10 @@
 
 namespace convoy {
 
-InitScheme parse_init_scheme(const std::string& name) {
-  if (name == "paper") return InitScheme::kPaper;
-  if (name == "xavier") return InitScheme::kXavier;
-  if (name == "kaiming") return InitScheme::kKaiming;
-  CONVOY_USER_ERROR("unknown --init '", name, "': expected paper, xavier or kaiming");
-}
-
-std::string to_string(InitScheme scheme) {
-  switch (scheme) {
-    case InitScheme::kPaper: return "paper";
-    case InitScheme::kXavier: return "xavier";
-    case InitScheme::kKaiming: return "kaiming";
-  }
-  return "?";
+std::span<const NamedValue<InitScheme>> named_values(InitScheme) {
+  static constexpr NamedValue<InitScheme> kNames[] = {
+      {InitScheme::kPaper, "paper"}, {InitScheme::kXavier, "xavier"}, {InitScheme::kKaiming, "kaiming"}};
+  return kNames;
 }
 
 void initialize_parameters(const std::vector<Parameter*>& parameters, InitScheme scheme,

@@ -3,9 +3,11 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
+#include "core/named_values.h"
 #include "nn/parameter.h"
 
 namespace convoy {
@@ -16,8 +18,7 @@ enum class InitScheme {
   kKaiming,  // He normal: N(0, sqrt(2 / fan_in)), biases 0
 };
 
-InitScheme parse_init_scheme(const std::string& name);  // "paper" | "xavier" | "kaiming"
-std::string to_string(InitScheme scheme);
+std::span<const NamedValue<InitScheme>> named_values(InitScheme);  // paper | xavier | kaiming
 
 // Parameter i draws from stream (seed, kInit, i): adding a layer at the end
 // leaves the others' values unchanged.

@@ -8,15 +8,20 @@
 
 namespace convoy {
 
+std::span<const NamedValue<LrScheduleKind>> named_values(LrScheduleKind) {
+  static constexpr NamedValue<LrScheduleKind> kNames[] = {
+      {LrScheduleKind::kConstant, "constant"}, {LrScheduleKind::kStep, "step"},
+      {LrScheduleKind::kMultistep, "multistep"}, {LrScheduleKind::kCosine, "cosine"},
+      {LrScheduleKind::kPlateau, "plateau"}};
+  return kNames;
+}
+
 LrSchedule::LrSchedule(LrScheduleOptions options) : options_(std::move(options)) {
-  const std::string& k = options_.kind;
-  if (k != "constant" && k != "step" && k != "multistep" && k != "cosine" && k != "plateau")
-    CONVOY_USER_ERROR("unknown --lr-schedule '", k,
-                      "': expected constant, step, multistep, cosine or plateau");
+  const LrScheduleKind k = options_.kind;
   if (options_.base_lr <= 0) CONVOY_USER_ERROR("--lr must be positive, got ", options_.base_lr);
   if (options_.warmup_epochs < 0)
     CONVOY_USER_ERROR("--warmup-epochs must be >= 0, got ", options_.warmup_epochs);
-  if (k == "step" && options_.step_size <= 0)
+  if (k == LrScheduleKind::kStep && options_.step_size <= 0)
     CONVOY_USER_ERROR("--lr-step-size must be positive, got ", options_.step_size);
   std::sort(options_.milestones.begin(), options_.milestones.end());
 }
@@ -25,16 +30,16 @@ double LrSchedule::lr(double epoch_progress) const {
   const LrScheduleOptions& o = options_;
   const int64_t epoch = static_cast<int64_t>(std::floor(epoch_progress));
   double rate = o.base_lr;
-  if (o.kind == "step") {
+  if (o.kind == LrScheduleKind::kStep) {
     rate *= std::pow(o.gamma, static_cast<double>(epoch / o.step_size));
-  } else if (o.kind == "multistep") {
+  } else if (o.kind == LrScheduleKind::kMultistep) {
     const auto passed = std::upper_bound(o.milestones.begin(), o.milestones.end(), epoch) -
                         o.milestones.begin();
     rate *= std::pow(o.gamma, static_cast<double>(passed));
-  } else if (o.kind == "cosine") {
+  } else if (o.kind == LrScheduleKind::kCosine) {
     const double t = std::clamp(epoch_progress / static_cast<double>(std::max<int64_t>(1, o.total_epochs)), 0.0, 1.0);
     rate = o.min_lr + (o.base_lr - o.min_lr) * 0.5 * (1.0 + std::cos(std::numbers::pi * t));
-  } else if (o.kind == "plateau") {
+  } else if (o.kind == LrScheduleKind::kPlateau) {
     rate *= std::pow(o.gamma, static_cast<double>(state_.decays));
   }
   if (o.warmup_epochs > 0 && epoch_progress < o.warmup_epochs)
@@ -43,7 +48,7 @@ double LrSchedule::lr(double epoch_progress) const {
 }
 
 void LrSchedule::end_epoch(double validation_error) {
-  if (options_.kind != "plateau") return;
+  if (options_.kind != LrScheduleKind::kPlateau) return;
   if (validation_error < state_.best_error * (1.0 - options_.threshold)) {
     state_.best_error = validation_error;
     state_.bad_epochs = 0;

@@ -3,13 +3,18 @@
 #pragma once
 
 #include <cstdint>
-#include <string>
+#include <span>
 #include <vector>
+
+#include "core/named_values.h"
 
 namespace convoy {
 
+enum class LrScheduleKind { kConstant, kStep, kMultistep, kCosine, kPlateau };
+std::span<const NamedValue<LrScheduleKind>> named_values(LrScheduleKind);  // constant | step | ... | plateau
+
 struct LrScheduleOptions {
-  std::string kind = "constant";
+  LrScheduleKind kind = LrScheduleKind::kConstant;
   double base_lr = 0.01;
   double warmup_epochs = 0.0;
   double gamma = 0.1;             // step, multistep, plateau: the factor per decay

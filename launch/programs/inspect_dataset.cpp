@@ -147,7 +147,8 @@ void print_summary(const ImageDataset& ds) {
 }
 
 struct InspectOptions {
-  std::string path, grid, pca = "dataset";
+  std::string path, grid;
+  PcaMode pca = PcaMode::kDataset;
   int64_t samples = 16, epoch = 0, crop = 227;
   uint64_t seed = 1;
   double pca_sigma = 0.1;
@@ -172,7 +173,7 @@ std::optional<InspectOptions> parse_options(int argc, char** argv) {
       ("epoch", po::value(&o.epoch)->default_value(0), "augmentation epoch")
       ("crop", po::value(&o.crop)->default_value(227),
        "crop size (capped at the image size; 1-channel sets are shown uncropped unless given)")
-      ("pca", po::value(&o.pca)->default_value("dataset"), "PCA lighting: dataset | image | off")
+      ("pca", convoy::option_value(&o.pca), "PCA lighting: dataset | image | off")
       ("pca-sigma", convoy::option_value(&o.pca_sigma), "lighting alpha ~ N(0, sigma)");
   po::positional_options_description positional;
   positional.add("file", 1);
@@ -187,7 +188,7 @@ std::optional<InspectOptions> parse_options(int argc, char** argv) {
 TransformOptions grid_transform(const ImageDataset& ds, InspectOptions& o) {
   const int64_t channels = ds.channels();
   TransformOptions t;
-  t.pca = parse_pca_mode(o.pca);
+  t.pca = o.pca;
   t.pca_sigma = o.pca_sigma;
   if (channels == 1) {
     // MNIST: no crop (unless asked), no flip, no lighting: what train_lenet does.
@@ -281,7 +282,7 @@ void write_grid(const ImageDataset& ds, InspectOptions& o) {
   Image stored, augmented;
   std::vector<float> chw(static_cast<size_t>(ds.channels() * o.crop * o.crop));
   std::printf("\ngrid %s: %lld samples, crop %lld, pca %s (sigma %g), seed %llu, epoch %lld\n", o.grid.c_str(),
-              static_cast<long long>(o.samples), static_cast<long long>(o.crop), pca_mode_name(t.pca), t.pca_sigma,
+              static_cast<long long>(o.samples), static_cast<long long>(o.crop), name_of(t.pca), t.pca_sigma,
               static_cast<unsigned long long>(o.seed), static_cast<long long>(o.epoch));
   std::printf("tile row col sample label class                     top left flip alpha                      delta\n");
   for (int64_t i = 0; i < o.samples; ++i) {

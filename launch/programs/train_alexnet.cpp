@@ -23,7 +23,7 @@ TrainingData open_alexnet_data(TrainOptions& options, const Communicator& comm) 
   }
   if (options.data.empty() && options.val.empty())
     CONVOY_USER_ERROR("train_alexnet needs --data FILE.h5 (or --synthetic N for random images)");
-  const CacheMode cache = parse_cache_mode(options.cache_in_memory);
+  const CacheMode cache = options.cache_in_memory;
   std::shared_ptr<const ImageDataset> train, val;
   // Each rank on a node holds its own copy of a cached set: they share the RAM budget.
   const int sharing = comm.local_size();
@@ -38,7 +38,7 @@ TrainingData open_alexnet_data(TrainOptions& options, const Communicator& comm) 
   augment.seed = options.seed;
   augment.transform.crop_size = side;
   augment.transform.flip = !options.no_flip;
-  augment.transform.pca = parse_pca_mode(options.pca);
+  augment.transform.pca = options.pca;
   augment.transform.pca_sigma = options.pca_sigma;
   use_dataset_statistics(reference, augment.transform);
   augment.eval_crops = options.eval_crops;
@@ -60,8 +60,8 @@ int main(int argc, char** argv) {
   defaults.lr = 0.01;
   defaults.momentum = 0.9;
   defaults.weight_decay = 5e-4;
-  defaults.lr_schedule = "plateau";
-  defaults.init = "paper";
+  defaults.lr_schedule = LrScheduleKind::kPlateau;
+  defaults.init = InitScheme::kPaper;
   defaults.workers = 2;
   defaults.checkpoint_dir = "checkpoints/alexnet";
   return run_training_program("train_alexnet", argc, argv, defaults, true, open_alexnet_data);

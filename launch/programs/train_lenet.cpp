@@ -93,8 +93,8 @@ int main(int argc, char** argv) {
   defaults.lr = 0.2;
   defaults.momentum = 0.9;
   defaults.weight_decay = 5e-5;
-  defaults.lr_schedule = "cosine";
-  defaults.init = "xavier";
+  defaults.lr_schedule = LrScheduleKind::kCosine;
+  defaults.init = InitScheme::kXavier;
   defaults.checkpoint_dir = "checkpoints/lenet5";
   return run_training_program("train_lenet", argc, argv, defaults, false, open_mnist);
 }

@@ -8,15 +8,19 @@
 
 namespace convoy {
 
-AnomalyPolicy::AnomalyPolicy(const std::string& mode, int64_t max_skipped)
-    : mode_(mode == "skip" ? Mode::kSkip : Mode::kStop), max_skipped_(max_skipped) {
-  CONVOY_CHECK(mode == "stop" || mode == "skip", "--anomaly '", mode, "' passed the option check");
+std::span<const NamedValue<AnomalyAction>> named_values(AnomalyAction) {
+  static constexpr NamedValue<AnomalyAction> kNames[] = {{AnomalyAction::kStop, "stop"},
+                                                        {AnomalyAction::kSkip, "skip"}};
+  return kNames;
 }
+
+AnomalyPolicy::AnomalyPolicy(AnomalyAction action, int64_t max_skipped)
+    : action_(action), max_skipped_(max_skipped) {}
 
 void AnomalyPolicy::non_finite(int64_t step, const std::string& parameter, double lr) {
   char lr_text[32];
   std::snprintf(lr_text, sizeof lr_text, "%.4g", lr);
-  if (mode_ == Mode::kStop)
+  if (action_ == AnomalyAction::kStop)
     throw JobError("training diverged at step " + std::to_string(step) + ": the gradient of " + parameter +
                    " is not finite (NaN or infinity), learning rate " + lr_text +
                    "; no update was made and the last checkpoint is kept (lower --lr, or --anomaly skip)");

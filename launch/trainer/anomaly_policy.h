@@ -5,14 +5,19 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
+
+#include "core/named_values.h"
 
 namespace convoy {
 
+enum class AnomalyAction { kStop, kSkip };
+std::span<const NamedValue<AnomalyAction>> named_values(AnomalyAction);  // stop | skip
+
 class AnomalyPolicy {
  public:
-  // mode: "stop" | "skip" (checked when the options were parsed).
-  AnomalyPolicy(const std::string& mode, int64_t max_skipped);
+  AnomalyPolicy(AnomalyAction action, int64_t max_skipped);
 
   // The gradient of `parameter` was not finite at `step`: throws a JobError
   // (stop, or too many skipped in a row); returns when the update is to be
@@ -24,8 +29,7 @@ class AnomalyPolicy {
   int64_t skipped_steps() const { return skipped_; }
 
  private:
-  enum class Mode { kStop, kSkip };
-  Mode mode_;
+  AnomalyAction action_;
   int64_t max_skipped_;
   int64_t skipped_ = 0, in_a_row_ = 0;
 };

@@ -4,6 +4,9 @@
 #include <boost/program_options.hpp>
 #include <string>
 #include <type_traits>
+#include <vector>
+
+#include "core/named_values.h"
 
 namespace convoy {
 
@@ -21,14 +24,36 @@ bool parse_command_line(int argc, const char* const* argv,
 std::string shortest_text(double value);
 
 // po::value(target) whose default is the target's present value, printed in
-// --help as shortest_text writes it for floating-point options.
+// --help as shortest_text writes it for floating-point options and by its
+// name for an enum's (core/named_values.h).
 template <class T>
 boost::program_options::typed_value<T>* option_value(T* target) {
   boost::program_options::typed_value<T>* value = boost::program_options::value(target);
   if constexpr (std::is_floating_point_v<T>)
     return value->default_value(*target, shortest_text(static_cast<double>(*target)));
+  else if constexpr (Named<T>)
+    return value->default_value(*target, name_of(*target));
   else
     return value->default_value(*target);
+}
+
+// How Boost.Program_options parses an option into an enum with named values
+// (found by argument-dependent lookup): once, when the command line is read;
+// a word that names none is an error naming the option and the choices
+// ("unknown --pca 'x': expected off, image or dataset").
+template <Named E>
+void validate(boost::any& target, const std::vector<std::string>& words, E*, int) {
+  namespace po = boost::program_options;
+  po::validators::check_first_occurrence(target);
+  const std::string& word = po::validators::get_single_string(words);
+  for (const NamedValue<E>& entry : named_values(E{}))
+    if (word == entry.name) {
+      target = entry.value;
+      return;
+    }
+  po::error_with_option_name error("unknown %canonical_option% '%value%': expected " + names_of<E>());
+  error.set_substitute("value", word);
+  throw error;
 }
 
 }  // namespace convoy

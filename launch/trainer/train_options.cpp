@@ -23,23 +23,34 @@ std::string home_relative(const std::string& path) {
 
 }  // namespace
 
+std::span<const NamedValue<LrScaling>> named_values(LrScaling) {
+  static constexpr NamedValue<LrScaling> kNames[] = {{LrScaling::kNone, "none"}, {LrScaling::kLinear, "linear"}};
+  return kNames;
+}
+
+std::span<const NamedValue<GradCompression>> named_values(GradCompression) {
+  static constexpr NamedValue<GradCompression> kNames[] = {{GradCompression::kNone, "none"},
+                                                          {GradCompression::kBf16, "bf16"}};
+  return kNames;
+}
+
 nlohmann::json TrainOptions::to_json() const {
   return {{"model", model}, {"data", data}, {"val", val}, {"cache_dir", cache_dir},
           {"synthetic", synthetic}, {"synthetic_val", synthetic_val}, {"num_classes", num_classes},
           {"input_size", input_size}, {"epochs", epochs}, {"batch_size", batch_size},
           {"eval_batch_size", eval_batch_size}, {"lr", lr}, {"momentum", momentum},
           {"weight_decay", weight_decay}, {"decay_biases", decay_biases},
-          {"lr_schedule", lr_schedule}, {"warmup_epochs", warmup_epochs}, {"lr_gamma", lr_gamma},
-          {"min_lr", min_lr}, {"pca", pca}, {"pca_sigma", pca_sigma}, {"no_flip", no_flip},
-          {"eval_crops", eval_crops}, {"cache_in_memory", cache_in_memory}, {"lr_step_size", lr_step_size}, {"lr_patience", lr_patience},
-          {"lr_milestones", lr_milestones}, {"init", init}, {"seed", seed}, {"threads", threads}, {"workers", workers},
+          {"lr_schedule", name_of(lr_schedule)}, {"warmup_epochs", warmup_epochs}, {"lr_gamma", lr_gamma},
+          {"min_lr", min_lr}, {"pca", name_of(pca)}, {"pca_sigma", pca_sigma}, {"no_flip", no_flip},
+          {"eval_crops", eval_crops}, {"cache_in_memory", name_of(cache_in_memory)}, {"lr_step_size", lr_step_size}, {"lr_patience", lr_patience},
+          {"lr_milestones", lr_milestones}, {"init", name_of(init)}, {"seed", seed}, {"threads", threads}, {"workers", workers},
           {"max_steps", max_steps}, {"log_every", log_every}, {"metrics", metrics}, {"tensorboard", tensorboard},
           {"checkpoint_dir", checkpoint_dir}, {"keep_checkpoints", keep_checkpoints},
-          {"accumulate_steps", accumulate_steps}, {"lr_scaling", lr_scaling}, {"lr_base_batch", lr_base_batch},
-          {"bucket_mb", bucket_mb}, {"no_overlap", no_overlap}, {"grad_compression", grad_compression}, {"collective_timeout", collective_timeout},
-          {"timeline", timeline}, {"resume_reset_position", resume_reset_position}, {"anomaly", anomaly},
-          {"max_skipped", max_skipped}, {"device", device}, {"precision", precision},
-          {"deterministic", deterministic}, {"conv_algorithms", conv_algorithms}};
+          {"accumulate_steps", accumulate_steps}, {"lr_scaling", name_of(lr_scaling)}, {"lr_base_batch", lr_base_batch},
+          {"bucket_mb", bucket_mb}, {"no_overlap", no_overlap}, {"grad_compression", name_of(grad_compression)}, {"collective_timeout", collective_timeout},
+          {"timeline", timeline}, {"resume_reset_position", resume_reset_position}, {"anomaly", name_of(anomaly)},
+          {"max_skipped", max_skipped}, {"device", device}, {"precision", name_of(precision)},
+          {"deterministic", deterministic}, {"conv_algorithms", name_of(conv_algorithms)}};
 }
 
 nlohmann::json TrainOptions::shared_options() const {
@@ -193,16 +204,10 @@ void check_values(const TrainOptions& o) {
   if (o.momentum < 0 || o.weight_decay < 0) CONVOY_USER_ERROR("--momentum and --weight-decay must be >= 0");
   if (o.workers < 0) CONVOY_USER_ERROR("--workers must be >= 0, got ", o.workers);
   if (o.accumulate_steps < 1) CONVOY_USER_ERROR("--accumulate-steps must be >= 1, got ", o.accumulate_steps);
-  if (o.lr_scaling != "none" && o.lr_scaling != "linear")
-    CONVOY_USER_ERROR("unknown --lr-scaling '", o.lr_scaling, "': expected none or linear");
   if (o.lr_base_batch < 1) CONVOY_USER_ERROR("--lr-base-batch must be >= 1, got ", o.lr_base_batch);
-  if (o.grad_compression != "none" && o.grad_compression != "bf16")
-    CONVOY_USER_ERROR("unknown --grad-compression '", o.grad_compression, "': expected none or bf16");
   if (!(o.bucket_mb > 0)) CONVOY_USER_ERROR("--bucket-mb must be positive, got ", o.bucket_mb);
   if (!(o.collective_timeout > 0)) CONVOY_USER_ERROR("--collective-timeout must be positive, got ", o.collective_timeout);
   if (o.resume == "auto" && o.checkpoint_dir.empty()) CONVOY_USER_ERROR("--resume auto needs --checkpoint-dir");
-  if (o.anomaly != "stop" && o.anomaly != "skip")
-    CONVOY_USER_ERROR("unknown --anomaly '", o.anomaly, "': expected stop or skip");
   if (o.max_skipped < 1) CONVOY_USER_ERROR("--max-skipped must be >= 1, got ", o.max_skipped);
   if (o.device != "auto") {
     try {
@@ -211,8 +216,6 @@ void check_values(const TrainOptions& o) {
       CONVOY_USER_ERROR("--device '", o.device, "' is not a device: use auto, cpu, cuda or cuda:N");
     }
   }
-  parse_precision(o.precision);
-  parse_conv_algorithms(o.conv_algorithms);
 }
 
 }  // namespace

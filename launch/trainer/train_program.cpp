@@ -140,10 +140,9 @@ std::unique_ptr<Communicator> prepare_device(const TrainOptions& options, Setup&
   set_compute_threads(compute_threads_for(options, default_threads));
   comm.set_collective_timeout(options.collective_timeout);
   if (!setup.device.note.empty()) say("note: %s\n", setup.device.note.c_str());
-  if (setup.device.device.is_cpu() && options.precision != "fp32")
-    say("note: --precision %s applies to GPUs; the CPU computes in fp32\n", options.precision.c_str());
-  configure_gpu_math(parse_precision(options.precision), options.deterministic,
-                     parse_conv_algorithms(options.conv_algorithms));
+  if (setup.device.device.is_cpu() && options.precision != Precision::kFp32)
+    say("note: --precision %s applies to GPUs; the CPU computes in fp32\n", name_of(options.precision));
+  configure_gpu_math(options.precision, options.deterministic, options.conv_algorithms);
   setup.model->to(setup.device.device);  // before the optimizer: its momentum lives beside the parameters
   // GPU gradients travel by NCCL; the host collectives stay on `comm`.
   std::unique_ptr<Communicator> device_comm = make_device_communicator(comm, setup.device.device);

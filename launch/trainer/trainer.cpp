@@ -32,7 +32,7 @@ int64_t global_batch_of(const TrainOptions& o, const Communicator& comm) {
 LrScheduleOptions schedule_options(const TrainOptions& o, int64_t global_batch) {
   LrScheduleOptions s;
   s.kind = o.lr_schedule;
-  s.base_lr = o.lr_scaling == "linear" ? o.lr * static_cast<double>(global_batch) / static_cast<double>(o.lr_base_batch)
+  s.base_lr = o.lr_scaling == LrScaling::kLinear ? o.lr * static_cast<double>(global_batch) / static_cast<double>(o.lr_base_batch)
                                        : o.lr;
   s.warmup_epochs = o.warmup_epochs;
   s.gamma = o.lr_gamma;
@@ -48,7 +48,7 @@ DataParallelOptions parallel_options(const TrainOptions& o) {
   DataParallelOptions p;
   p.reducer.bucket_bytes = static_cast<int64_t>(o.bucket_mb * (1 << 20));
   p.reducer.overlap = !o.no_overlap;
-  p.reducer.wire = o.grad_compression == "bf16" ? DataType::kBFloat16 : DataType::kFloat32;
+  p.reducer.wire = o.grad_compression == GradCompression::kBf16 ? DataType::kBFloat16 : DataType::kFloat32;
   p.accumulate_steps = o.accumulate_steps;
   return p;
 }
@@ -71,7 +71,7 @@ Trainer::Trainer(TrainOptions options, Sequential& model, SampleSource& train, S
       data_parallel_(model_, sgd_, comm_, parallel_options(options_)),
       checkpointer_(options_, comm_),
       anomaly_(options_.anomaly, options_.max_skipped) {
-  initialize_parameters(model_.parameters(), parse_init_scheme(options_.init), options_.seed);
+  initialize_parameters(model_.parameters(), options_.init, options_.seed);
   data_parallel_.broadcast_parameters(false);  // every rank starts from rank 0's weights
   position_.seed = options_.seed;
   position_.model = options_.model;

@@ -518,7 +518,7 @@ TEST(AugmentedSource, PixelFormGivesLoadsBitsExactly) {
     for (CacheMode cache : {CacheMode::kOn, CacheMode::kOff})
       for (PcaMode pca : {PcaMode::kOff, PcaMode::kImage, PcaMode::kDataset})
         for (bool training : {true, false}) {
-          SCOPED_TRACE(path + (cache == CacheMode::kOn ? " cached, " : " by index, ") + pca_mode_name(pca) +
+          SCOPED_TRACE(path + (cache == CacheMode::kOn ? " cached, " : " by index, ") + name_of(pca) +
                        (training ? ", training" : ", evaluation"));
           auto dataset = std::make_shared<const ImageDataset>(ImageDataset::open(path, cache));
           AugmentedSourceOptions o;

@@ -189,11 +189,11 @@ TEST(TransformTest, BadInputsAreClearErrors) {
 }
 
 TEST(TransformTest, ParsePcaMode) {
-  EXPECT_EQ(parse_pca_mode("off"), PcaMode::kOff);
-  EXPECT_EQ(parse_pca_mode("image"), PcaMode::kImage);
-  EXPECT_EQ(parse_pca_mode("dataset"), PcaMode::kDataset);
-  EXPECT_THROW(parse_pca_mode("Dataset"), Error);
-  EXPECT_THROW(parse_pca_mode(""), Error);
+  EXPECT_EQ(parse_named<PcaMode>("off", "--pca"), PcaMode::kOff);
+  EXPECT_EQ(parse_named<PcaMode>("image", "--pca"), PcaMode::kImage);
+  EXPECT_EQ(parse_named<PcaMode>("dataset", "--pca"), PcaMode::kDataset);
+  EXPECT_THROW(parse_named<PcaMode>("Dataset", "--pca"), Error);
+  EXPECT_THROW(parse_named<PcaMode>("", "--pca"), Error);
 }
 
 // --- PCA lighting against a naive reference ------------------------------
@@ -275,7 +275,7 @@ TEST(TransformTest, PcaLightingMatchesNaiveReferenceInBothModes) {
   const Image image = random_image(31, 29, 12345);
   for (PcaMode mode : {PcaMode::kImage, PcaMode::kDataset})
     for (bool flip : {false, true}) {
-      SCOPED_TRACE(testing::Message() << pca_mode_name(mode) << " flip " << flip);
+      SCOPED_TRACE(testing::Message() << name_of(mode) << " flip " << flip);
       const TransformOptions options = lighting_options(mode);
       AugmentDraw draw;
       draw.top = 4;
@@ -302,7 +302,7 @@ TEST(TransformTest, DrawnAugmentationsMatchNaiveReference) {
       EXPECT_LE(max_abs_difference(run_train(image, draw, options),
                                    naive_lighting(image, draw, options, nullptr)),
                 1e-5)
-          << pca_mode_name(mode) << " sample " << sample;
+          << name_of(mode) << " sample " << sample;
     }
   }
 }

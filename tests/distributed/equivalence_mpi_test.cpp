@@ -59,9 +59,9 @@ Result train(const Case& c, int64_t batch, int accumulate_steps, Communicator& c
   o.lr = lenet ? 0.1 : c.alexnet_lr;
   o.momentum = 0.9;
   o.weight_decay = 5e-4;
-  o.lr_schedule = "cosine";
+  o.lr_schedule = LrScheduleKind::kCosine;
   o.warmup_epochs = 0.5;
-  o.init = lenet ? "xavier" : "paper";
+  o.init = lenet ? InitScheme::kXavier : InitScheme::kPaper;
   o.seed = 23;
   o.workers = 0;
   o.log_every = 1000;

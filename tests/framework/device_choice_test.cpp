@@ -69,15 +69,17 @@ TEST(DeviceChoice, AnAbsentGpuIndexIsAUserErrorNamingTheOption) {
 }
 
 TEST(Precision, Fp32Tf32AndBf16AreKnownAndAnythingElseIsNamed) {
-  for (const char* name : {"fp32", "tf32", "bf16"}) EXPECT_STREQ(to_string(parse_precision(name)), name);
-  EXPECT_EQ(parse_precision("bf16"), Precision::kBf16);
-  EXPECT_EQ(user_error_of([] { parse_precision("fp16"); }), "unknown --precision 'fp16': expected fp32, tf32 or bf16");
+  for (const char* name : {"fp32", "tf32", "bf16"})
+    EXPECT_STREQ(name_of(parse_named<Precision>(name, "--precision")), name);
+  EXPECT_EQ(parse_named<Precision>("bf16", "--precision"), Precision::kBf16);
+  EXPECT_EQ(user_error_of([] { parse_named<Precision>("fp16", "--precision"); }),
+            "unknown --precision 'fp16': expected fp32, tf32 or bf16");
 }
 
 TEST(ConvAlgorithms, MeasuredOrHeuristicAndAnythingElseIsNamed) {
-  EXPECT_TRUE(parse_conv_algorithms("measured"));
-  EXPECT_FALSE(parse_conv_algorithms("heuristic"));
-  EXPECT_EQ(user_error_of([] { parse_conv_algorithms("fastest"); }),
+  EXPECT_EQ(parse_named<ConvAlgorithms>("measured", "--conv-algorithms"), ConvAlgorithms::kMeasured);
+  EXPECT_EQ(parse_named<ConvAlgorithms>("heuristic", "--conv-algorithms"), ConvAlgorithms::kHeuristic);
+  EXPECT_EQ(user_error_of([] { parse_named<ConvAlgorithms>("fastest", "--conv-algorithms"); }),
             "unknown --conv-algorithms 'fastest': expected measured or heuristic");
 }
 

@@ -105,7 +105,7 @@ TEST_F(DeviceSeams, DeviceChoiceAndMathGoToTheRegisteredPlatform) {
   EXPECT_EQ(usable_cuda_devices(), 3);
   EXPECT_EQ(choose_device("cuda", 4).device, Device::cuda(1));  // local rank 4 mod 3 devices
   EXPECT_EQ(choose_device("auto", 0).device, Device::cuda(0));
-  configure_gpu_math(Precision::kBf16, false, true);
+  configure_gpu_math(Precision::kBf16, false, ConvAlgorithms::kMeasured);
   EXPECT_EQ(platform_.math_calls, 1);
   EXPECT_EQ(platform_.precision, Precision::kBf16);
 }
@@ -124,7 +124,7 @@ TEST_F(DeviceSeams, WithoutARegistrationADeviceIsAUserErrorNamingTheOperation) {
   }
   EXPECT_THROW(make_batch_uploader(Device::cuda(0)), Error);
   EXPECT_EQ(usable_cuda_devices(), 0);
-  configure_gpu_math(Precision::kTf32, true, false);  // nothing to configure: no error either
+  configure_gpu_math(Precision::kTf32, true, ConvAlgorithms::kHeuristic);  // nothing to configure: no error either
   synchronize(Device::cuda(0));                        // nor here
   EXPECT_EQ(choose_device("auto", 0).device, Device::kCPU);
 }

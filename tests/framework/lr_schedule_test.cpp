@@ -9,7 +9,7 @@ namespace {
 
 LrSchedule make(const std::string& kind, double warmup = 0.0) {
   LrScheduleOptions o;
-  o.kind = kind;
+  o.kind = parse_named<LrScheduleKind>(kind, "--lr-schedule");
   o.base_lr = 0.1;
   o.warmup_epochs = warmup;
   o.step_size = 2;

@@ -38,9 +38,9 @@ class TrainerTest : public ::testing::Test {
     o.lr = 0.05;
     o.momentum = 0.9;
     o.weight_decay = 5e-4;
-    o.lr_schedule = "cosine";
+    o.lr_schedule = LrScheduleKind::kCosine;
     o.warmup_epochs = 0.5;
-    o.init = "xavier";
+    o.init = InitScheme::kXavier;
     o.seed = 11;
     o.log_every = 1000;
     o.checkpoint_dir = (root_ / run).string();
@@ -71,7 +71,7 @@ TEST_F(TrainerTest, ResumeAtEpochBoundaryIsBitExact) {
   // shape does not depend on --epochs: cosine's horizon is --epochs itself.)
   auto with_step_schedule = [&](const std::string& run, int64_t epochs) {
     TrainOptions o = options(run, epochs);
-    o.lr_schedule = "step";
+    o.lr_schedule = LrScheduleKind::kStep;
     o.lr_step_size = 1;
     o.lr_gamma = 0.5;
     return o;
@@ -155,7 +155,7 @@ TEST_F(TrainerTest, DivergenceStopsWithStepLayerAndLrAndKeepsTheCheckpoint) {
   const std::string good_bytes = file_bytes(good);
   o.epochs = 2;
   o.lr = 1e30;  // the first update overflows; the next gradients are not finite
-  o.lr_schedule = "constant";
+  o.lr_schedule = LrScheduleKind::kConstant;
   o.warmup_epochs = 0;
   auto model = models::make_lenet5();
   Trainer trainer(o, *model, *source_, nullptr, comm_);
@@ -171,9 +171,9 @@ TEST_F(TrainerTest, DivergenceStopsWithStepLayerAndLrAndKeepsTheCheckpoint) {
 TEST_F(TrainerTest, AnomalySkipCountsAndStopsAfterMaxSkippedInARow) {
   TrainOptions o = options("skip", 1);
   o.lr = 1e30;
-  o.lr_schedule = "constant";
+  o.lr_schedule = LrScheduleKind::kConstant;
   o.warmup_epochs = 0;
-  o.anomaly = "skip";
+  o.anomaly = AnomalyAction::kSkip;
   o.max_skipped = 3;
   o.metrics = (root_ / "skip.jsonl").string();
   o.log_every = 1;
