@@ -110,11 +110,12 @@ def main():
     if args.image_folder:
         if not args.stats_from:
             ap.error("--image-folder needs --stats-from FILE.h5")
-        files, listed, first_batch, rate = folder_run(args)
+        # (not `rate`: that name is the function the other mode calls)
+        files, listed, first_batch, img_per_s = folder_run(args)
         print(f"{'files':>8} {'list s':>8} {'first batch s':>14} {'img/s':>8} {'workers':>8}")
-        print(f"{files:>8} {listed:>8.2f} {first_batch:>14.2f} {rate:>8.0f} {args.workers:>8}")
+        print(f"{files:>8} {listed:>8.2f} {first_batch:>14.2f} {img_per_s:>8.0f} {args.workers:>8}")
         print(f"summary folder_images={files} list_s={listed:.2f} first_batch_s={first_batch:.2f} "
-              f"img_per_s={rate:.0f} workers={args.workers}")
+              f"img_per_s={img_per_s:.0f} workers={args.workers}")
         return
     if not (args.raw and args.jpeg):
         ap.error("give --raw and --jpeg, or --image-folder")
