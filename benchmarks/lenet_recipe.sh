@@ -22,7 +22,7 @@ figures() { sed -n 's/^done: .* steps, \([0-9.]*\) s, .*final val_acc \([0-9.]*\
 run() {  # NAME COMMAND...: runs it, prints its row, keeps its figures in $work/NAME
   local name=$1
   shift
-  "$@" --checkpoint-dir "$work/$name" > "$work/$name.log" 2>&1 || { cat "$work/$name.log" >&2; exit 1; }
+  "$@" --checkpoint-dir "$work/$name.checkpoints" > "$work/$name.log" 2>&1 || { cat "$work/$name.log" >&2; exit 1; }
   figures "$work/$name.log" > "$work/$name"
   [[ -s $work/$name ]] || { echo "lenet_recipe: no 'done:' line from: $*" >&2; exit 1; }
   read -r final best seconds < "$work/$name"
