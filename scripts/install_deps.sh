@@ -28,6 +28,7 @@ build=(
   nlohmann-json3-dev                      # metrics JSON lines
   libprotobuf-dev protobuf-compiler       # TensorBoard event files (--tensorboard)
   libonnx-dev                             # export_onnx (ONNX's protobuf classes and checker)
+  libxxhash-dev                           # the ranks' parameter checksums (XXH3)
 )
 # The test suite, fuzzing and plots.
 tests=(

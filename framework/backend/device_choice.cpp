@@ -11,10 +11,18 @@ int usable_cuda_devices(std::string* why, std::string* brief) {
   return 0;
 }
 
-DeviceChoice choose_device(const std::string& option, int local_rank) {
+DeviceChoice choose_device(const std::string& option, int local_rank, int local_size) {
   if (option == "auto") {
     std::string brief;
-    if (usable_cuda_devices(nullptr, &brief) == 0) return {Device::kCPU, "no usable GPU (" + brief + "): training on the CPU"};
+    const int gpus = usable_cuda_devices(nullptr, &brief);
+    if (gpus == 0) return {Device::kCPU, "no usable GPU (" + brief + "): training on the CPU"};
+    // Every rank of the node sees the same count and decides alike.
+    if (gpus < local_size)
+      return {Device::kCPU, std::to_string(local_size) + " ranks on this node and " + std::to_string(gpus) +
+                                " usable GPU" + (gpus == 1 ? "" : "s") +
+                                ": NCCL needs a GPU for each rank, so every rank trains on the CPU (start at most " +
+                                std::to_string(gpus) + " rank" + (gpus == 1 ? "" : "s") +
+                                " per node to train on the GPUs)"};
     return choose_device("cuda", local_rank);
   }
   const Device asked = parse_device(option, "--device");

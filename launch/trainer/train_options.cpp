@@ -47,7 +47,7 @@ nlohmann::json TrainOptions::to_json() const {
           {"max_steps", max_steps}, {"log_every", log_every}, {"metrics", metrics}, {"tensorboard", tensorboard},
           {"checkpoint_dir", checkpoint_dir}, {"keep_checkpoints", keep_checkpoints},
           {"accumulate_steps", accumulate_steps}, {"lr_scaling", name_of(lr_scaling)}, {"lr_base_batch", lr_base_batch},
-          {"bucket_mb", bucket_mb}, {"no_overlap", no_overlap}, {"grad_compression", name_of(grad_compression)}, {"collective_timeout", collective_timeout},
+          {"bucket_mb", bucket_mb}, {"no_overlap", no_overlap}, {"grad_compression", name_of(grad_compression)}, {"collective_timeout", collective_timeout}, {"check_every", check_every},
           {"timeline", timeline}, {"resume_reset_position", resume_reset_position}, {"anomaly", name_of(anomaly)},
           {"max_skipped", max_skipped}, {"device", device}, {"precision", name_of(precision)},
           {"deterministic", deterministic}, {"conv_algorithms", name_of(conv_algorithms)}};
@@ -144,7 +144,10 @@ po::options_description parallel_options(TrainOptions& o) {
       ("grad-compression", convoy::option_value(&o.grad_compression),
        "none | bf16: all-reduce gradients rounded to bf16 (half the bytes; the update stays fp32)")
       ("collective-timeout", convoy::option_value(&o.collective_timeout),
-       "seconds a collective may wait for the other ranks before the job is ended");
+       "seconds a collective may wait for the other ranks before the job is ended")
+      ("check-every", convoy::option_value(&o.check_every),
+       "also compare the ranks' parameters (a 64-bit hash of each tensor) every N steps; they are compared at "
+       "each epoch's end and checkpoint (0: only there)");
 
   return parallel;
 }
@@ -206,6 +209,7 @@ void check_values(const TrainOptions& o) {
   if (o.accumulate_steps < 1) CONVOY_USER_ERROR("--accumulate-steps must be >= 1, got ", o.accumulate_steps);
   if (o.lr_base_batch < 1) CONVOY_USER_ERROR("--lr-base-batch must be >= 1, got ", o.lr_base_batch);
   if (!(o.bucket_mb > 0)) CONVOY_USER_ERROR("--bucket-mb must be positive, got ", o.bucket_mb);
+  if (o.check_every < 0) CONVOY_USER_ERROR("--check-every must be >= 0, got ", o.check_every);
   if (!(o.collective_timeout > 0)) CONVOY_USER_ERROR("--collective-timeout must be positive, got ", o.collective_timeout);
   if (o.resume == "auto" && o.checkpoint_dir.empty()) CONVOY_USER_ERROR("--resume auto needs --checkpoint-dir");
   if (o.max_skipped < 1) CONVOY_USER_ERROR("--max-skipped must be >= 1, got ", o.max_skipped);

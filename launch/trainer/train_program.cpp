@@ -92,7 +92,7 @@ void open_data_and_model(Setup& setup, const DataOpener& open_data, Communicator
                       expected[2], "x", expected[3], " (set --input-size)");
   if (!options.num_classes) spec.num_classes = shape_source->num_classes();
   setup.model = models::make_model(spec);
-  setup.device = choose_device(options.device, comm.local_rank());
+  setup.device = choose_device(options.device, comm.local_rank(), comm.local_size());
 }
 
 // Parses and opens everything. Set-up errors do not end a rank on their own:

@@ -204,6 +204,8 @@ EvalResult Trainer::evaluate() {
 std::string Trainer::save_checkpoint_now() {
   // A model gone non-finite (an update that overflowed) never replaces a good checkpoint.
   const std::vector<Parameter*> parameters = model_.parameters();
+  if (comm_.size() > 1)  // nor one that a rank would disagree with
+    parameter_check_.require_equal(comm_, parameters, "at step " + std::to_string(position_.global_step));
   for (size_t i = 0; i < parameters.size(); ++i)
     for (const Tensor* t : {&parameters[i]->value, &sgd_.velocities()[i]})
       if (backend_for(t->device()).first_non_finite(*t) >= 0)
@@ -302,6 +304,8 @@ void Trainer::run_step(int64_t steps_per_epoch, TrainingReport& report, RunTotal
   const StepFigures f = step_figures(outcome, reports, lr, step_ms, run);
   for (const StepReport& r : reports)
     if (!run.agreed_stop) run.agreed_stop = r.stop_signal;
+  if (options_.check_every > 0 && comm_.size() > 1 && position_.global_step % options_.check_every == 0)
+    parameter_check_.require_equal(comm_, model_.parameters(), "at step " + std::to_string(position_.global_step));
   if (!f.skipped) {  // a dropped update taught nothing: not counted in the epoch's figures
     if (!std::isfinite(f.loss))
       throw JobError("the loss became " + std::to_string(f.loss) + " at step " +

@@ -20,6 +20,7 @@
 #include "data_pipeline/sample_source.h"
 #include "distributed/communicator.h"
 #include "distributed/data_parallel.h"
+#include "distributed/parameter_check.h"
 #include "io/checkpoint.h"
 #include "io/timeline.h"
 #include "launch/trainer/anomaly_policy.h"
@@ -113,6 +114,7 @@ class Trainer {
   std::unique_ptr<Evaluator> evaluator_;
   std::unique_ptr<Timeline> timeline_;  // with --timeline
   AnomalyPolicy anomaly_;
+  ParameterCheck parameter_check_;  // the ranks' parameters compared (epoch ends, checkpoints, --check-every)
   bool resumed_ = false;
 };
 

@@ -1,18 +1,20 @@
 // Collectives under mpirun -np 2 and -np 3: all-reduce of odd sizes (fp32 and
 // bf16), many concurrent all-reduces, broadcast from every root, all-gather
 // of different lengths, the reducer summing every rank's gradients in many
-// buckets, the start-up broadcast, shards, the agreement check and sharded
-// evaluation.
+// buckets, the start-up broadcast, shards, the agreement check, sharded
+// evaluation and the comparison of the ranks' parameters.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <numeric>
 #include <set>
 
 #include "data_pipeline/sampler.h"
 #include "distributed/agreement.h"
 #include "distributed/data_parallel.h"
+#include "distributed/parameter_check.h"
 #include "distributed/single_process_communicator.h"
 #include "launch/trainer/evaluator.h"
 #include "models/lenet5.h"
@@ -274,6 +276,40 @@ TEST(Evaluator, ShardedEvaluationCountsEverySampleOnce) {
   EXPECT_EQ(a.top1, b.top1);
   EXPECT_EQ(a.top5, b.top5);
   EXPECT_GT(a.top5, a.top1);  // the model is untrained but not degenerate
+}
+
+TEST(ParameterCheck, EqualParametersPassAndOneFlippedBitOnOneRankIsNamedOnEveryRank) {
+  Communicator& comm = world();
+  auto model = models::make_lenet5();
+  initialize_parameters(model->parameters(), InitScheme::kXavier, 3);  // the same seed: the same bits on every rank
+  const std::vector<Parameter*> parameters = model->parameters();
+  ParameterCheck check;
+  EXPECT_NO_THROW(check.require_equal(comm, parameters, "at step 7"));
+  // Rank 1 perturbs the lowest bit of one element of the third tensor: every rank names that tensor and the ranks.
+  Parameter& third = *parameters[2];
+  const std::vector<uint64_t> before = check.hashes(parameters);
+  if (comm.rank() == 1) {
+    uint32_t bits;
+    std::memcpy(&bits, &third.value.data()[5], sizeof bits);
+    bits ^= 1u;
+    std::memcpy(&third.value.data()[5], &bits, sizeof bits);
+  }
+  const std::vector<uint64_t> after = check.hashes(parameters);
+  EXPECT_EQ(before[2] != after[2], comm.rank() == 1);
+  std::string message;
+  try {
+    check.require_equal(comm, parameters, "at step 8");
+  } catch (const JobError& e) {
+    message = e.message();
+  }
+  ASSERT_FALSE(message.empty()) << "no error on rank " << comm.rank();
+  EXPECT_NE(message.find("the ranks' parameters differ at step 8: " + third.name + " holds other bits"),
+            std::string::npos)
+      << message;
+  std::string others = comm.size() > 2 ? "ranks 0" : "rank 0";  // those that hold the unchanged bits
+  for (int r = 2; r < comm.size(); ++r) others += ", " + std::to_string(r);
+  EXPECT_NE(message.find(others + ": "), std::string::npos) << message;
+  EXPECT_NE(message.find("rank 1: "), std::string::npos) << message;
 }
 
 }  // namespace
