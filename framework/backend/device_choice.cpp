@@ -11,8 +11,36 @@ int usable_cuda_devices(std::string* why, std::string* brief) {
   return 0;
 }
 
+DeviceRequest DeviceRequest::parse(const std::string& text) {
+  if (text == "auto") return {Kind::kAuto, 0};
+  Device device;
+  try {
+    device = parse_device(text, "--device");
+  } catch (const Error&) {
+    CONVOY_USER_ERROR("--device '", text, "' is not a device: use auto, cpu, cuda or cuda:N");
+  }
+  if (device.is_cpu()) return {Kind::kCpu, 0};
+  if (text == "cuda") return {Kind::kLocalGpu, 0};
+  return {Kind::kGpu, device.index};
+}
+
+std::string DeviceRequest::to_string() const {
+  switch (kind) {
+    case Kind::kAuto: return "auto";
+    case Kind::kCpu: return "cpu";
+    case Kind::kLocalGpu: return "cuda";
+    case Kind::kGpu: return "cuda:" + std::to_string(index);
+  }
+  return "auto";
+}
+
 DeviceChoice choose_device(const std::string& option, int local_rank, int local_size) {
-  if (option == "auto") {
+  return choose_device(DeviceRequest::parse(option), local_rank, local_size);
+}
+
+DeviceChoice choose_device(const DeviceRequest& request, int local_rank, int local_size) {
+  using Kind = DeviceRequest::Kind;
+  if (request.kind == Kind::kAuto) {
     std::string brief;
     const int gpus = usable_cuda_devices(nullptr, &brief);
     if (gpus == 0) return {Device::kCPU, "no usable GPU (" + brief + "): training on the CPU"};
@@ -23,18 +51,18 @@ DeviceChoice choose_device(const std::string& option, int local_rank, int local_
                                 ": NCCL needs a GPU for each rank, so every rank trains on the CPU (start at most " +
                                 std::to_string(gpus) + " rank" + (gpus == 1 ? "" : "s") +
                                 " per node to train on the GPUs)"};
-    return choose_device("cuda", local_rank);
+    return choose_device(DeviceRequest{Kind::kLocalGpu, 0}, local_rank);
   }
-  const Device asked = parse_device(option, "--device");
-  if (asked.is_cpu()) return {asked, ""};
+  if (request.kind == Kind::kCpu) return {Device::kCPU, ""};
+  const std::string option = request.to_string();
   std::string why;
   const int count = usable_cuda_devices(&why);
   if (count == 0) CONVOY_USER_ERROR("--device ", option, ": ", why, " (use --device cpu)");
-  if (option == "cuda") return {Device::cuda(local_rank % count), ""};
-  if (asked.index >= count)
-    CONVOY_USER_ERROR("--device ", option, ": there is no CUDA device ", asked.index, " (this process sees ", count,
+  if (request.kind == Kind::kLocalGpu) return {Device::cuda(local_rank % count), ""};
+  if (request.index >= count)
+    CONVOY_USER_ERROR("--device ", option, ": there is no CUDA device ", request.index, " (this process sees ", count,
                       count == 1 ? " device, 0" : " devices, 0-" + std::to_string(count - 1), ")");
-  return {asked, ""};
+  return {Device::cuda(request.index), ""};
 }
 
 std::span<const NamedValue<ConvAlgorithms>> named_values(ConvAlgorithms) {

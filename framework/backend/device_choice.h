@@ -19,6 +19,17 @@ struct DeviceChoice {
   std::string note;  // why "auto" chose the CPU; empty otherwise
 };
 
+// --device, read once: auto | cpu | cuda (the GPU of the local rank) | cuda:N.
+struct DeviceRequest {
+  enum class Kind { kAuto, kCpu, kLocalGpu, kGpu };
+  Kind kind = Kind::kAuto;
+  int index = 0;  // kGpu: N
+  // A user error naming --device for anything else.
+  static DeviceRequest parse(const std::string& text);
+  std::string to_string() const;  // as parse reads it
+  bool operator==(const DeviceRequest&) const = default;
+};
+
 // Resolves --device for a rank that is `local_rank` of the `local_size`
 // ranks on its node:
 //   cpu     the CPU;
@@ -30,6 +41,8 @@ struct DeviceChoice {
 //           the CPU with a note saying why (NCCL needs a GPU for each rank:
 //           mpirun -np 2 on a machine with one GPU trains on the CPU).
 // A user error naming the option when a GPU is asked for and there is none.
+DeviceChoice choose_device(const DeviceRequest& request, int local_rank, int local_size = 1);
+// The same for --device as written ("cuda:1").
 DeviceChoice choose_device(const std::string& option, int local_rank, int local_size = 1);
 
 // --conv-algorithms: how cuDNN's convolution algorithms are chosen.

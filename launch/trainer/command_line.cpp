@@ -25,6 +25,11 @@ std::string shortest_text(double value) {
   return out;
 }
 
+void validate(boost::any& target, const std::vector<std::string>& words, DeviceRequest*, int) {
+  po::validators::check_first_occurrence(target);
+  target = DeviceRequest::parse(po::validators::get_single_string(words));
+}
+
 namespace {
 
 // The options, under a "Usage: <program> [options]" line unless their caption is a usage line itself.

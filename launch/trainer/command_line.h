@@ -6,6 +6,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "backend/device_choice.h"
 #include "core/named_values.h"
 
 namespace convoy {
@@ -33,9 +34,14 @@ boost::program_options::typed_value<T>* option_value(T* target) {
     return value->default_value(*target, shortest_text(static_cast<double>(*target)));
   else if constexpr (Named<T>)
     return value->default_value(*target, name_of(*target));
+  else if constexpr (std::is_same_v<T, DeviceRequest>)
+    return value->default_value(*target, target->to_string());
   else
     return value->default_value(*target);
 }
+
+// How Boost.Program_options reads --device (DeviceRequest::parse), once.
+void validate(boost::any& target, const std::vector<std::string>& words, DeviceRequest*, int);
 
 // How Boost.Program_options parses an option into an enum with named values
 // (found by argument-dependent lookup): once, when the command line is read;

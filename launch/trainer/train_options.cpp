@@ -49,7 +49,7 @@ nlohmann::json TrainOptions::to_json() const {
           {"accumulate_steps", accumulate_steps}, {"lr_scaling", name_of(lr_scaling)}, {"lr_base_batch", lr_base_batch},
           {"bucket_mb", bucket_mb}, {"no_overlap", no_overlap}, {"grad_compression", name_of(grad_compression)}, {"collective_timeout", collective_timeout}, {"check_every", check_every},
           {"timeline", timeline}, {"resume_reset_position", resume_reset_position}, {"anomaly", name_of(anomaly)},
-          {"max_skipped", max_skipped}, {"device", device}, {"precision", name_of(precision)},
+          {"max_skipped", max_skipped}, {"device", device.to_string()}, {"precision", name_of(precision)},
           {"deterministic", deterministic}, {"conv_algorithms", name_of(conv_algorithms)}};
 }
 
@@ -213,13 +213,6 @@ void check_values(const TrainOptions& o) {
   if (!(o.collective_timeout > 0)) CONVOY_USER_ERROR("--collective-timeout must be positive, got ", o.collective_timeout);
   if (o.resume == "auto" && o.checkpoint_dir.empty()) CONVOY_USER_ERROR("--resume auto needs --checkpoint-dir");
   if (o.max_skipped < 1) CONVOY_USER_ERROR("--max-skipped must be >= 1, got ", o.max_skipped);
-  if (o.device != "auto") {
-    try {
-      parse_device(o.device, "--device");
-    } catch (const Error&) {
-      CONVOY_USER_ERROR("--device '", o.device, "' is not a device: use auto, cpu, cuda or cuda:N");
-    }
-  }
 }
 
 }  // namespace

@@ -62,7 +62,7 @@ struct TrainOptions {
   double collective_timeout = 600.0;  // seconds before a stalled collective ends the job
   int64_t check_every = 0;  // steps between comparisons of the ranks' parameters (0: epoch ends and checkpoints only)
   // Device (docs/gpu.md): auto | cpu | cuda | cuda:N; the GPU math.
-  std::string device = "auto";
+  DeviceRequest device;  // auto
   Precision precision = Precision::kFp32;
   ConvAlgorithms conv_algorithms = ConvAlgorithms::kMeasured;
   bool deterministic = false;

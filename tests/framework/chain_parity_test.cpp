@@ -97,7 +97,7 @@ TEST_P(ChainParity, ConvReluLrnPoolConvSigmoidPoolLinear) {
   }
   // Accumulation (gradient accumulation over micro-batches): a second backward
   // with accumulate adds its gradients to the first one's, in every layout.
-  net.backward(to_tensor(r, Shape{xd.n, classes}), false, {.accumulate = true});
+  net.backward(to_tensor(r, Shape{xd.n, classes}), false, {.accumulate = true, .on_ready = {}});
   auto twice = [](Vec v) {
     for (double& e : v) e *= 2;
     return v;

@@ -68,6 +68,19 @@ TEST(DeviceChoice, AnAbsentGpuIndexIsAUserErrorNamingTheOption) {
   EXPECT_NE(user_error_of([] { choose_device("gpu0", 0); }).find("'gpu0' is not a device"), std::string::npos);
 }
 
+TEST(DeviceRequest, TheFourFormsReadOnceAndWriteBackAsWritten) {
+  using Kind = DeviceRequest::Kind;
+  EXPECT_EQ(DeviceRequest::parse("auto"), (DeviceRequest{Kind::kAuto, 0}));
+  EXPECT_EQ(DeviceRequest::parse("cpu"), (DeviceRequest{Kind::kCpu, 0}));
+  EXPECT_EQ(DeviceRequest::parse("cuda"), (DeviceRequest{Kind::kLocalGpu, 0}));
+  EXPECT_EQ(DeviceRequest::parse("cuda:3"), (DeviceRequest{Kind::kGpu, 3}));
+  for (const char* text : {"auto", "cpu", "cuda", "cuda:0", "cuda:12"})
+    EXPECT_EQ(DeviceRequest::parse(text).to_string(), text);
+  for (const char* bad : {"gpu", "cuda:", "cuda:-1", "CPU", ""})
+    EXPECT_EQ(user_error_of([bad] { DeviceRequest::parse(bad); }),
+              std::string("--device '") + bad + "' is not a device: use auto, cpu, cuda or cuda:N");
+}
+
 TEST(Precision, Fp32Tf32AndBf16AreKnownAndAnythingElseIsNamed) {
   for (const char* name : {"fp32", "tf32", "bf16"})
     EXPECT_STREQ(name_of(parse_named<Precision>(name, "--precision")), name);

@@ -114,7 +114,9 @@ TEST(CudaCheck, AFailedCallIsNamedWithWhatItWasFor) {
   }
   // A bad ordinal is not sticky: the check cleared it. (Without a driver
   // every call fails alike, so there is nothing to clear.)
-  if (cuda::device_count() > 0) EXPECT_EQ(cudaGetLastError(), cudaSuccess);
+  if (cuda::device_count() > 0) {
+    EXPECT_EQ(cudaGetLastError(), cudaSuccess);
+  }
 }
 
 TEST(CudaCheck, LibraryStatusesAreNamed) {
