@@ -47,7 +47,7 @@ nlohmann::json TrainOptions::to_json() const {
           {"max_steps", max_steps}, {"log_every", log_every}, {"metrics", metrics}, {"tensorboard", tensorboard},
           {"checkpoint_dir", checkpoint_dir}, {"keep_checkpoints", keep_checkpoints},
           {"accumulate_steps", accumulate_steps}, {"lr_scaling", name_of(lr_scaling)}, {"lr_base_batch", lr_base_batch},
-          {"bucket_mb", bucket_mb}, {"no_overlap", no_overlap}, {"grad_compression", name_of(grad_compression)}, {"collective_timeout", collective_timeout}, {"check_every", check_every},
+          {"bucket_mb", bucket_mb}, {"no_overlap", no_overlap}, {"grad_compression", name_of(grad_compression)}, {"collective_timeout", collective_timeout}, {"check_every", check_every}, {"startup_timeout", startup_timeout},
           {"timeline", timeline}, {"resume_reset_position", resume_reset_position}, {"anomaly", name_of(anomaly)},
           {"max_skipped", max_skipped}, {"device", device.to_string()}, {"precision", name_of(precision)},
           {"deterministic", deterministic}, {"conv_algorithms", name_of(conv_algorithms)}};
@@ -57,6 +57,7 @@ nlohmann::json TrainOptions::shared_options() const {
   nlohmann::json shared = to_json();
   for (const char* local : {"data", "val", "cache_dir", "cache_in_memory", "threads", "workers", "log_every",
                             "metrics", "tensorboard", "checkpoint_dir", "keep_checkpoints", "no_overlap", "collective_timeout",
+                            "startup_timeout",
                             "device", "conv_algorithms"})
     shared.erase(local);
   // Not part of a checkpoint's options, but they decide which collectives run
@@ -145,6 +146,9 @@ po::options_description parallel_options(TrainOptions& o) {
        "none | bf16: all-reduce gradients rounded to bf16 (half the bytes; the update stays fp32)")
       ("collective-timeout", convoy::option_value(&o.collective_timeout),
        "seconds a collective may wait for the other ranks before the job is ended")
+      ("startup-timeout", convoy::option_value(&o.startup_timeout),
+       "seconds each wait of start-up may take (MPI_Init, the ranks' agreement, the GPU communicator's "
+       "initialisation, the start broadcast) before the job is ended")
       ("check-every", convoy::option_value(&o.check_every),
        "also compare the ranks' parameters (a 64-bit hash of each tensor) every N steps; they are compared at "
        "each epoch's end and checkpoint (0: only there)");
@@ -209,6 +213,8 @@ void check_values(const TrainOptions& o) {
   if (o.accumulate_steps < 1) CONVOY_USER_ERROR("--accumulate-steps must be >= 1, got ", o.accumulate_steps);
   if (o.lr_base_batch < 1) CONVOY_USER_ERROR("--lr-base-batch must be >= 1, got ", o.lr_base_batch);
   if (!(o.bucket_mb > 0)) CONVOY_USER_ERROR("--bucket-mb must be positive, got ", o.bucket_mb);
+  if (!(o.startup_timeout > 0 && o.startup_timeout < 1e9))
+    CONVOY_USER_ERROR("--startup-timeout must be a positive number of seconds, got ", o.startup_timeout);
   if (o.check_every < 0) CONVOY_USER_ERROR("--check-every must be >= 0, got ", o.check_every);
   if (!(o.collective_timeout > 0)) CONVOY_USER_ERROR("--collective-timeout must be positive, got ", o.collective_timeout);
   if (o.resume == "auto" && o.checkpoint_dir.empty()) CONVOY_USER_ERROR("--resume auto needs --checkpoint-dir");

@@ -13,6 +13,7 @@
 #include "core/threads.h"
 #include "distributed/agreement.h"
 #include "distributed/job_setup.h"
+#include "distributed/startup_watchdog.h"
 #include "launch/trainer/checkpointer.h"
 #include "launch/trainer/console.h"
 #include "launch/trainer/stop_signal.h"
@@ -169,20 +170,30 @@ void resume_if_asked(Trainer& trainer, const TrainOptions& options, Communicator
   say("resumed from %s at step %lld\n", path.c_str(), static_cast<long long>(trainer.global_step()));
 }
 
+// Start-up's waits for the other ranks run under `startup`'s deadline; the
+// training steps under the collective watchdog's.
 int train_or_evaluate(const char* program, int argc, const char* const* argv, const TrainOptions& defaults,
-                      bool synthetic_options, const DataOpener& open_data, Communicator& comm) {
+                      bool synthetic_options, const DataOpener& open_data, Communicator& comm,
+                      StartupWatchdog& startup) {
+  startup.waiting_for("the placement of the ranks");
   const Placement placement = place_ranks(comm);
+  startup.working();
   if (comm.size() > 1) say("%s on %s\n", comm.describe().c_str(), placement.ranks_by_host.c_str());
   Setup setup = set_up(argc, argv, defaults, synthetic_options, open_data, comm);
+  startup.waiting_for("the ranks' agreement on the set-up");
   agree_on_setup(program, setup, comm);
   if (setup.action == "help" || setup.action == "summary") return 0;
   const TrainOptions options = *setup.parsed;
+  startup.waiting_for("the GPU communicator's initialisation");
   const std::unique_ptr<Communicator> device_comm = prepare_device(options, setup, placement.threads_per_rank, comm);
   Communicator& train_comm = device_comm ? *device_comm : comm;
   SampleSource* train = setup.data.train.get();
+  startup.waiting_for("the start broadcast of the parameters");
   Trainer trainer(options, *setup.model, train ? *train : *setup.data.val, setup.data.val.get(), train_comm);
+  startup.waiting_for("the broadcast of the checkpoint to resume from");
+  if (setup.action != "evaluate") resume_if_asked(trainer, options, comm);
+  startup.done();
   if (setup.action == "evaluate") return evaluate_checkpoint(trainer, options);
-  resume_if_asked(trainer, options, comm);
   return trainer.run();
 }
 
@@ -192,9 +203,13 @@ int run_training_program(const char* program, int argc, const char* const* argv,
                          bool synthetic_options, const DataOpener& open_data) {
   install_crash_report(program);
   start_stop_signal_thread();  // before MPI, OpenMP or the loader start threads
+  // Armed before MPI starts: a rank that never starts must not leave the others waiting in MPI_Init.
+  StartupWatchdog startup(startup_timeout_from(argc, argv, TrainOptions{}.startup_timeout), program);
   std::unique_ptr<Communicator> comm;
   try {
+    startup.waiting_for("MPI_Init (every rank of the job to start)");
     comm = make_communicator();
+    startup.working();
   } catch (const std::exception& e) {
     std::cerr << program << ": error: cannot start MPI: " << e.what() << "\n";
     return 1;
@@ -202,7 +217,7 @@ int run_training_program(const char* program, int argc, const char* const* argv,
   set_console_rank(comm->rank(), comm->size());
   if (comm->size() > 1) install_crash_report((std::string(program) + " rank " + std::to_string(comm->rank())).c_str());
   try {
-    return train_or_evaluate(program, argc, argv, defaults, synthetic_options, open_data, *comm);
+    return train_or_evaluate(program, argc, argv, defaults, synthetic_options, open_data, *comm, startup);
   } catch (const JobError& e) {
     // Every rank reached this error alike: rank 0 tells, every rank exits 1.
     if (console_is_root()) std::cerr << program << ": error: " << e.message() << "\n";

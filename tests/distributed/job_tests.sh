@@ -3,7 +3,7 @@
 # disagree, when one rank fails, when a rank is killed or hangs, and when the
 # job is preempted and resumed at another rank count.
 #   tests/distributed/job_tests.sh BUILD_DIR CASE
-# CASE: mismatch | rank_error | unwritable_checkpoints | sigkill | stall | preempt_resume
+# CASE: mismatch | rank_error | unwritable_checkpoints | sigkill | stall | startup_stall | preempt_resume
 # Exit 0: passed; 77: skipped (the reason is printed); anything else: failed.
 set -uo pipefail
 build=$(cd "$1" && pwd)
@@ -129,6 +129,25 @@ case "$case_name" in
       fail "no watchdog report naming rank 1"
     no_ranks_left
     pass "ended with $rc after ${elapsed} s: $(grep -m1 'has not completed' "$log")"
+    ;;
+
+  startup_stall)
+    # A rank stopped right after its process starts, before MPI_Init: the
+    # others wait in MPI_Init, where no collective watchdog runs; the start-up
+    # watchdog ends the job within --startup-timeout + 30 s, saying what did
+    # not complete.
+    timeout=5
+    stop_rank_1='if [ "$OMPI_COMM_WORLD_RANK" = 1 ]; then kill -STOP $$; fi; exec "$@"'
+    "${mpirun[@]}" -np 2 sh -c "$stop_rank_1" sh "${alexnet[@]}" --startup-timeout $timeout \
+      --checkpoint-dir "$work/checkpoints" > "$log" 2>&1 &
+    job=$!
+    wait_for_end $((timeout + 30))
+    [[ $rc -ne 0 ]] || fail "the job exited 0"
+    grep -qE "rank 0: error: start-up did not complete within $timeout s \(--startup-timeout\): still waiting for MPI_Init" \
+      "$log" || fail "no message says that MPI_Init did not complete"
+    grep -q "^training" "$log" && fail "the job trained"
+    no_ranks_left
+    pass "ended with $rc after ${elapsed} s: $(grep -m1 'start-up did not complete' "$log")"
     ;;
 
   preempt_resume)
