@@ -34,23 +34,16 @@ std::string DeviceRequest::to_string() const {
   return "auto";
 }
 
-DeviceChoice choose_device(const std::string& option, int local_rank, int local_size) {
-  return choose_device(DeviceRequest::parse(option), local_rank, local_size);
+DeviceChoice choose_device(const std::string& option, int local_rank) {
+  return choose_device(DeviceRequest::parse(option), local_rank);
 }
 
-DeviceChoice choose_device(const DeviceRequest& request, int local_rank, int local_size) {
+DeviceChoice choose_device(const DeviceRequest& request, int local_rank) {
   using Kind = DeviceRequest::Kind;
   if (request.kind == Kind::kAuto) {
     std::string brief;
-    const int gpus = usable_cuda_devices(nullptr, &brief);
-    if (gpus == 0) return {Device::kCPU, "no usable GPU (" + brief + "): training on the CPU"};
-    // Every rank of the node sees the same count and decides alike.
-    if (gpus < local_size)
-      return {Device::kCPU, std::to_string(local_size) + " ranks on this node and " + std::to_string(gpus) +
-                                " usable GPU" + (gpus == 1 ? "" : "s") +
-                                ": NCCL needs a GPU for each rank, so every rank trains on the CPU (start at most " +
-                                std::to_string(gpus) + " rank" + (gpus == 1 ? "" : "s") +
-                                " per node to train on the GPUs)"};
+    if (usable_cuda_devices(nullptr, &brief) == 0)
+      return {Device::kCPU, "no usable GPU (" + brief + "): training on the CPU"};
     return choose_device(DeviceRequest{Kind::kLocalGpu, 0}, local_rank);
   }
   if (request.kind == Kind::kCpu) return {Device::kCPU, ""};

@@ -30,20 +30,17 @@ struct DeviceRequest {
   bool operator==(const DeviceRequest&) const = default;
 };
 
-// Resolves --device for a rank that is `local_rank` of the `local_size`
-// ranks on its node:
+// Resolves --device for a rank that is `local_rank` among its node's ranks:
 //   cpu     the CPU;
 //   cuda    the GPU local_rank mod the GPUs this process sees, so that
 //           mpirun on a node of 8 GPUs (each rank sees all 8) and Slurm's
 //           --gpus-per-task=1 (each rank sees its own device 0) both work;
 //   cuda:N  that GPU;
-//   auto    cuda when there is a usable GPU for each rank of the node, else
-//           the CPU with a note saying why (NCCL needs a GPU for each rank:
-//           mpirun -np 2 on a machine with one GPU trains on the CPU).
+//   auto    cuda when there is a usable GPU, else the CPU with a note.
 // A user error naming the option when a GPU is asked for and there is none.
-DeviceChoice choose_device(const DeviceRequest& request, int local_rank, int local_size = 1);
+DeviceChoice choose_device(const DeviceRequest& request, int local_rank);
 // The same for --device as written ("cuda:1").
-DeviceChoice choose_device(const std::string& option, int local_rank, int local_size = 1);
+DeviceChoice choose_device(const std::string& option, int local_rank);
 
 // --conv-algorithms: how cuDNN's convolution algorithms are chosen.
 enum class ConvAlgorithms { kMeasured, kHeuristic };

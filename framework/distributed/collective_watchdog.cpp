@@ -43,9 +43,9 @@ void CollectiveWatchdog::set_timeout(double seconds) {
 
 double CollectiveWatchdog::timeout() const { return timeout_s_.load(); }
 
-int64_t CollectiveWatchdog::begin(const std::string& label, int64_t step) {
+int64_t CollectiveWatchdog::begin(const std::string& label, int64_t step, bool started) {
   std::lock_guard<std::mutex> lock(mutex_);
-  pending_.push_back({++sequence_, step, label, Clock::now()});
+  pending_.push_back({++sequence_, step, label, Clock::now(), started});
   last_step_ = step;
   last_label_ = label;
   return sequence_;
@@ -57,7 +57,10 @@ std::deque<CollectiveWatchdog::Pending>::iterator CollectiveWatchdog::find(int64
 
 void CollectiveWatchdog::running(int64_t sequence) {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (const auto found = find(sequence); found != pending_.end()) found->began = Clock::now();
+  if (const auto found = find(sequence); found != pending_.end()) {
+    found->began = Clock::now();
+    found->started = true;
+  }
 }
 
 void CollectiveWatchdog::end(int64_t sequence) {
@@ -95,8 +98,10 @@ void CollectiveWatchdog::watch() {
     }
     lock.lock();
     if (stop_) return;
-    if (message.empty() && !pending_.empty()) {
-      const Pending oldest = pending_.front();
+    // The oldest collective that has started (one still queued is not timed).
+    const auto running = std::find_if(pending_.begin(), pending_.end(), [](const Pending& p) { return p.started; });
+    if (message.empty() && running != pending_.end()) {
+      const Pending oldest = *running;
       const double waited = std::chrono::duration<double>(Clock::now() - oldest.began).count();
       if (waited <= timeout()) continue;
       lock.unlock();

@@ -1,8 +1,9 @@
-// One watchdog for the collectives of every communicator, as Horovod keeps
-// one stall inspector: a communicator registers each collective before it
-// issues it (begin) and retires it once it has finished (end); a thread of the
-// watchdog's own ends the job when the oldest has waited longer than the
-// collective timeout, with a message naming the operation, the step and,
+// One watchdog class for the collectives of every communicator, as Horovod
+// keeps one stall inspector (the MPI communicator uses it; the NCCL
+// communicator's own timing is to move onto it): a communicator registers
+// each collective before it issues it (begin) and retires it once it has
+// finished (end); a thread of the watchdog's own ends the job when the oldest
+// collective that has started has waited longer than the collective timeout, with a message naming the operation, the step and,
 // through the communicator's peer query, the ranks that have not arrived.
 // It knows no MPI and no NCCL: what it needs of them comes as hooks, so a test
 // drives it with hooks of its own.
@@ -55,11 +56,11 @@ class CollectiveWatchdog {
   double timeout() const;
 
   // Registers a collective about to be issued and returns its sequence
-  // number; its wait counts from now.
-  int64_t begin(const std::string& label, int64_t step);
-  // Its wait counts from now instead: a communicator that queues collectives
-  // calls it when one leaves the queue, so that the time spent behind others
-  // is not counted against it.
+  // number. Started, its wait counts from now; not started (a communicator
+  // that queues collectives), it is not timed until running() says it left
+  // the queue, so that the time spent behind others is not counted against it.
+  int64_t begin(const std::string& label, int64_t step, bool started = true);
+  // Collective `sequence` starts now: its wait counts from here.
   void running(int64_t sequence);
   // Retires collective `sequence` (finished or failed); unknown ones are ignored.
   void end(int64_t sequence);
@@ -67,6 +68,8 @@ class CollectiveWatchdog {
   CollectivePosition position() const;
   // Stops the thread (idempotent); registered collectives are no longer watched.
   void stop();
+  // What a peer is told of a collective (the label cut to fit).
+  static CollectivePosition position_of(int64_t sequence, int64_t step, const std::string& label, bool unfinished);
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -74,10 +77,10 @@ class CollectiveWatchdog {
     int64_t sequence, step;
     std::string label;
     Clock::time_point began;
+    bool started;
   };
   void watch();
   std::deque<Pending>::iterator find(int64_t sequence);  // under mutex_
-  static CollectivePosition position_of(int64_t sequence, int64_t step, const std::string& label, bool unfinished);
 
   const int rank_;
   Hooks hooks_;

@@ -57,8 +57,8 @@ std::shared_ptr<Work> CommunicationThread::issue(Collective collective) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     CONVOY_CHECK(!stopping_, "collective '", collective.label, "' after the communicator was finalised");
-    // Watched from now (its wait counted once it runs: see run()).
-    const int64_t sequence = watchdog_.begin(collective.label, collective.step);
+    // Registered now, timed once it runs (run()).
+    const int64_t sequence = watchdog_.begin(collective.label, collective.step, /*started=*/false);
     queue_.push_back(Queued{std::move(collective), sequence, work});
   }
   wake_.notify_one();
@@ -87,7 +87,9 @@ void CommunicationThread::run(Queued& queued) {
   try {
     collective.run();
   } catch (const Error& e) {
-    error = std::make_exception_ptr(Error::user(explain_failure_(watchdog_.position(), e)));
+    const CollectivePosition failed =
+        CollectiveWatchdog::position_of(queued.sequence, collective.step, collective.label, true);
+    error = std::make_exception_ptr(Error::user(explain_failure_(failed, e)));
   } catch (...) {
     error = std::current_exception();
   }

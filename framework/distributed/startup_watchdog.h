@@ -2,7 +2,9 @@
 // which no collective watchdog guards yet or at all: MPI_Init (every rank of
 // the job must start), the ranks' placement and agreement, the GPU
 // communicator's initialisation, the start broadcast. Each wait gets the same
-// time (--startup-timeout); this rank's own work between them (opening the
+// time (--startup-timeout), short local work around it included (setting up
+// the GPU, initialising the parameters, reading a checkpoint to resume from);
+// this rank's longer own work between the waits (opening and caching the
 // data, building the model) is not timed. A wait that outlives it ends this
 // process with a message saying what did not complete, and the launcher then
 // ends the job: a rank that never starts, or hangs on the way, cannot leave

@@ -60,7 +60,7 @@ struct TrainOptions {
   bool no_overlap = false;  // all-reduce after backward instead of during it
   GradCompression grad_compression = GradCompression::kNone;
   double collective_timeout = 600.0;  // seconds before a stalled collective ends the job
-  double startup_timeout = 300.0;  // seconds each wait of start-up may take (read before MPI starts)
+  double startup_timeout = 600.0;  // seconds each wait of start-up may take (read before MPI starts)
   int64_t check_every = 0;  // steps between comparisons of the ranks' parameters (0: epoch ends and checkpoints only)
   // Device (docs/gpu.md): auto | cpu | cuda | cuda:N; the GPU math.
   DeviceRequest device;  // auto

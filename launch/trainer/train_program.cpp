@@ -93,7 +93,7 @@ void open_data_and_model(Setup& setup, const DataOpener& open_data, Communicator
                       expected[2], "x", expected[3], " (set --input-size)");
   if (!options.num_classes) spec.num_classes = shape_source->num_classes();
   setup.model = models::make_model(spec);
-  setup.device = choose_device(options.device, comm.local_rank(), comm.local_size());
+  setup.device = choose_device(options.device, comm.local_rank());
 }
 
 // Parses and opens everything. Set-up errors do not end a rank on their own:
@@ -204,7 +204,7 @@ int run_training_program(const char* program, int argc, const char* const* argv,
   install_crash_report(program);
   start_stop_signal_thread();  // before MPI, OpenMP or the loader start threads
   // Armed before MPI starts: a rank that never starts must not leave the others waiting in MPI_Init.
-  StartupWatchdog startup(startup_timeout_from(argc, argv, TrainOptions{}.startup_timeout), program);
+  StartupWatchdog startup(startup_timeout_from(argc, argv, defaults.startup_timeout), program);
   std::unique_ptr<Communicator> comm;
   try {
     startup.waiting_for("MPI_Init (every rank of the job to start)");

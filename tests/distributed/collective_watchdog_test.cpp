@@ -135,6 +135,21 @@ TEST(CollectiveWatchdog, TheWaitOfAQueuedCollectiveCountsFromWhenItRuns) {
   EXPECT_FALSE(ending.ended()) << ending.message;
 }
 
+TEST(CollectiveWatchdog, ACollectiveStillQueuedIsNotTimedUntilItRuns) {
+  Ending ending;
+  CollectiveWatchdog watchdog(0, 0.2, ending.hooks());
+  const int64_t running = watchdog.begin("all-reduce of bucket 0", 3, true);
+  const int64_t queued = watchdog.begin("all-reduce of bucket 1", 3, false);
+  std::this_thread::sleep_for(milliseconds(150));
+  watchdog.end(running);  // bucket 1 is now the oldest, still in the queue
+  std::this_thread::sleep_for(milliseconds(400));  // twice the timeout since it was issued
+  EXPECT_FALSE(ending.ended()) << ending.message;
+  EXPECT_EQ(watchdog.position().sequence, queued);  // a peer is told it is next
+  watchdog.running(queued);
+  ASSERT_TRUE(ending.wait_for(std::chrono::seconds(5)));
+  EXPECT_NE(ending.message.find("all-reduce of bucket 1 (collective #2)"), std::string::npos) << ending.message;
+}
+
 TEST(CollectiveWatchdog, AnErrorFromTheTickEndsTheJobWithItsMessage) {
   Ending ending;
   CollectiveWatchdog::Hooks hooks = ending.hooks();

@@ -110,24 +110,6 @@ TEST_F(DeviceSeams, DeviceChoiceAndMathGoToTheRegisteredPlatform) {
   EXPECT_EQ(platform_.precision, Precision::kBf16);
 }
 
-TEST_F(DeviceSeams, AutoWithMoreRanksOnANodeThanGpusTrainsEveryRankOnTheCpuAndSaysWhy) {
-  // 3 GPUs (the fake platform): 3 ranks on the node take one each, 4 cannot (NCCL refuses two ranks on one GPU).
-  for (int rank = 0; rank < 3; ++rank) {
-    const DeviceChoice choice = choose_device("auto", rank, 3);
-    EXPECT_EQ(choice.device, Device::cuda(rank));
-    EXPECT_EQ(choice.note, "");
-  }
-  for (int rank = 0; rank < 4; ++rank) {
-    const DeviceChoice choice = choose_device("auto", rank, 4);
-    EXPECT_EQ(choice.device, Device::kCPU) << rank;
-    EXPECT_EQ(choice.note,
-              "4 ranks on this node and 3 usable GPUs: NCCL needs a GPU for each rank, so every rank trains on the "
-              "CPU (start at most 3 ranks per node to train on the GPUs)");
-  }
-  // Asked for by name, the GPU stays what was asked (make_device_communicator then names the ranks that would share one).
-  EXPECT_EQ(choose_device("cuda", 3, 4).device, Device::cuda(0));
-}
-
 TEST_F(DeviceSeams, WithoutARegistrationADeviceIsAUserErrorNamingTheOperation) {
   register_device_runtime(DeviceKind::kCUDA, nullptr);
   register_device_platform(DeviceKind::kCUDA, nullptr);
